@@ -1,0 +1,45 @@
+"""Marginalia: read an article, highlight passages, comment, discuss with a class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from webapp.config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment gives."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance_path = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    app.config.update(load_config(instance_path))
+    if config:
+        app.config.update(config)
+
+    from webapp import cli, errors, security
+    from webapp.annotations import bp as annotations_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.database import configure_engine
+    from webapp.extensions import csrf, db, login_manager, migrate
+    from webapp.reader import bp as reader_bp
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    app.register_blueprint(reader_bp)
+    app.register_blueprint(annotations_bp)
+    app.register_blueprint(auth_bp)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from webapp.auth import bp
+from webapp.extensions import db, login_manager
+from webapp.models import User
+from webapp.services.accounts import AccountError, authenticate, create_user
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    from flask import abort
+
+    from webapp.htmx import is_htmx
+
+    if request.method == "GET" and not is_htmx():
+        return redirect(url_for("auth.login", next=request.full_path))
+    abort(401, description="Log in to save highlights and comments.")
+
+
+def safe_next(default: str = "/") -> str:
+    """The `next` target if it stays on this site."""
+    target = request.values.get("next") or default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with username and password."""
+    if request.method == "POST":
+        try:
+            user = authenticate(db.session, request.form.get("username", ""),
+                                request.form.get("password", ""))
+        except AccountError as error:
+            return render_template("auth/login.html", error=str(error), next=safe_next()), 400
+        login_user(user, remember=bool(request.form.get("remember")))
+        return redirect(safe_next())
+    return render_template("auth/login.html", next=safe_next())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an account and log in."""
+    if request.method == "POST":
+        try:
+            user = create_user(db.session, request.form.get("username", ""),
+                               request.form.get("password", ""))
+        except AccountError as error:
+            db.session.rollback()
+            return render_template("auth/signup.html", error=str(error), next=safe_next()), 400
+        db.session.commit()
+        login_user(user)
+        return redirect(safe_next())
+    return render_template("auth/signup.html", next=safe_next())
+
+
+@bp.post("/logout")
+def logout():
+    """Log out."""
+    if current_user.is_authenticated:
+        logout_user()
+    return redirect(url_for("reader.library"))

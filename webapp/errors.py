@@ -1,0 +1,40 @@
+"""Every error becomes a clear message: a page, or a flash fragment for htmx."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.extensions import db
+from webapp.htmx import is_htmx
+
+CSRF_MESSAGE = (
+    "Your session's security token is missing or out of date, so nothing was saved. "
+    "Reload the page and try again."
+)
+
+
+def error_response(status: int, message: str):
+    if is_htmx():
+        body = render_template("partials/_flash.html", message=message, level="error")
+        return body, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return error_response(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        db.session.rollback()
+        return error_response(error.code, error.description or error.name)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(error: InternalServerError):
+        db.session.rollback()
+        return error_response(500, "Something went wrong on our side; nothing was changed.")

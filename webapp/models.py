@@ -1,0 +1,142 @@
+"""Database tables. Schema changes go through Alembic migrations in migrations/versions/."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Role(enum.StrEnum):
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class Classroom(db.Model):
+    """A class (named Classroom: `class` is a Python keyword)."""
+
+    __tablename__ = "classrooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    join_code: Mapped[str] = mapped_column(sa.String(16), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("classroom_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    classroom_id: Mapped[int] = mapped_column(sa.ForeignKey("classrooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.STUDENT.value)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True, index=True)
+    source_name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    current_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("document_versions.id", use_alter=True, name="fk_documents_current_version")
+    )
+
+    current_version: Mapped[DocumentVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class DocumentVersion(db.Model):
+    """One imported revision of an article: metadata, sanitized HTML and canonical text."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (sa.UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(500))
+    byline: Mapped[str | None] = mapped_column(sa.String(500))
+    published: Mapped[date | None]
+    published_text: Mapped[str | None] = mapped_column(sa.String(100))
+    source_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(foreign_keys=[document_id])
+
+
+class Annotation(db.Model):
+    """A highlight (with an optional comment) on a passage of a document.
+
+    `start`/`end` index the canonical text of `version`; `exact`/`prefix`/`suffix` are the
+    quote that re-anchors it when the document is edited. `version_id` is None for an orphan.
+    """
+
+    __tablename__ = "annotations"
+    __table_args__ = (sa.Index("ix_annotations_document_position", "document_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("document_versions.id", ondelete="SET NULL")
+    )
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    classroom_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classrooms.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[int]
+    end: Mapped[int]
+    exact: Mapped[str] = mapped_column(sa.Text)
+    prefix: Mapped[str] = mapped_column(sa.String(200), default="")
+    suffix: Mapped[str] = mapped_column(sa.String(200), default="")
+    colour: Mapped[str] = mapped_column(sa.String(16), default="yellow")
+    body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    hidden: Mapped[bool] = mapped_column(default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    pinned: Mapped[bool] = mapped_column(default=False)
+
+    author: Mapped[User] = relationship()
+    document: Mapped[Document] = relationship()
+
+    @property
+    def is_orphan(self) -> bool:
+        return self.version_id is None

@@ -1,0 +1,1 @@
+"""Application logic given a database session; no HTTP here."""

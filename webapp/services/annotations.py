@@ -1,0 +1,127 @@
+"""Creating, editing and deleting annotations; validation with reader-facing messages."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import Annotation, Document, DocumentVersion, User, utcnow
+from webapp.text.anchoring import AnchorError, check_selection
+from webapp.text.marks import Highlight
+from webapp.text.sanitize import render_comment
+from webapp.visibility import visible_annotations
+
+COLOURS = ("yellow", "green", "blue", "pink", "purple")
+MAX_COMMENT_CHARS = 10_000
+
+
+class AnnotationInputError(ValueError):
+    """Input a reader can fix; the message says how."""
+
+
+def parse_offset(value: str | None, name: str) -> int:
+    if value is None or value.strip() == "":
+        raise AnnotationInputError(f"The selection's {name} offset is missing.")
+    try:
+        return int(value)
+    except ValueError:
+        raise AnnotationInputError(
+            f"The selection's {name} offset must be a whole number, not {value[:20]!r}."
+        ) from None
+
+
+def check_colour(colour: str | None) -> str:
+    colour = (colour or "yellow").strip().lower()
+    if colour not in COLOURS:
+        raise AnnotationInputError(f"Unknown colour {colour[:20]!r}: choose one of {', '.join(COLOURS)}.")
+    return colour
+
+
+def check_comment(body: str | None, required: bool = False) -> str:
+    body = (body or "").strip()
+    if required and not body:
+        raise AnnotationInputError("The comment is empty: write something, or use Highlight.")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise AnnotationInputError(
+            f"The comment is {len(body):,} characters long; the limit is {MAX_COMMENT_CHARS:,}."
+        )
+    return body
+
+
+def create_annotation(
+    session: Session,
+    author: User,
+    version: DocumentVersion,
+    form: dict[str, str],
+) -> Annotation:
+    """Validate a selection (and optional comment) from a form and store the annotation."""
+    start = parse_offset(form.get("start"), "start")
+    end = parse_offset(form.get("end"), "end")
+    exact = form.get("exact")
+    if exact is None:
+        raise AnnotationInputError("The selected text (exact) is missing.")
+    version_id = form.get("version")
+    if version_id and version_id != str(version.id):
+        raise AnnotationInputError(
+            "The article has been updated since this page was loaded: reload and select again."
+        )
+    try:
+        anchor = check_selection(version.text, start, end, exact)
+    except AnchorError as error:
+        raise AnnotationInputError(str(error)) from None
+    colour = check_colour(form.get("colour"))
+    body = check_comment(form.get("body"), required=form.get("intent") == "comment")
+    annotation = Annotation(
+        document_id=version.document_id,
+        version_id=version.id,
+        author_id=author.id,
+        start=anchor.start,
+        end=anchor.end,
+        exact=anchor.exact,
+        prefix=anchor.prefix,
+        suffix=anchor.suffix,
+        colour=colour,
+        body_markdown=body,
+        body_html=render_comment(body) if body else "",
+    )
+    session.add(annotation)
+    session.flush()
+    return annotation
+
+
+def update_annotation(annotation: Annotation, form: dict[str, str]) -> Annotation:
+    if "body" in form:
+        body = check_comment(form.get("body"))
+        annotation.body_markdown = body
+        annotation.body_html = render_comment(body) if body else ""
+    if "colour" in form:
+        annotation.colour = check_colour(form.get("colour"))
+    annotation.updated_at = utcnow()
+    return annotation
+
+
+def delete_annotation(annotation: Annotation) -> None:
+    """Soft delete: the row stays (for undo, exports and threads), the mark goes."""
+    annotation.deleted_at = utcnow()
+
+
+def annotations_for_reader(
+    session: Session, user: User | None, document: Document
+) -> list[Annotation]:
+    """Visible annotations of a document, in document order (orphans last)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        session.scalars(
+            sa.select(Annotation)
+            .where(Annotation.document_id == document.id, visible_annotations(user))
+            .order_by(Annotation.version_id.is_(None), Annotation.start, Annotation.end,
+                      Annotation.id)
+        )
+    )
+
+
+def highlights_of(annotations: list[Annotation], version: DocumentVersion) -> list[Highlight]:
+    return [
+        Highlight(a.id, a.start, a.end, a.colour) for a in annotations if a.version_id == version.id
+    ]
