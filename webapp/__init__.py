@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
+    from webapp.visibility import can_edit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reader_bp)
     app.register_blueprint(annotations_bp)
     app.register_blueprint(auth_bp)
+    app.jinja_env.globals["can_edit"] = can_edit
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
