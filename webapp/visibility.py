@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from webapp.extensions import db
 from webapp.models import Annotation, Membership, Role, User
 
 
@@ -27,11 +28,11 @@ def visible_annotations(user: User | None) -> sa.ColumnElement[bool]:
 
 
 def can_see(user: User | None, annotation: Annotation) -> bool:
-    from webapp.extensions import db
-
     return (
         db.session.scalar(
-            sa.select(Annotation.id).where(Annotation.id == annotation.id, visible_annotations(user))
+            sa.select(Annotation.id).where(
+                Annotation.id == annotation.id, visible_annotations(user)
+            )
         )
         is not None
     )

@@ -29,8 +29,10 @@ OOB_OUTER = (("hx-swap-oob", "outerHTML"),)
 def get_annotation(annotation_id: int, check_author: bool = False) -> Annotation:
     """A live annotation the current user may see (404 otherwise), optionally their own (403)."""
     annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None or annotation.deleted_at is not None or not can_see(
-        current_user, annotation
+    if (
+        annotation is None
+        or annotation.deleted_at is not None
+        or not can_see(current_user, annotation)
     ):
         abort(404, description="That annotation does not exist or is not visible to you.")
     if check_author and not can_edit(current_user, annotation):
@@ -40,7 +42,9 @@ def get_annotation(annotation_id: int, check_author: bool = False) -> Annotation
 
 def changed_blocks(annotation: Annotation) -> list[str]:
     """The blocks an annotation covers, re-rendered with every visible highlight, out of band."""
-    version = db.session.get(DocumentVersion, annotation.version_id) if annotation.version_id else None
+    version = (
+        db.session.get(DocumentVersion, annotation.version_id) if annotation.version_id else None
+    )
     if version is None:
         return []
     visible = annotations_for_reader(db.session, current_user, annotation.document)
@@ -62,9 +66,7 @@ def card_position(annotation: Annotation) -> str:
     """Where a new card goes so the sidebar stays in document order."""
     visible = annotations_for_reader(db.session, current_user, annotation.document)
     key = (annotation.start, annotation.end, annotation.id)
-    following = [
-        a for a in visible if not a.is_orphan and (a.start, a.end, a.id) > key
-    ]
+    following = [a for a in visible if not a.is_orphan and (a.start, a.end, a.id) > key]
     return f"beforebegin:#annotation-{following[0].id}" if following else "beforeend:#cards"
 
 
@@ -106,7 +108,9 @@ def show(annotation_id: int):
     if is_htmx():
         return card_html(annotation)
     return redirect(
-        url_for("reader.article", slug=annotation.document.slug, _anchor=f"annotation-{annotation.id}")
+        url_for(
+            "reader.article", slug=annotation.document.slug, _anchor=f"annotation-{annotation.id}"
+        )
     )
 
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth import bp
 from webapp.extensions import db, login_manager
+from webapp.htmx import is_htmx
 from webapp.models import User
 from webapp.services.accounts import AccountError, authenticate, create_user
 
@@ -18,10 +19,6 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    from flask import abort
-
-    from webapp.htmx import is_htmx
-
     if request.method == "GET" and not is_htmx():
         return redirect(url_for("auth.login", next=request.full_path))
     abort(401, description="Log in to save highlights and comments.")
@@ -41,8 +38,9 @@ def login():
     """Log in with username and password."""
     if request.method == "POST":
         try:
-            user = authenticate(db.session, request.form.get("username", ""),
-                                request.form.get("password", ""))
+            user = authenticate(
+                db.session, request.form.get("username", ""), request.form.get("password", "")
+            )
         except AccountError as error:
             return render_template("auth/login.html", error=str(error), next=safe_next()), 400
         login_user(user, remember=bool(request.form.get("remember")))
@@ -55,8 +53,9 @@ def signup():
     """Create an account and log in."""
     if request.method == "POST":
         try:
-            user = create_user(db.session, request.form.get("username", ""),
-                               request.form.get("password", ""))
+            user = create_user(
+                db.session, request.form.get("username", ""), request.form.get("password", "")
+            )
         except AccountError as error:
             db.session.rollback()
             return render_template("auth/signup.html", error=str(error), next=safe_next()), 400

@@ -25,9 +25,7 @@ def find_user(session: Session, username: str) -> User | None:
 def create_user(session: Session, username: str, password: str) -> User:
     username = (username or "").strip()
     if not USERNAME.match(username):
-        raise AccountError(
-            "A username has 3 to 40 characters: letters, digits, '.', '_' or '-'."
-        )
+        raise AccountError("A username has 3 to 40 characters: letters, digits, '.', '_' or '-'.")
     if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
         raise AccountError(
             f"A password has at least {MIN_PASSWORD} characters (at most {MAX_PASSWORD})."

@@ -33,7 +33,9 @@ def parse_offset(value: str | None, name: str) -> int:
 def check_colour(colour: str | None) -> str:
     colour = (colour or "yellow").strip().lower()
     if colour not in COLOURS:
-        raise AnnotationInputError(f"Unknown colour {colour[:20]!r}: choose one of {', '.join(COLOURS)}.")
+        raise AnnotationInputError(
+            f"Unknown colour {colour[:20]!r}: choose one of {', '.join(COLOURS)}."
+        )
     return colour
 
 
@@ -71,7 +73,10 @@ def create_annotation(
         raise AnnotationInputError(str(error)) from None
     colour = check_colour(form.get("colour"))
     body = check_comment(form.get("body"), required=form.get("intent") == "comment")
+    now = utcnow()
     annotation = Annotation(
+        created_at=now,
+        updated_at=now,
         document_id=version.document_id,
         version_id=version.id,
         author_id=author.id,
@@ -115,8 +120,9 @@ def annotations_for_reader(
         session.scalars(
             sa.select(Annotation)
             .where(Annotation.document_id == document.id, visible_annotations(user))
-            .order_by(Annotation.version_id.is_(None), Annotation.start, Annotation.end,
-                      Annotation.id)
+            .order_by(
+                Annotation.version_id.is_(None), Annotation.start, Annotation.end, Annotation.id
+            )
         )
     )
 

@@ -19,8 +19,25 @@ LINE_BREAK = "\n"
 # Elements that hold inline text directly (a "leaf" when none of its children is a block).
 BLOCK_TAGS = frozenset(
     {
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre",
-        "table", "thead", "tbody", "tr", "th", "td", "div",
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "div",
     }
 )
 VOID_TAGS = frozenset({"br", "hr", "img"})

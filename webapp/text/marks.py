@@ -76,13 +76,12 @@ def render_block(
         run = block.runs[run_index]
         # Open and close inline elements to match this run's path.
         common = 0
-        while (
-            common < min(len(open_path), len(run.path)) and open_path[common] == run.path[common]
-        ):
+        while common < min(len(open_path), len(run.path)) and open_path[common] == run.path[common]:
             common += 1
         starts_sentence = left in sentence_starts
-        if span_open and (common < len(open_path) or len(run.path) > common or starts_sentence
-                          or run.is_break):
+        if span_open and (
+            common < len(open_path) or len(run.path) > common or starts_sentence or run.is_break
+        ):
             out.append("</span>")
             span_open = False
         for inline in reversed(open_path[common:]):

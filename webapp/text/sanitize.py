@@ -11,17 +11,61 @@ from webapp.text.markdown import article_to_html, comment_to_html
 
 ARTICLE_TAGS = frozenset(
     {
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "code",
-        "hr", "br", "strong", "em", "b", "i", "a", "sup", "sub", "s", "del", "ins", "table",
-        "thead", "tbody", "tr", "th", "td",
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "code",
+        "hr",
+        "br",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "a",
+        "sup",
+        "sub",
+        "s",
+        "del",
+        "ins",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
     }
 )
 ARTICLE_ATTRIBUTES = {"a": ["href", "title"], "ol": ["start"], "th": ["align"], "td": ["align"]}
 
 COMMENT_TAGS = frozenset(
     {
-        "p", "br", "strong", "em", "b", "i", "a", "code", "pre", "blockquote", "ul", "ol", "li",
-        "del", "s", "sup", "sub", "hr",
+        "p",
+        "br",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "del",
+        "s",
+        "sup",
+        "sub",
+        "hr",
     }
 )
 COMMENT_ATTRIBUTES = {"a": ["href", "title", "rel", "target"], "ol": ["start"]}

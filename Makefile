@@ -1,0 +1,48 @@
+# The README's commands: `make run` serves the app, `make test` runs every test.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app webapp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench htmx chromium clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The local htmx copy (fallback for the CDN), fetched from the npm registry; never committed.
+htmx: static/vendor/htmx.min.js
+static/vendor/htmx.min.js: webapp/config.py scripts/fetch-htmx
+	scripts/fetch-htmx
+
+# Debian's chromium, which Playwright drives (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q chromium fonts-noto-color-emoji; }
+
+run: $(VENV)/.installed htmx
+	$(FLASK) init
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+		'webapp:create_app()'
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check webapp tests
+
+test: $(VENV)/.installed-dev htmx chromium lint
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.installed-dev htmx
+	$(PY) tests/load/bench.py
+
+clean:
+	rm -rf $(VENV) static/vendor .pytest_cache
