@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
@@ -16,6 +16,7 @@ from webapp.services.annotations import (
     annotations_for_reader,
     create_annotation,
     delete_annotation,
+    restore_annotation,
     highlights_of,
     update_annotation,
 )
@@ -149,5 +150,25 @@ def delete(annotation_id: int):
     delete_annotation(annotation)
     db.session.commit()
     if not is_htmx():
+        flash("The note was deleted.", "info")
         return redirect(url_for("reader.article", slug=annotation.document.slug))
-    return fragments("", *changed_blocks(annotation), cleared_flash())
+    undo = render_template("partials/_undo_delete.html", annotation=annotation)
+    return fragments("", *changed_blocks(annotation), undo)
+
+
+@bp.post("/annotations/<int:annotation_id>/restore")
+@login_required
+def restore(annotation_id: int):
+    """Undo a delete: the mark and the card come back."""
+    annotation = db.session.get(Annotation, annotation_id)
+    if annotation is None or not can_edit(current_user, annotation):
+        abort(404, description="That annotation does not exist or is not yours to restore.")
+    restore_annotation(annotation)
+    db.session.commit()
+    if not is_htmx():
+        return redirect(url_for("annotations.show", annotation_id=annotation.id))
+    return fragments(
+        *changed_blocks(annotation),
+        f'<div hx-swap-oob="{card_position(annotation)}">{card_html(annotation)}</div>',
+        cleared_flash(),
+    )

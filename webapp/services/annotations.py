@@ -110,6 +110,10 @@ def delete_annotation(annotation: Annotation) -> None:
     annotation.deleted_at = utcnow()
 
 
+def restore_annotation(annotation: Annotation) -> None:
+    annotation.deleted_at = None
+
+
 def annotations_for_reader(
     session: Session, user: User | None, document: Document
 ) -> list[Annotation]:

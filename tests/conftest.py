@@ -1,0 +1,120 @@
+"""Fixtures: an app on a temporary SQLite file migrated by Alembic, a client, helpers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.extensions import db as _db
+from webapp.models import Document
+from webapp.services.accounts import create_user
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS = PROJECT_ROOT / "seeds"
+SEED_SLUG = "russian-military-needed-in-syria-long-term-assad-says"
+PASSWORD = "correct horse battery"
+
+
+def make_config(tmp: Path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'test.db'}",
+        "SEEDS_DIR": str(SEEDS),
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database through the backup API (a file copy would miss the WAL)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory) -> Path:
+    """One database migrated to head and seeded; each test gets a copy of the file."""
+    tmp = tmp_path_factory.mktemp("template")
+    app = create_app(make_config(tmp))
+    with app.app_context():
+        upgrade()
+        app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
+        _db.engine.dispose()
+    return tmp / "test.db"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, migrated_db, app_config):
+    copy_database(migrated_db, tmp_path / "test.db")
+    app = create_app(make_config(tmp_path, **app_config))
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seed_document(db) -> Document:
+    return db.session.scalar(sa.select(Document).where(Document.slug == SEED_SLUG))
+
+
+class Auth:
+    """Create users and log the test client in as one of them."""
+
+    def __init__(self, client, db):
+        self.client = client
+        self.db = db
+
+    def create(self, username: str):
+        user = create_user(self.db.session, username, PASSWORD)
+        self.db.session.commit()
+        return user
+
+    def login(self, username: str = "reader"):
+        from webapp.services.accounts import find_user
+
+        user = find_user(self.db.session, username) or self.create(username)
+        response = self.client.post("/login", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self):
+        self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, db) -> Auth:
+    return Auth(client, db)
+
+
+HTMX = {"HX-Request": "true"}
