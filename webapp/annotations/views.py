@@ -16,8 +16,8 @@ from webapp.services.annotations import (
     annotations_for_reader,
     create_annotation,
     delete_annotation,
-    restore_annotation,
     highlights_of,
+    restore_annotation,
     update_annotation,
 )
 from webapp.services.documents import layout_for
