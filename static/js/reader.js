@@ -188,7 +188,28 @@
       form.requestSubmit(form.querySelector("button[value=comment]"));
     }
   });
-  // Keyboard: select with shift+arrows, then h to highlight or c to comment.
+  // Keyboard: the article body takes focus (Tab, or a click) and keeps a caret; arrows
+  // move it, shift+arrows extend the selection (ctrl for words), as caret browsing would.
+  var ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "backward", ArrowDown: "forward" };
+  body.setAttribute("tabindex", "0");
+  body.addEventListener("focus", function () {
+    var selection = window.getSelection();
+    if (selection.rangeCount && body.contains(selection.anchorNode)) return;
+    var first = textNodes(body)[0];
+    if (first) selection.collapse(first, 0);
+  });
+  body.addEventListener("keydown", function (event) {
+    var direction = ARROWS[event.key];
+    var selection = window.getSelection();
+    if (!direction || event.altKey || event.metaKey || !selection.rangeCount) return;
+    if (!body.contains(selection.focusNode)) return;
+    var vertical = event.key === "ArrowUp" || event.key === "ArrowDown";
+    var granularity = vertical ? "line" : event.ctrlKey ? "word" : "character";
+    event.preventDefault();
+    selection.modify(event.shiftKey ? "extend" : "move", direction, granularity);
+  });
+
+  // With a selection, h highlights and c opens the comment box.
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
