@@ -140,3 +140,15 @@ class Annotation(db.Model):
     @property
     def is_orphan(self) -> bool:
         return self.version_id is None
+
+
+class LoginAttempt(db.Model):
+    """A failed login, kept briefly to slow down password guessing (shared by all workers)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40))
+    remote_addr: Mapped[str] = mapped_column(sa.String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -68,7 +68,9 @@ def drag_select(page, phrase: str, occurrence: int = 0) -> None:
 
 
 def card_ids(page) -> list[int]:
-    return [int(i.split("-")[1]) for i in page.eval_on_selector_all(".card", "cs => cs.map(c => c.id)")]
+    return [
+        int(i.split("-")[1]) for i in page.eval_on_selector_all(".card", "cs => cs.map(c => c.id)")
+    ]
 
 
 def marks_of(page, annotation_id: int):
@@ -271,4 +273,6 @@ def test_keyboard_only_comment(page):
     expect(page.locator(".card")).to_have_count(1)
     (annotation_id,) = card_ids(page)
     assert quote_text(page, annotation_id) == "Bashar al-Assad"
-    expect(page.locator(f"#annotation-{annotation_id} .comment")).to_have_text("Who took the photo?")
+    expect(page.locator(f"#annotation-{annotation_id} .comment")).to_have_text(
+        "Who took the photo?"
+    )

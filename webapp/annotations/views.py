@@ -21,6 +21,7 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.documents import layout_for
+from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.text.marks import render_block
 from webapp.visibility import can_edit, can_see
 
@@ -84,6 +85,10 @@ def cleared_flash() -> str:
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
     _document, version = get_document(slug)
+    try:
+        check_write_allowed(db.session, current_user.id)
+    except RateLimited as error:
+        abort(429, description=str(error))
     try:
         annotation = create_annotation(db.session, current_user, version, request.form.to_dict())
     except AnnotationInputError as error:

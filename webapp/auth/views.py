@@ -10,6 +10,12 @@ from webapp.extensions import db, login_manager
 from webapp.htmx import is_htmx
 from webapp.models import User
 from webapp.services.accounts import AccountError, authenticate, create_user
+from webapp.services.limits import (
+    RateLimited,
+    check_login_allowed,
+    clear_login_failures,
+    record_login_failure,
+)
 
 
 @login_manager.user_loader
@@ -37,12 +43,18 @@ def safe_next(default: str = "/") -> str:
 def login():
     """Log in with username and password."""
     if request.method == "POST":
+        username = request.form.get("username", "").strip()
         try:
-            user = authenticate(
-                db.session, request.form.get("username", ""), request.form.get("password", "")
-            )
+            check_login_allowed(db.session, username)
+            user = authenticate(db.session, username, request.form.get("password", ""))
+        except RateLimited as error:
+            return render_template("auth/login.html", error=str(error), next=safe_next()), 429
         except AccountError as error:
+            record_login_failure(db.session, username, request.remote_addr or "")
+            db.session.commit()
             return render_template("auth/login.html", error=str(error), next=safe_next()), 400
+        clear_login_failures(db.session, user.username)
+        db.session.commit()
         login_user(user, remember=bool(request.form.get("remember")))
         return redirect(safe_next())
     return render_template("auth/login.html", next=safe_next())

@@ -13,15 +13,17 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from markdown_it import MarkdownIt
+
 MAX_ARTICLE_CHARS = 500_000
 
-_TITLE = re.compile(r"^#\s+(?P<title>.+?)\s*#*\s*$")
+# A closing run of `#` counts only after white space (CommonMark): "# Learning C#" keeps its #.
+_TITLE = re.compile(r"^#\s+(?P<title>.+?)(?:\s+#+)?\s*$")
 _BYLINE = re.compile(r"^by\s+(?P<by>.+)$", re.IGNORECASE)
 _ORIGINAL = re.compile(r"^original\s+url\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
 _AUTOLINK = re.compile(r"^<?(?P<url>https?://[^\s<>]+)>?$")
-_MD_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)\s]*)\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?P<text>.+?)\1")
-_MD_ESCAPE = re.compile(r"\\(?P<char>[\\`*_{}\[\]()#+\-.!<>|~\"'])")
+_MAX_BYLINE_CHARS = 120
+_INLINE = MarkdownIt("commonmark", {"html": False})
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d %Y")
 
 
@@ -41,11 +43,19 @@ class ParsedArticle:
 
 
 def inline_to_plain(markdown: str) -> str:
-    """Plain text of a one-line Markdown fragment (links, emphasis, escapes)."""
-    text = _MD_LINK.sub(lambda m: m.group("text"), markdown)
-    text = _MD_EMPHASIS.sub(lambda m: m.group("text"), text)
-    text = _MD_ESCAPE.sub(lambda m: m.group("char"), text)
-    return text.strip()
+    """Plain text of a one-line Markdown fragment (links, emphasis, escapes, entities).
+
+    Parsed by the same CommonMark parser as the body, so `snake_case` keeps its
+    underscores and `\\*` is a literal star.
+    """
+    parts = []
+    for token in _INLINE.parseInline(markdown):
+        for child in token.children or ():
+            if child.type in {"text", "code_inline", "image"}:
+                parts.append(child.content)
+            elif child.type in {"softbreak", "hardbreak"}:
+                parts.append(" ")
+    return "".join(parts).strip()
 
 
 def parse_date(text: str) -> date | None:
@@ -61,7 +71,12 @@ def parse_date(text: str) -> date | None:
 def slugify(title: str, max_length: int = 80) -> str:
     """A URL slug that keeps letters of any script (Arabic, Cyrillic, CJK...)."""
     text = unicodedata.normalize("NFKC", title).casefold()
-    text = re.sub(r"[^\w]+", "-", text).strip("-_")
+    # Keep combining marks (Arabic harakat, Devanagari vowel signs): `\w` alone splits words.
+    text = "".join(
+        char if char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M" else "-"
+        for char in text
+    )
+    text = re.sub(r"-+", "-", text).strip("-_")
     text = text[:max_length].strip("-_")
     return text or "article"
 
@@ -87,12 +102,16 @@ def parse_article(source: str) -> ParsedArticle:
             + ")"
         )
     title = inline_to_plain(match.group("title"))
+    if not title:
+        raise ArticleFormatError("the '# Title' line has no text")
     index = _skip_blank(lines, index + 1)
 
     byline = None
     if index < len(lines) and (by := _BYLINE.match(lines[index].strip())):
-        byline = inline_to_plain(by.group("by"))
-        index = _skip_blank(lines, index + 1)
+        candidate = inline_to_plain(by.group("by"))
+        if _looks_like_byline(candidate):
+            byline = candidate
+            index = _skip_blank(lines, index + 1)
 
     published = None
     published_text = None
@@ -117,6 +136,11 @@ def parse_article(source: str) -> ParsedArticle:
         body_markdown=body + "\n",
         content_hash=digest,
     )
+
+
+def _looks_like_byline(text: str) -> bool:
+    """Names, not a sentence: "By the time we arrived, ..." is the first paragraph."""
+    return bool(text) and len(text) <= _MAX_BYLINE_CHARS and not text[0].islower()
 
 
 def _skip_blank(lines: list[str], index: int) -> int:

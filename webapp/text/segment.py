@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at terminal punctuation (Latin, CJK, Arabic, Devanagari), optionally
-# followed by closing quotes or brackets, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…。！？؟।]+[\"'”’»)\]]*\s+")
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "jr"})
+# A sentence ends at terminal punctuation (Latin, Arabic, Devanagari), optionally followed
+# by closing quotes or brackets, then whitespace. CJK full-width punctuation needs no space
+# after it: Chinese and Japanese put none between sentences.
+_BOUNDARY = re.compile(
+    r"[.!?…؟۔।]+[\"'”’»)\]]*\s+"
+    r"|[。！？]+[\"'”’」』）)\]]*\s*"
+)
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "jr"})
+_WORD_WINDOW = 16  # longer than any abbreviation
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -22,8 +27,10 @@ def sentence_starts(text: str) -> list[int]:
         following = text[end]
         if following.islower():
             continue  # "e.g. this" or "U.S. officials said" mid-sentence
-        word = text[: match.start()].rsplit(None, 1)[-1] if text[: match.start()].strip() else ""
-        if word.casefold().rstrip(".") in _ABBREVIATIONS:
-            continue
+        # The word before the punctuation; a short window keeps long blocks linear.
+        before = text[max(0, match.start() - _WORD_WINDOW) : match.start()].split()
+        word = before[-1].casefold().rstrip(".") if before else ""
+        if word in _ABBREVIATIONS or (word == "no" and following.isdigit()):
+            continue  # "Mr. Smith", "No. 5" (but "She said no. Then ...")
         starts.append(end)
     return starts
