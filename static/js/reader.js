@@ -263,8 +263,30 @@
     // Several highlights here: each click moves to the next one.
     var current = document.querySelector(".card.active");
     var at = current ? ids.indexOf(current.dataset.annotation) : -1;
-    var card = document.getElementById("annotation-" + ids[(at + 1) % ids.length]);
-    if (card) focusCard(card, true);
+    withCard(ids[(at + 1) % ids.length], function (card) { focusCard(card, true); });
+  });
+
+  // Cards load lazily as the sidebar scrolls; a click on a mark whose card is not loaded
+  // yet loads the pages up to it.
+  function withCard(id, then) {
+    var card = document.getElementById("annotation-" + id);
+    if (card) return then(card);
+    var more = document.querySelector(".cards-more");
+    if (!more || !window.htmx) return;
+    var url = more.getAttribute("hx-get") + "&through=" + encodeURIComponent(id);
+    htmx.ajax("GET", url, { target: more, swap: "outerHTML" }).then(function () {
+      var loaded = document.getElementById("annotation-" + id);
+      if (loaded) then(loaded);
+    });
+  }
+
+  // A card created while later pages were still unloaded can arrive twice: keep the first.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var seen = {};
+    document.querySelectorAll("#cards > .card").forEach(function (card) {
+      if (seen[card.id]) card.remove();
+      seen[card.id] = true;
+    });
   });
 
   document.addEventListener("click", function (event) {

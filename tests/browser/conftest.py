@@ -52,7 +52,7 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving create_app() on a loopback port, on its own SQLite file."""
 
-    def __init__(self, root: Path, workers: int = 2):
+    def __init__(self, root: Path, workers: int = 2, **env: str):
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,6 +66,7 @@ class LiveServer:
             "DATABASE_URL": f"sqlite:///{root / 'live.db'}",
             "SECRET_KEY": "browser-test-secret",
             "SEEDS_DIR": str(seeds),
+            **env,
         }
         bin_dir = Path(sys.executable).parent
         subprocess.run(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
@@ -14,6 +14,7 @@ from webapp.services.annotations import (
     COLOURS,
     AnnotationInputError,
     annotations_for_reader,
+    card_key,
     create_annotation,
     delete_annotation,
     highlights_of,
@@ -65,11 +66,12 @@ def card_html(annotation: Annotation, editing: bool = False, oob: str | None = N
 
 
 def card_position(annotation: Annotation) -> str:
-    """Where a new card goes so the sidebar stays in document order."""
+    """Where a new card goes so the sidebar stays in document order: after the card
+    before it (if that one is loaded; if not, a later page of cards will bring it)."""
     visible = annotations_for_reader(db.session, current_user, annotation.document)
-    key = (annotation.start, annotation.end, annotation.id)
-    following = [a for a in visible if not a.is_orphan and (a.start, a.end, a.id) > key]
-    return f"beforebegin:#annotation-{following[0].id}" if following else "beforeend:#cards"
+    key = card_key(annotation)
+    preceding = [a for a in visible if not a.is_orphan and card_key(a) < key]
+    return f"afterend:#annotation-{preceding[-1].id}" if preceding else "afterbegin:#cards"
 
 
 def input_error(error: AnnotationInputError):
@@ -86,7 +88,7 @@ def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
     _document, version = get_document(slug)
     try:
-        check_write_allowed(db.session, current_user.id)
+        check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
     except RateLimited as error:
         abort(429, description=str(error))
     try:

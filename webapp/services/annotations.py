@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import Annotation, Document, DocumentVersion, User, utcnow
 from webapp.text.anchoring import AnchorError, check_selection
@@ -13,6 +13,7 @@ from webapp.visibility import visible_annotations
 
 COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
+CARDS_PER_PAGE = 40
 
 
 class AnnotationInputError(ValueError):
@@ -123,6 +124,7 @@ def annotations_for_reader(
     return list(
         session.scalars(
             sa.select(Annotation)
+            .options(selectinload(Annotation.author))
             .where(Annotation.document_id == document.id, visible_annotations(user))
             .order_by(
                 Annotation.version_id.is_(None), Annotation.start, Annotation.end, Annotation.id
@@ -135,3 +137,39 @@ def highlights_of(annotations: list[Annotation], version: DocumentVersion) -> li
     return [
         Highlight(a.id, a.start, a.end, a.colour) for a in annotations if a.version_id == version.id
     ]
+
+
+CardKey = tuple[int, int, int]
+
+
+def card_key(annotation: Annotation) -> CardKey:
+    """Sidebar order: document order, then shorter first, then older first."""
+    return (annotation.start, annotation.end, annotation.id)
+
+
+def parse_card_cursor(value: str) -> CardKey:
+    try:
+        start, end, annotation_id = (int(part) for part in value.split("-"))
+    except ValueError:
+        raise AnnotationInputError(f"Bad position in the list of notes: {value[:40]!r}.") from None
+    return (start, end, annotation_id)
+
+
+def page_of_cards(
+    anchored: list[Annotation],
+    after: CardKey | None = None,
+    through_id: int | None = None,
+    limit: int = CARDS_PER_PAGE,
+) -> tuple[list[Annotation], str | None]:
+    """The next cards after a cursor (and at least through one annotation), and the cursor
+    for the page after, if any. Cards render lazily: a page holds the marks of every
+    highlight but only the first cards."""
+    rest = [a for a in anchored if after is None or card_key(a) > after]
+    count = limit
+    if through_id is not None:
+        wanted = next((i for i, a in enumerate(rest) if a.id == through_id), None)
+        if wanted is not None:
+            count = max(limit, wanted + 1)
+    page = rest[:count]
+    more = "-".join(str(part) for part in card_key(page[-1])) if len(rest) > count else None
+    return page, more

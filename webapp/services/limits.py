@@ -45,12 +45,12 @@ def clear_login_failures(session: Session, username: str) -> None:
     )
 
 
-def check_write_allowed(session: Session, user_id: int) -> None:
+def check_write_allowed(session: Session, user_id: int, allowed: int = WRITES_ALLOWED) -> None:
     since = utcnow() - WRITE_WINDOW
     recent = session.scalar(
         sa.select(sa.func.count())
         .select_from(Annotation)
         .where(Annotation.author_id == user_id, Annotation.created_at > since)
     )
-    if recent >= WRITES_ALLOWED:
+    if recent >= allowed:
         raise RateLimited("You are saving notes very fast. Wait a minute and try again.")
