@@ -30,16 +30,18 @@ OOB_OUTER = (("hx-swap-oob", "outerHTML"),)
 
 
 def get_annotation(annotation_id: int, check_author: bool = False) -> Annotation:
-    """A live annotation the current user may see (404 otherwise), optionally their own (403)."""
+    """A live annotation the current user may see (404 otherwise).
+
+    With check_author, one that is not theirs is a 403 whether or not they can see it:
+    changing it is refused either way, and saying so is clearer than "not found".
+    """
     annotation = db.session.get(Annotation, annotation_id)
-    if (
-        annotation is None
-        or annotation.deleted_at is not None
-        or not can_see(current_user, annotation)
-    ):
+    if annotation is None or annotation.deleted_at is not None:
         abort(404, description="That annotation does not exist or is not visible to you.")
     if check_author and not can_edit(current_user, annotation):
         abort(403, description="Only the author of an annotation can change or delete it.")
+    if not can_see(current_user, annotation):
+        abort(404, description="That annotation does not exist or is not visible to you.")
     return annotation
 
 
@@ -168,8 +170,10 @@ def delete(annotation_id: int):
 def restore(annotation_id: int):
     """Undo a delete: the mark and the card come back."""
     annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None or not can_edit(current_user, annotation):
-        abort(404, description="That annotation does not exist or is not yours to restore.")
+    if annotation is None:
+        abort(404, description="That annotation does not exist.")
+    if not can_edit(current_user, annotation):
+        abort(403, description="Only the author of an annotation can restore it.")
     restore_annotation(annotation)
     db.session.commit()
     if not is_htmx():
