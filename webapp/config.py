@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,13 +21,25 @@ def _secret_key(instance_path: Path) -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once, one writes and the others read.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(key_file)
     key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
     return key
+
+
+def _read_key(key_file: Path) -> str:
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)  # another worker is still writing it
+    raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
 
 
 def load_config(instance_path: Path) -> dict:
@@ -47,6 +60,7 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SEEDS_DIR": os.environ.get("SEEDS_DIR", str(PROJECT_ROOT / "seeds")),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WRITES_PER_MINUTE": int(os.environ.get("WRITES_PER_MINUTE", "120")),
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
