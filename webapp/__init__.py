@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from webapp import cli, errors, security
     from webapp.annotations import bp as annotations_bp
+    from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reader_bp)
     app.register_blueprint(annotations_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
     app.jinja_env.globals["can_edit"] = can_edit
     security.init_app(app)
     errors.init_app(app)
