@@ -30,8 +30,10 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
+    from webapp.routing import RowIdConverter
     from webapp.visibility import can_edit
 
+    app.url_map.converters["id"] = RowIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

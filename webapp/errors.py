@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -16,6 +16,8 @@ CSRF_MESSAGE = (
 
 
 def error_response(status: int, message: str):
+    if request.path.startswith("/api/"):
+        return jsonify(status=status, error=message), status
     if is_htmx():
         body = render_template("partials/_flash.html", message=message, level="error")
         return body, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}

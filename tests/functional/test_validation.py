@@ -274,12 +274,6 @@ def test_malformed_annotation_ids_are_404(client, auth, path):
     assert client.post(f"{path}/delete").status_code in (404, 405)
 
 
-@pytest.mark.xfail(
-    reason="BUG: an id too large for SQLite (e.g. /annotations/99999999999999999999) "
-    "raises OverflowError in db.session.get and becomes a 500 instead of a 404",
-    strict=True,
-    raises=AssertionError,
-)
 @pytest.mark.parametrize(
     "method, suffix",
     [("get", ""), ("get", "/edit"), ("post", "/edit"), ("post", "/delete"), ("post", "/restore")],
@@ -308,13 +302,6 @@ def test_an_error_does_not_break_the_next_request(client, auth, db, good):
     assert client.get(f"/articles/{SEED_SLUG}").status_code == 200
 
 
-@pytest.mark.xfail(
-    reason="BUG: comment length counts CRLF line breaks twice. A plain (no-JS) form post sends "
-    "textarea line breaks as CRLF, so a comment the textarea's maxlength=10000 accepts (10,000 "
-    "characters with LF breaks) is refused with 422; the server should normalise CRLF to LF "
-    "before checking the limit and storing the Markdown.",
-    strict=True,
-)
 def test_crlf_line_breaks_count_as_one_character(client, auth, db, good):
     auth.login("alice")
     create(client, good)

@@ -111,7 +111,7 @@ def create(slug: str):
     return response
 
 
-@bp.get("/annotations/<int:annotation_id>")
+@bp.get("/annotations/<id:annotation_id>")
 def show(annotation_id: int):
     """One card (htmx), or the article scrolled to it."""
     annotation = get_annotation(annotation_id)
@@ -124,7 +124,7 @@ def show(annotation_id: int):
     )
 
 
-@bp.get("/annotations/<int:annotation_id>/edit")
+@bp.get("/annotations/<id:annotation_id>/edit")
 @login_required
 def edit(annotation_id: int):
     """The card as an edit form."""
@@ -134,7 +134,7 @@ def edit(annotation_id: int):
     return render_template("annotations/edit.html", annotation=annotation, colours=COLOURS)
 
 
-@bp.post("/annotations/<int:annotation_id>/edit")
+@bp.post("/annotations/<id:annotation_id>/edit")
 @login_required
 def update(annotation_id: int):
     """Save a changed comment or colour."""
@@ -151,7 +151,7 @@ def update(annotation_id: int):
     return fragments(card_html(annotation), *blocks, cleared_flash())
 
 
-@bp.post("/annotations/<int:annotation_id>/delete")
+@bp.post("/annotations/<id:annotation_id>/delete")
 @login_required
 def delete(annotation_id: int):
     """Delete an annotation: its card and its mark go."""
@@ -165,7 +165,7 @@ def delete(annotation_id: int):
     return fragments("", *changed_blocks(annotation), undo)
 
 
-@bp.post("/annotations/<int:annotation_id>/restore")
+@bp.post("/annotations/<id:annotation_id>/restore")
 @login_required
 def restore(annotation_id: int):
     """Undo a delete: the mark and the card come back."""

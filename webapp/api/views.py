@@ -4,7 +4,6 @@ import json
 
 from flask import Response, abort, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from webapp.annotations.views import get_annotation
 from webapp.api import bp
@@ -48,17 +47,7 @@ def export(annotation: Annotation, embedded: bool = False) -> JSON:
     )
 
 
-@bp.errorhandler(HTTPException)
-def _error(error: HTTPException):
-    """API errors as JSON, not as the HTML error page."""
-    if error.code is None or error.code < 400:
-        return error
-    db.session.rollback()
-    body = {"status": error.code, "error": error.description or error.name}
-    return Response(json.dumps(body), status=error.code, content_type="application/json")
-
-
-@bp.get("/annotations/<int:annotation_id>")
+@bp.get("/annotations/<id:annotation_id>")
 def annotation(annotation_id: int):
     """One annotation as a W3C Web Annotation (404 unless the reader may see it)."""
     return jsonld(export(get_annotation(annotation_id)))

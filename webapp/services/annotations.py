@@ -41,7 +41,8 @@ def check_colour(colour: str | None) -> str:
 
 
 def check_comment(body: str | None, required: bool = False) -> str:
-    body = (body or "").strip()
+    # Browsers send a textarea's line breaks as CRLF; count and store them as one.
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not body:
         raise AnnotationInputError("The comment is empty: write something, or use Highlight.")
     if len(body) > MAX_COMMENT_CHARS:
