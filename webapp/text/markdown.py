@@ -5,7 +5,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 
 _article = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
-_comment = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+_comment = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
 
 
 def article_to_html(markdown: str) -> str:
