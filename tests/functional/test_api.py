@@ -26,10 +26,18 @@ from webapp.models import Annotation
 from webapp.presenters import xsd_datetime
 from webapp.services.documents import import_article, read_article_file
 
-W3C_DIR = Path(
-    os.environ.get("W3C_ANNOTATION_DIR")
-    or Path(__file__).resolve().parents[3] / "shared" / "w3c-annotation"
-)
+# The W3C test data is not ours to commit: it sits in the shared folder beside the clone
+# (as in CI), or in the workspace's shared folder when the clone is elsewhere.
+W3C_CANDIDATES = [
+    Path(path)
+    for path in (
+        os.environ.get("W3C_ANNOTATION_DIR"),
+        Path(__file__).resolve().parents[3] / "shared" / "w3c-annotation",
+        "/work/shared/w3c-annotation",
+    )
+    if path
+]
+W3C_DIR = next((path for path in W3C_CANDIDATES if path.is_dir()), W3C_CANDIDATES[0])
 ANNOTATION_MUSTS = "annotations/annotationMusts.test"
 COLLECTION_MUSTS = "collections/collectionMusts.test"
 PAGE_MUSTS = "collections/pages/pageMusts.test"
