@@ -139,6 +139,7 @@
   }
 
   function hideToolbar() {
+    showPending(null);
     form.hidden = true;
     if (commentBox) commentBox.hidden = true;
     pending = null;
@@ -156,8 +157,18 @@
     place(selection.rect);
   }
 
+  // While the comment box has focus the selection is gone: keep the passage visibly
+  // marked with the CSS Custom Highlight API where the browser has it.
+  function showPending(range) {
+    if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
+    if (range) CSS.highlights.set("pending", new Highlight(range));
+    else CSS.highlights.delete("pending");
+  }
+
   function openComment() {
     if (!pending || !commentBox) return;
+    var selection = window.getSelection();
+    if (selection.rangeCount) showPending(selection.getRangeAt(0).cloneRange());
     commentBox.hidden = false;
     place(pending.rect);
     textarea.focus();
@@ -224,6 +235,12 @@
     place(selection.rect);
     if (event.key === "h") form.requestSubmit(form.querySelector("button[value=highlight]"));
     else openComment();
+  });
+
+  // A message goes away when clicked.
+  document.getElementById("flash").addEventListener("click", function (event) {
+    var message = event.target.closest(".flash");
+    if (message && !event.target.closest("button, a")) message.remove();
   });
 
   document.body.addEventListener("annotation-saved", function (event) {
