@@ -47,6 +47,13 @@ class Classroom(db.Model):
     join_code: Mapped[str] = mapped_column(sa.String(16), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="classroom", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="classroom", cascade="all, delete-orphan"
+    )
+
 
 class Membership(db.Model):
     __tablename__ = "memberships"
@@ -57,6 +64,31 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(16), default=Role.STUDENT.value)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    classroom: Mapped[Classroom] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR.value
+
+
+class Assignment(db.Model):
+    """An article a class reads, with an optional due date."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (sa.UniqueConstraint("classroom_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    classroom_id: Mapped[int] = mapped_column(sa.ForeignKey("classrooms.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    classroom: Mapped[Classroom] = relationship(back_populates="assignments")
+    document: Mapped[Document] = relationship()
 
 
 class Document(db.Model):
@@ -133,9 +165,16 @@ class Annotation(db.Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
     pinned: Mapped[bool] = mapped_column(default=False)
+    is_question: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     document: Mapped[Document] = relationship()
+    classroom: Mapped[Classroom | None] = relationship()
+    tags: Mapped[list[AnnotationTag]] = relationship(
+        cascade="all, delete-orphan", order_by="AnnotationTag.name"
+    )
 
     @property
     def is_orphan(self) -> bool:
@@ -152,3 +191,93 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(sa.String(40))
     remote_addr: Mapped[str] = mapped_column(sa.String(64), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AnnotationTag(db.Model):
+    __tablename__ = "annotation_tags"
+    __table_args__ = (sa.UniqueConstraint("annotation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(40), index=True)
+
+
+class Reply(db.Model):
+    """A reply in an annotation's thread; `parent_id` threads replies to replies."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("replies.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    hidden: Mapped[bool] = mapped_column(default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    author: Mapped[User] = relationship()
+    annotation: Mapped[Annotation] = relationship()
+
+
+class Vote(db.Model):
+    """One upvote per person per annotation (the unique constraint makes it so)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (sa.UniqueConstraint("annotation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Flag(db.Model):
+    """A member's report of an annotation or a reply, for the class's instructors."""
+
+    __tablename__ = "flags"
+    __table_args__ = (sa.UniqueConstraint("annotation_id", "reply_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    reply_id: Mapped[int | None] = mapped_column(sa.ForeignKey("replies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Change(db.Model):
+    """One row per write that readers of a document should see live.
+
+    Its id is the cursor a sidebar polls with: it lives in the database, so every worker
+    and every host answers the same. `classroom_id` is None for private annotations.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (sa.Index("ix_changes_document_id_id", "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    classroom_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classrooms.id", ondelete="CASCADE")
+    )
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE")
+    )
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
