@@ -1,43 +1,180 @@
-"""Who may see which annotation: the one rule every read path goes through."""
+"""Who may see and do what: the one place every read path and every permission check uses.
+
+- A private annotation (no class) is seen by its author only.
+- A class annotation is seen by members of that class; a hidden one only by the class's
+  instructors and its author.
+- A reply is seen by whoever sees its annotation; a hidden reply only by the class's
+  instructors and its author.
+- Reading contexts narrow this further: "private" shows one's private notes, "class-N"
+  the notes of class N.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Annotation, Membership, Role, User
+from webapp.models import Annotation, Classroom, Membership, Reply, Role, User
+
+PRIVATE = "private"
 
 
-def visible_annotations(user: User | None) -> sa.ColumnElement[bool]:
-    """A WHERE clause selecting the live annotations `user` may see.
+def _signed_in(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated)
 
-    Private annotations: their author only. Class annotations: members of that class;
-    hidden ones only to the class's instructors and their author.
+
+def _member_of(user: User):
+    return sa.select(Membership.classroom_id).where(Membership.user_id == user.id)
+
+
+def _teaches(user: User):
+    return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
+
+
+def visible_annotations(user: User | None, with_deleted_threads: bool = False):
+    """A WHERE clause selecting the annotations `user` may see.
+
+    Deleted annotations are left out, except (with_deleted_threads) those whose thread
+    still has live replies: the thread stays readable, marked as deleted.
     """
+    if not _signed_in(user):
+        return sa.false()
     live = Annotation.deleted_at.is_(None)
-    if user is None or not user.is_authenticated:
-        return sa.and_(live, sa.false())
-    member_of = sa.select(Membership.classroom_id).where(Membership.user_id == user.id)
-    teaches = member_of.where(Membership.role == Role.INSTRUCTOR.value)
+    if with_deleted_threads:
+        live = sa.or_(
+            live,
+            sa.exists().where(Reply.annotation_id == Annotation.id, Reply.deleted_at.is_(None)),
+        )
     own = Annotation.author_id == user.id
     class_visible = sa.and_(
-        Annotation.classroom_id.in_(member_of),
-        sa.or_(Annotation.hidden.is_(False), Annotation.classroom_id.in_(teaches)),
+        Annotation.classroom_id.in_(_member_of(user)),
+        sa.or_(Annotation.hidden.is_(False), Annotation.classroom_id.in_(_teaches(user))),
     )
     return sa.and_(live, sa.or_(own, class_visible))
 
 
-def can_see(user: User | None, annotation: Annotation) -> bool:
+def visible_replies(user: User | None):
+    """A WHERE clause (on Reply joined to its Annotation) for the replies `user` may see."""
+    if not _signed_in(user):
+        return sa.false()
+    audience = visible_annotations(user, with_deleted_threads=True)
+    reply_visible = sa.or_(
+        Reply.hidden.is_(False),
+        Reply.author_id == user.id,
+        Annotation.classroom_id.in_(_teaches(user)),
+    )
+    return sa.and_(Reply.deleted_at.is_(None), audience, reply_visible)
+
+
+@dataclass(frozen=True)
+class ReadingContext:
+    """What the reader page shows: one's private notes, or one class's."""
+
+    classroom: Classroom | None = None
+    membership: Membership | None = None
+
+    @property
+    def key(self) -> str:
+        return f"class-{self.classroom.id}" if self.classroom else PRIVATE
+
+    @property
+    def is_instructor(self) -> bool:
+        return bool(self.membership and self.membership.is_instructor)
+
+    def clause(self):
+        """Narrows visible_annotations to this context."""
+        if self.classroom is None:
+            return Annotation.classroom_id.is_(None)
+        return Annotation.classroom_id == self.classroom.id
+
+
+class ContextError(LookupError):
+    """A context the user may not read in."""
+
+
+def membership(user: User | None, classroom_id: int) -> Membership | None:
+    if not _signed_in(user):
+        return None
+    return db.session.scalar(
+        sa.select(Membership).where(
+            Membership.user_id == user.id, Membership.classroom_id == classroom_id
+        )
+    )
+
+
+def reading_context(user: User | None, key: str | None) -> ReadingContext:
+    """Parse "private" or "class-N"; a class the user is not in is refused."""
+    if not key or key == PRIVATE:
+        return ReadingContext()
+    if not key.startswith("class-") or not key[6:].isdigit() or len(key) > 24:
+        raise ContextError(f"Unknown reading context {key[:30]!r}.")
+    found = membership(user, int(key[6:]))
+    if found is None:
+        raise ContextError("You are not a member of that class.")
+    return ReadingContext(found.classroom, found)
+
+
+def can_see(user: User | None, annotation: Annotation, with_deleted_threads=False) -> bool:
     return (
         db.session.scalar(
             sa.select(Annotation.id).where(
-                Annotation.id == annotation.id, visible_annotations(user)
+                Annotation.id == annotation.id, visible_annotations(user, with_deleted_threads)
             )
         )
         is not None
     )
 
 
-def can_edit(user: User | None, annotation: Annotation) -> bool:
-    """Only the author edits or deletes an annotation."""
-    return bool(user and user.is_authenticated and annotation.author_id == user.id)
+def can_see_reply(user: User | None, reply: Reply) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Reply.id)
+            .join(Annotation, Annotation.id == Reply.annotation_id)
+            .where(Reply.id == reply.id, visible_replies(user))
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A user's permissions, with their class roles read once per request."""
+
+    user: User | None
+    roles: dict[int, str]
+
+    @property
+    def signed_in(self) -> bool:
+        return _signed_in(self.user)
+
+    def can_edit(self, item: Annotation | Reply) -> bool:
+        """Only the author edits or deletes an annotation or a reply."""
+        return self.signed_in and item.author_id == self.user.id
+
+    def can_moderate(self, annotation: Annotation) -> bool:
+        """Instructors of the annotation's class pin, hide and see flags."""
+        return self.roles.get(annotation.classroom_id) == Role.INSTRUCTOR.value
+
+    def can_take_part(self, annotation: Annotation) -> bool:
+        """Class members reply, vote and flag; on a private note, only its author replies."""
+        if annotation.classroom_id is None:
+            return self.can_edit(annotation)
+        return annotation.classroom_id in self.roles
+
+    def can_mark_answered(self, annotation: Annotation) -> bool:
+        return self.can_edit(annotation) or self.can_moderate(annotation)
+
+
+def viewer_of(user: User | None) -> Viewer:
+    if not _signed_in(user):
+        return Viewer(None, {})
+    rows = db.session.execute(
+        sa.select(Membership.classroom_id, Membership.role).where(Membership.user_id == user.id)
+    )
+    return Viewer(user, {classroom_id: role for classroom_id, role in rows})
+
+
+def can_edit(user: User | None, item: Annotation | Reply) -> bool:
+    return Viewer(user, {}).can_edit(item)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.models import Annotation, Document, DocumentVersion, User, utcnow
+from webapp.models import Annotation, AnnotationTag, Document, DocumentVersion, User, utcnow
+from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
 from webapp.text.sanitize import render_comment
-from webapp.visibility import visible_annotations
+from webapp.visibility import ContextError, ReadingContext, reading_context, visible_annotations
 
 COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
+MAX_TAGS = 10
+TAG = re.compile(r"[\w-]{1,40}")
 CARDS_PER_PAGE = 40
 
 
@@ -75,6 +80,10 @@ def create_annotation(
         raise AnnotationInputError(str(error)) from None
     colour = check_colour(form.get("colour"))
     body = check_comment(form.get("body"), required=form.get("intent") == "comment")
+    try:
+        audience = reading_context(author, form.get("audience"))
+    except ContextError as error:
+        raise AnnotationInputError(f"Cannot post there: {error}") from None
     now = utcnow()
     annotation = Annotation(
         created_at=now,
@@ -90,43 +99,89 @@ def create_annotation(
         colour=colour,
         body_markdown=body,
         body_html=render_comment(body) if body else "",
+        classroom_id=audience.classroom.id if audience.classroom else None,
+        is_question=_checked(form.get("question")),
     )
+    annotation.tags = [AnnotationTag(name=name) for name in parse_tags(form.get("tags"))]
     session.add(annotation)
     session.flush()
+    record_change(session, annotation, author, "created")
     return annotation
 
 
-def update_annotation(annotation: Annotation, form: dict[str, str]) -> Annotation:
+def _checked(value: str | None) -> bool:
+    return (value or "").lower() in {"on", "1", "true", "yes"}
+
+
+def parse_tags(value: str | None) -> list[str]:
+    """Tags from "war, refugees #syria": lower case, letters/digits/-/_, de-duplicated."""
+    names = []
+    for raw in re.split(r"[,\s]+", value or ""):
+        name = raw.strip().lstrip("#").casefold()
+        if not name:
+            continue
+        if not TAG.fullmatch(name):
+            raise AnnotationInputError(
+                f"A tag is one word of letters, digits, '-' or '_' (up to 40): {raw[:40]!r}."
+            )
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        raise AnnotationInputError(f"At most {MAX_TAGS} tags per note.")
+    return names
+
+
+def update_annotation(
+    session: Session, annotation: Annotation, actor: User, form: dict[str, str]
+) -> Annotation:
     if "body" in form:
         body = check_comment(form.get("body"))
         annotation.body_markdown = body
         annotation.body_html = render_comment(body) if body else ""
     if "colour" in form:
         annotation.colour = check_colour(form.get("colour"))
+    if "tags" in form:
+        names = parse_tags(form.get("tags"))
+        kept = [tag for tag in annotation.tags if tag.name in names]
+        have = {tag.name for tag in kept}
+        annotation.tags = kept + [AnnotationTag(name=n) for n in names if n not in have]
+    if "question" in form or form.get("has_question_field"):
+        annotation.is_question = _checked(form.get("question"))
     annotation.updated_at = utcnow()
+    record_change(session, annotation, actor, "updated")
     return annotation
 
 
-def delete_annotation(annotation: Annotation) -> None:
+def delete_annotation(session: Session, annotation: Annotation, actor: User) -> None:
     """Soft delete: the row stays (for undo, exports and threads), the mark goes."""
     annotation.deleted_at = utcnow()
+    record_change(session, annotation, actor, "deleted")
 
 
-def restore_annotation(annotation: Annotation) -> None:
+def restore_annotation(session: Session, annotation: Annotation, actor: User) -> None:
     annotation.deleted_at = None
+    record_change(session, annotation, actor, "restored")
 
 
 def annotations_for_reader(
-    session: Session, user: User | None, document: Document
+    session: Session,
+    user: User | None,
+    document: Document,
+    context: ReadingContext | None = None,
+    with_deleted_threads: bool = False,
 ) -> list[Annotation]:
-    """Visible annotations of a document, in document order (orphans last)."""
+    """Visible annotations of a document in a reading context, in document order (orphans
+    last). with_deleted_threads adds deleted annotations whose threads live on."""
     if user is None or not user.is_authenticated:
         return []
+    where = [Annotation.document_id == document.id, visible_annotations(user, with_deleted_threads)]
+    if context is not None:
+        where.append(context.clause())
     return list(
         session.scalars(
             sa.select(Annotation)
-            .options(selectinload(Annotation.author))
-            .where(Annotation.document_id == document.id, visible_annotations(user))
+            .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+            .where(*where)
             .order_by(
                 Annotation.version_id.is_(None), Annotation.start, Annotation.end, Annotation.id
             )
@@ -136,7 +191,9 @@ def annotations_for_reader(
 
 def highlights_of(annotations: list[Annotation], version: DocumentVersion) -> list[Highlight]:
     return [
-        Highlight(a.id, a.start, a.end, a.colour) for a in annotations if a.version_id == version.id
+        Highlight(a.id, a.start, a.end, a.colour)
+        for a in annotations
+        if a.version_id == version.id and a.deleted_at is None
     ]
 
 

@@ -1,0 +1,166 @@
+"""Classes: creating, joining with a code, members and roles, assigned articles."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import Assignment, Classroom, Document, Membership, Role, User
+
+# No 0/O, 1/I/L: a code is read aloud and copied from a board.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+MAX_NAME = 120
+
+
+class ClassError(ValueError):
+    """Something about a class a person can fix; the message says what."""
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def _unique_code(session: Session) -> str:
+    while True:
+        code = new_join_code()
+        if session.scalar(sa.select(Classroom.id).where(Classroom.join_code == code)) is None:
+            return code
+
+
+def create_class(session: Session, instructor: User, name: str) -> Classroom:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ClassError("Give the class a name.")
+    if len(name) > MAX_NAME:
+        raise ClassError(f"A class name has at most {MAX_NAME} characters.")
+    classroom = Classroom(name=name, join_code=_unique_code(session))
+    session.add(classroom)
+    session.flush()
+    session.add(
+        Membership(classroom_id=classroom.id, user_id=instructor.id, role=Role.INSTRUCTOR.value)
+    )
+    session.flush()
+    return classroom
+
+
+def join_class(session: Session, user: User, code: str) -> tuple[Membership, bool]:
+    """Join by code; returns the membership and whether it is new."""
+    normalized = normalize_code(code)
+    if not normalized:
+        raise ClassError("Enter the join code your instructor gave you.")
+    classroom = session.scalar(sa.select(Classroom).where(Classroom.join_code == normalized))
+    if classroom is None:
+        raise ClassError(
+            f"No class has the join code {normalized[:16]}. Check it with your instructor: "
+            "codes can be changed."
+        )
+    existing = session.scalar(
+        sa.select(Membership).where(
+            Membership.classroom_id == classroom.id, Membership.user_id == user.id
+        )
+    )
+    if existing is not None:
+        return existing, False
+    membership = Membership(classroom_id=classroom.id, user_id=user.id, role=Role.STUDENT.value)
+    session.add(membership)
+    session.flush()
+    return membership, True
+
+
+def rotate_code(session: Session, classroom: Classroom) -> str:
+    classroom.join_code = _unique_code(session)
+    return classroom.join_code
+
+
+def remove_member(session: Session, classroom: Classroom, user_id: int, by: User) -> None:
+    if user_id == by.id:
+        raise ClassError("You cannot remove yourself from a class you teach.")
+    membership = session.scalar(
+        sa.select(Membership).where(
+            Membership.classroom_id == classroom.id, Membership.user_id == user_id
+        )
+    )
+    if membership is None:
+        raise ClassError("That person is not a member of this class.")
+    session.delete(membership)
+
+
+def members(session: Session, classroom: Classroom) -> list[Membership]:
+    return list(
+        session.scalars(
+            sa.select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.classroom_id == classroom.id)
+            .order_by(Membership.role, sa.func.lower(User.username))
+        )
+    )
+
+
+def classes_of(session: Session, user: User) -> list[Membership]:
+    return list(
+        session.scalars(
+            sa.select(Membership)
+            .join(Classroom, Classroom.id == Membership.classroom_id)
+            .where(Membership.user_id == user.id)
+            .order_by(sa.func.lower(Classroom.name))
+        )
+    )
+
+
+def parse_due(value: str | None) -> datetime | None:
+    """A due date from a form: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if "T" in value:
+            return datetime.fromisoformat(value)
+        return datetime.combine(date.fromisoformat(value), time(23, 59))
+    except ValueError:
+        raise ClassError(f"A due date looks like 2026-12-01, not {value[:20]!r}.") from None
+
+
+def assign(
+    session: Session, classroom: Classroom, document: Document, due_at: datetime | None
+) -> Assignment:
+    """Assign an article (or change its due date when it is assigned already)."""
+    assignment = session.scalar(
+        sa.select(Assignment).where(
+            Assignment.classroom_id == classroom.id, Assignment.document_id == document.id
+        )
+    )
+    if assignment is None:
+        assignment = Assignment(classroom_id=classroom.id, document_id=document.id)
+        session.add(assignment)
+    assignment.due_at = due_at
+    session.flush()
+    return assignment
+
+
+def assignments_of(session: Session, classroom: Classroom) -> list[Assignment]:
+    return list(
+        session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.classroom_id == classroom.id)
+            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+        )
+    )
+
+
+def classes_reading(session: Session, user: User, document: Document) -> list[Membership]:
+    """The user's memberships in classes that have this article assigned."""
+    return list(
+        session.scalars(
+            sa.select(Membership)
+            .join(Assignment, Assignment.classroom_id == Membership.classroom_id)
+            .where(Membership.user_id == user.id, Assignment.document_id == document.id)
+        )
+    )
