@@ -275,9 +275,7 @@ class Change(db.Model):
     classroom_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("classrooms.id", ondelete="CASCADE")
     )
-    annotation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("annotations.id", ondelete="CASCADE")
-    )
+    annotation_id: Mapped[int] = mapped_column(sa.ForeignKey("annotations.id", ondelete="CASCADE"))
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.models import Annotation, Classroom, Membership, Reply, Role, User
@@ -43,9 +44,10 @@ def visible_annotations(user: User | None, with_deleted_threads: bool = False):
         return sa.false()
     live = Annotation.deleted_at.is_(None)
     if with_deleted_threads:
+        thread = aliased(Reply)  # its own alias: the outer query may be on replies too
         live = sa.or_(
             live,
-            sa.exists().where(Reply.annotation_id == Annotation.id, Reply.deleted_at.is_(None)),
+            sa.exists().where(thread.annotation_id == Annotation.id, thread.deleted_at.is_(None)),
         )
     own = Annotation.author_id == user.id
     class_visible = sa.and_(
@@ -82,6 +84,11 @@ class ReadingContext:
     @property
     def is_instructor(self) -> bool:
         return bool(self.membership and self.membership.is_instructor)
+
+    def contains(self, annotation: Annotation) -> bool:
+        if self.classroom is None:
+            return annotation.classroom_id is None
+        return annotation.classroom_id == self.classroom.id
 
     def clause(self):
         """Narrows visible_annotations to this context."""

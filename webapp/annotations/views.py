@@ -6,74 +6,57 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
+from webapp.annotations.cards import ReaderState, SidebarQuery, context_for, render_card
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
-from webapp.models import Annotation, DocumentVersion
+from webapp.models import Annotation, Reply
 from webapp.reader.views import get_document
+from webapp.services import discussion
 from webapp.services.annotations import (
     COLOURS,
     AnnotationInputError,
-    annotations_for_reader,
-    card_key,
     create_annotation,
     delete_annotation,
-    highlights_of,
     restore_annotation,
     update_annotation,
 )
-from webapp.services.documents import layout_for
 from webapp.services.limits import RateLimited, check_write_allowed
-from webapp.text.marks import render_block
-from webapp.visibility import can_edit, can_see
-
-OOB_OUTER = (("hx-swap-oob", "outerHTML"),)
+from webapp.visibility import can_see, can_see_reply, viewer_of
 
 
-def get_annotation(annotation_id: int, check_author: bool = False) -> Annotation:
-    """A live annotation the current user may see (404 otherwise).
+def get_annotation(
+    annotation_id: int, check_author: bool = False, with_deleted_threads: bool = False
+) -> Annotation:
+    """An annotation the current user may see (404 otherwise).
 
     With check_author, one that is not theirs is a 403 whether or not they can see it:
     changing it is refused either way, and saying so is clearer than "not found".
     """
     annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None or annotation.deleted_at is not None:
+    live = annotation is not None and (annotation.deleted_at is None or with_deleted_threads)
+    if not live:
         abort(404, description="That annotation does not exist or is not visible to you.")
-    if check_author and not can_edit(current_user, annotation):
+    if check_author and not viewer_of(current_user).can_edit(annotation):
         abort(403, description="Only the author of an annotation can change or delete it.")
-    if not can_see(current_user, annotation):
+    if not can_see(current_user, annotation, with_deleted_threads):
         abort(404, description="That annotation does not exist or is not visible to you.")
     return annotation
 
 
-def changed_blocks(annotation: Annotation) -> list[str]:
-    """The blocks an annotation covers, re-rendered with every visible highlight, out of band."""
-    version = (
-        db.session.get(DocumentVersion, annotation.version_id) if annotation.version_id else None
-    )
-    if version is None:
-        return []
-    visible = annotations_for_reader(db.session, current_user, annotation.document)
-    highlights = highlights_of(visible, version)
-    layout = layout_for(version)
-    return [
-        render_block(block, highlights, OOB_OUTER)
-        for block in layout.blocks_between(annotation.start, annotation.end)
-    ]
+def get_reply(reply_id: int, check_author: bool = False) -> Reply:
+    reply = db.session.get(Reply, reply_id)
+    if reply is None or reply.deleted_at is not None:
+        abort(404, description="That reply does not exist or is not visible to you.")
+    if check_author and not viewer_of(current_user).can_edit(reply):
+        abort(403, description="Only the author of a reply can change or delete it.")
+    if not can_see_reply(current_user, reply):
+        abort(404, description="That reply does not exist or is not visible to you.")
+    return reply
 
 
-def card_html(annotation: Annotation, editing: bool = False, oob: str | None = None) -> str:
-    return render_template(
-        "partials/_card.html", annotation=annotation, editing=editing, oob=oob, colours=COLOURS
-    )
-
-
-def card_position(annotation: Annotation) -> str:
-    """Where a new card goes so the sidebar stays in document order: after the card
-    before it (if that one is loaded; if not, a later page of cards will bring it)."""
-    visible = annotations_for_reader(db.session, current_user, annotation.document)
-    key = card_key(annotation)
-    preceding = [a for a in visible if not a.is_orphan and card_key(a) < key]
-    return f"afterend:#annotation-{preceding[-1].id}" if preceding else "afterbegin:#cards"
+def require(allowed: bool, message: str) -> None:
+    if not allowed:
+        abort(403, description=message)
 
 
 def input_error(error: AnnotationInputError):
@@ -84,27 +67,97 @@ def cleared_flash() -> str:
     return '<div id="flash" hx-swap-oob="innerHTML"></div>'
 
 
+def state_for(annotation: Annotation) -> ReaderState:
+    document = annotation.document
+    if document.current_version is None:
+        abort(404, description="That article no longer exists.")
+    return ReaderState.load(
+        document, document.current_version, context_for(document), SidebarQuery()
+    )
+
+
+def card_response(
+    annotation: Annotation,
+    *,
+    blocks: bool = False,
+    oob: str | None = None,
+    editing: bool = False,
+    replying: int | None = None,
+    editing_reply: int | None = None,
+    notice: str = "",
+):
+    """The annotation's card as the context shows it (the main swap, or out of band) and,
+    when marks changed, the blocks it covers. A card the context no longer shows is
+    removed."""
+    state = state_for(annotation)
+    shown = next((a for a in state.annotations if a.id == annotation.id), None)
+    parts = []
+    if shown is not None:
+        parts.append(
+            render_card(
+                shown,
+                state.extras([shown]),
+                oob=oob,
+                editing=editing,
+                replying=replying,
+                editing_reply=editing_reply,
+            )
+        )
+    elif oob:
+        parts.append(f'<div id="annotation-{annotation.id}" hx-swap-oob="delete"></div>')
+    else:
+        parts.append("")
+    if blocks:
+        parts += state.blocks_for([annotation])
+    parts.append(notice or cleared_flash())
+    return fragments(*parts)
+
+
+def back_to(annotation: Annotation):
+    """The no-JavaScript answer to a write: the article, at the card."""
+    return redirect(
+        url_for(
+            "reader.article",
+            slug=annotation.document.slug,
+            context=f"class-{annotation.classroom_id}" if annotation.classroom_id else "private",
+            _anchor=f"annotation-{annotation.id}",
+        )
+    )
+
+
 @bp.post("/articles/<slug>/annotations")
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
-    _document, version = get_document(slug)
+    document, version = get_document(slug)
     try:
         check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
     except RateLimited as error:
         abort(429, description=str(error))
+    form = request.form.to_dict()
+    form.setdefault("audience", form.get("context", "private"))
     try:
-        annotation = create_annotation(db.session, current_user, version, request.form.to_dict())
+        annotation = create_annotation(db.session, current_user, version, form)
     except AnnotationInputError as error:
         input_error(error)
     db.session.commit()
     if not is_htmx():
-        return redirect(url_for("reader.article", slug=slug, _anchor=f"annotation-{annotation.id}"))
-    response = fragments(
-        *changed_blocks(annotation),
-        f'<div hx-swap-oob="{card_position(annotation)}">{card_html(annotation)}</div>',
-        cleared_flash(),
-    )
+        return back_to(annotation)
+    state = ReaderState.load(document, version, context_for(document), SidebarQuery())
+    parts = state.blocks_for([annotation])
+    if state.context.contains(annotation):
+        parts.append(render_card(annotation, state.extras([annotation]), oob="outerHTML"))
+        parts.append(cleared_flash())
+    else:
+        where = annotation.classroom.name if annotation.classroom else "your private notes"
+        parts.append(
+            render_template(
+                "partials/_flash_oob.html",
+                message=f"Saved to {where}. Switch the view to see it there.",
+                level="info",
+            )
+        )
+    response = fragments(*parts)
     response.headers["HX-Trigger"] = json.dumps(
         {"annotation-saved": {"id": annotation.id, "comment": bool(annotation.body_markdown)}}
     )
@@ -114,14 +167,10 @@ def create(slug: str):
 @bp.get("/annotations/<id:annotation_id>")
 def show(annotation_id: int):
     """One card (htmx), or the article scrolled to it."""
-    annotation = get_annotation(annotation_id)
+    annotation = get_annotation(annotation_id, with_deleted_threads=True)
     if is_htmx():
-        return card_html(annotation)
-    return redirect(
-        url_for(
-            "reader.article", slug=annotation.document.slug, _anchor=f"annotation-{annotation.id}"
-        )
-    )
+        return card_response(annotation)
+    return back_to(annotation)
 
 
 @bp.get("/annotations/<id:annotation_id>/edit")
@@ -130,39 +179,44 @@ def edit(annotation_id: int):
     """The card as an edit form."""
     annotation = get_annotation(annotation_id, check_author=True)
     if is_htmx():
-        return card_html(annotation, editing=True)
-    return render_template("annotations/edit.html", annotation=annotation, colours=COLOURS)
+        return card_response(annotation, editing=True)
+    state = state_for(annotation)
+    return render_template(
+        "annotations/edit.html",
+        annotation=annotation,
+        x=state.extras([annotation]),
+        colours=COLOURS,
+    )
 
 
 @bp.post("/annotations/<id:annotation_id>/edit")
 @login_required
 def update(annotation_id: int):
-    """Save a changed comment or colour."""
+    """Save a changed comment, colour, tags or question mark."""
     annotation = get_annotation(annotation_id, check_author=True)
     colour_before = annotation.colour
     try:
-        update_annotation(annotation, request.form.to_dict())
+        update_annotation(db.session, annotation, current_user, request.form.to_dict())
     except AnnotationInputError as error:
         input_error(error)
     db.session.commit()
     if not is_htmx():
-        return redirect(url_for("annotations.show", annotation_id=annotation.id))
-    blocks = changed_blocks(annotation) if annotation.colour != colour_before else []
-    return fragments(card_html(annotation), *blocks, cleared_flash())
+        return back_to(annotation)
+    return card_response(annotation, blocks=annotation.colour != colour_before)
 
 
 @bp.post("/annotations/<id:annotation_id>/delete")
 @login_required
 def delete(annotation_id: int):
-    """Delete an annotation: its card and its mark go."""
+    """Delete an annotation: its mark goes; its card too, unless replies keep the thread."""
     annotation = get_annotation(annotation_id, check_author=True)
-    delete_annotation(annotation)
+    delete_annotation(db.session, annotation, current_user)
     db.session.commit()
     if not is_htmx():
         flash("The note was deleted.", "info")
-        return redirect(url_for("reader.article", slug=annotation.document.slug))
+        return back_to(annotation)
     undo = render_template("partials/_undo_delete.html", annotation=annotation)
-    return fragments("", *changed_blocks(annotation), undo)
+    return card_response(annotation, blocks=True, notice=undo)
 
 
 @bp.post("/annotations/<id:annotation_id>/restore")
@@ -172,14 +226,198 @@ def restore(annotation_id: int):
     annotation = db.session.get(Annotation, annotation_id)
     if annotation is None:
         abort(404, description="That annotation does not exist.")
-    if not can_edit(current_user, annotation):
-        abort(403, description="Only the author of an annotation can restore it.")
-    restore_annotation(annotation)
+    require(
+        viewer_of(current_user).can_edit(annotation),
+        "Only the author of an annotation can restore it.",
+    )
+    restore_annotation(db.session, annotation, current_user)
     db.session.commit()
     if not is_htmx():
-        return redirect(url_for("annotations.show", annotation_id=annotation.id))
-    return fragments(
-        *changed_blocks(annotation),
-        f'<div hx-swap-oob="{card_position(annotation)}">{card_html(annotation)}</div>',
-        cleared_flash(),
+        return back_to(annotation)
+    return card_response(annotation, blocks=True, oob="outerHTML")
+
+
+# --- discussion ---------------------------------------------------------------------------
+
+
+@bp.get("/annotations/<id:annotation_id>/replies/new")
+@login_required
+def reply_form(annotation_id: int):
+    """The card with a reply box open (under the note, or under one reply)."""
+    annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
+    parent = request.args.get("parent", type=int)
+    return card_response(annotation, replying=parent or 0)
+
+
+@bp.post("/annotations/<id:annotation_id>/replies")
+@login_required
+def reply(annotation_id: int):
+    """Reply to an annotation or to a reply in its thread."""
+    annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
+    try:
+        check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
+        discussion.add_reply(
+            db.session,
+            current_user,
+            annotation,
+            request.form.get("body", ""),
+            request.form.get("parent_id"),
+        )
+    except RateLimited as error:
+        abort(429, description=str(error))
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.get("/replies/<id:reply_id>/edit")
+@login_required
+def edit_reply(reply_id: int):
+    """The card with one reply as an edit form."""
+    found = get_reply(reply_id, check_author=True)
+    return card_response(found.annotation, editing_reply=found.id)
+
+
+@bp.post("/replies/<id:reply_id>/edit")
+@login_required
+def update_reply(reply_id: int):
+    """Save a changed reply."""
+    found = get_reply(reply_id, check_author=True)
+    try:
+        discussion.update_reply(db.session, found, current_user, request.form.get("body", ""))
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    return card_response(found.annotation) if is_htmx() else back_to(found.annotation)
+
+
+@bp.post("/replies/<id:reply_id>/delete")
+@login_required
+def delete_reply(reply_id: int):
+    """Delete one's reply."""
+    found = get_reply(reply_id, check_author=True)
+    discussion.delete_reply(db.session, found, current_user)
+    db.session.commit()
+    annotation = found.annotation
+    if not is_htmx():
+        return back_to(annotation)
+    # The last reply under a deleted note takes the card with it.
+    return card_response(annotation, blocks=False)
+
+
+@bp.post("/annotations/<id:annotation_id>/vote")
+@login_required
+def vote(annotation_id: int):
+    """Upvote (once per person), or take the upvote back."""
+    annotation = get_annotation(annotation_id)
+    require(
+        annotation.classroom_id is not None and viewer_of(current_user).can_take_part(annotation),
+        "Only members of the note's class can vote on it.",
     )
+    discussion.toggle_vote(db.session, current_user, annotation)
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/annotations/<id:annotation_id>/answered")
+@login_required
+def answered(annotation_id: int):
+    """The asker or an instructor marks a question answered (or not)."""
+    annotation = get_annotation(annotation_id)
+    require(
+        viewer_of(current_user).can_mark_answered(annotation),
+        "Only the asker or an instructor can mark a question answered.",
+    )
+    try:
+        discussion.set_answered(
+            db.session, annotation, current_user, request.form.get("answered") == "1"
+        )
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/annotations/<id:annotation_id>/pin")
+@login_required
+def pin(annotation_id: int):
+    """An instructor pins a note to the top of the class's sidebar (or unpins it)."""
+    annotation = get_annotation(annotation_id)
+    require(viewer_of(current_user).can_moderate(annotation), "Only instructors can pin notes.")
+    discussion.set_pinned(db.session, annotation, current_user, request.form.get("pinned") == "1")
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/annotations/<id:annotation_id>/hide")
+@login_required
+def hide(annotation_id: int):
+    """An instructor hides a note from the class (its author still sees it, with why)."""
+    annotation = get_annotation(annotation_id)
+    require(viewer_of(current_user).can_moderate(annotation), "Only instructors can hide notes.")
+    try:
+        discussion.set_hidden(
+            db.session,
+            annotation,
+            annotation,
+            current_user,
+            request.form.get("hidden") == "1",
+            request.form.get("reason"),
+        )
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/replies/<id:reply_id>/hide")
+@login_required
+def hide_reply(reply_id: int):
+    """An instructor hides a reply (its author still sees it, with why)."""
+    found = get_reply(reply_id)
+    annotation = found.annotation
+    require(viewer_of(current_user).can_moderate(annotation), "Only instructors can hide replies.")
+    try:
+        discussion.set_hidden(
+            db.session,
+            found,
+            annotation,
+            current_user,
+            request.form.get("hidden") == "1",
+            request.form.get("reason"),
+        )
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/annotations/<id:annotation_id>/flag")
+@login_required
+def flag(annotation_id: int):
+    """A member flags a note or one of its replies for the instructors."""
+    annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require(
+        annotation.classroom_id is not None and viewer_of(current_user).can_take_part(annotation),
+        "Only members of the note's class can flag it.",
+    )
+    reply_id = request.form.get("reply_id", type=int)
+    target = get_reply(reply_id) if reply_id else None
+    if target is not None and target.annotation_id != annotation.id:
+        abort(422, description="That reply is not in this thread.")
+    try:
+        new = discussion.flag(
+            db.session, current_user, annotation, target, request.form.get("reason")
+        )
+    except AnnotationInputError as error:
+        input_error(error)
+    db.session.commit()
+    message = "Flagged for the instructors." if new else "You had flagged this already."
+    if not is_htmx():
+        flash(message, "info")
+        return back_to(annotation)
+    notice = render_template("partials/_flash_oob.html", message=message, level="info")
+    return card_response(annotation, notice=notice)

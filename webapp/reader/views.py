@@ -1,23 +1,26 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from webapp.extensions import db
-from webapp.htmx import is_htmx, render_view
-from webapp.models import Document, DocumentVersion
-from webapp.reader import bp
-from webapp.services.annotations import (
-    COLOURS,
-    AnnotationInputError,
-    annotations_for_reader,
-    highlights_of,
-    page_of_cards,
-    parse_card_cursor,
+from webapp.annotations.cards import (
+    FILTERS,
+    SORTS,
+    ReaderState,
+    SidebarQuery,
+    contexts_of_user,
+    render_card,
 )
+from webapp.extensions import db
+from webapp.htmx import fragments, is_htmx, render_view
+from webapp.models import Annotation, Document, DocumentVersion
+from webapp.reader import bp
+from webapp.services.annotations import COLOURS
+from webapp.services.classes import members
 from webapp.services.documents import layout_for
+from webapp.services.live import changed_since, latest_change
 from webapp.text.marks import render_layout
 
 
@@ -42,37 +45,94 @@ def library():
 
 @bp.get("/articles/<slug>")
 def article(slug: str):
-    """The reader: the article with its highlights, and the sidebar of cards."""
+    """The reader: the article with the highlights of one context, and the sidebar."""
     document, version = get_document(slug)
-    annotations = annotations_for_reader(db.session, current_user, document)
-    body = Markup(render_layout(layout_for(version), highlights_of(annotations, version)))
-    cards, more = page_of_cards([a for a in annotations if not a.is_orphan])
+    state = ReaderState.load(document, version, query=SidebarQuery.from_request())
+    cards, more = state.page()
+    body = Markup(render_layout(layout_for(version), state.highlights))
     return render_view(
         "reader/article.html",
         "content",
+        state=state,
         document=document,
         version=version,
         body=body,
         cards=cards,
         more=more,
-        orphans=[a for a in annotations if a.is_orphan],
+        x=state.extras(cards + state.orphans),
+        contexts=contexts_of_user(),
+        cursor=latest_change(db.session, document.id),
+        students=students_in(state.context),
         colours=COLOURS,
+        filters=FILTERS,
+        sorts=SORTS,
     )
 
 
 @bp.get("/articles/<slug>/cards")
 def cards(slug: str):
-    """The next page of sidebar cards (loaded as the sidebar scrolls)."""
-    document, _version = get_document(slug)
+    """A page of sidebar cards: the next one as the sidebar scrolls, or the first one
+    after the filter or sort changed."""
+    document, version = get_document(slug)
     if not is_htmx():
-        return redirect(url_for("reader.article", slug=slug))
-    try:
-        after = parse_card_cursor(request.args.get("after", ""))
-    except AnnotationInputError as error:
-        abort(400, description=str(error))
-    through = request.args.get("through", type=int)
-    annotations = annotations_for_reader(db.session, current_user, document)
-    page, more = page_of_cards([a for a in annotations if not a.is_orphan], after, through)
+        return redirect(url_for("reader.article", slug=slug, **request.args))
+    state = ReaderState.load(document, version, query=SidebarQuery.from_request())
+    page, more = state.page(through=request.args.get("through", type=int))
     return render_view(
-        "partials/_cards.html", "cards", document=document, cards=page, more=more, colours=COLOURS
+        "partials/_cards.html",
+        "cards",
+        state=state,
+        document=document,
+        cards=page,
+        more=more,
+        x=state.extras(page),
+        colours=COLOURS,
     )
+
+
+@bp.get("/articles/<slug>/changes")
+def changes(slug: str):
+    """What others changed since the cursor, as out-of-band cards and blocks; 204 if nothing.
+
+    The cursor is a row id in the database, so any worker on any host answers alike.
+    """
+    document, version = get_document(slug)
+    cursor = request.args.get("cursor", "0")
+    if not cursor.isdigit() or len(cursor) > 18:
+        abort(400, description="Bad live-update cursor.")
+    state = ReaderState.load(document, version, query=SidebarQuery.from_request())
+    classroom_id = state.context.classroom.id if state.context.classroom else None
+    if not current_user.is_authenticated:
+        return "", 204
+    changed_ids, new_cursor = changed_since(
+        db.session, document.id, classroom_id, current_user.id, int(cursor)
+    )
+    if not changed_ids:
+        return "", 204
+    visible = {a.id: a for a in state.annotations}
+    user_id = current_user.id
+    shown = [
+        visible[i]
+        for i in changed_ids
+        if i in visible and not visible[i].is_orphan and state.query.matches(visible[i], user_id)
+    ]
+    extras = state.extras(shown)
+    parts = [render_card(a, extras, oob="outerHTML") for a in shown]
+    parts += [
+        f'<div id="annotation-{i}" hx-swap-oob="delete"></div>'
+        for i in changed_ids
+        if i not in {a.id for a in shown}
+    ]
+    touched = db.session.scalars(sa.select(Annotation).where(Annotation.id.in_(changed_ids)))
+    parts += state.blocks_for(list(touched))
+    parts.append(
+        render_template("partials/_live.html", document=document, cursor=new_cursor, oob=True)
+    )
+    return fragments(*parts)
+
+
+def students_in(context):
+    """For the sidebar's student filter: the class's members (instructors see it)."""
+    if context.classroom is None or not context.is_instructor:
+        return []
+    return [m for m in members(db.session, context.classroom)]

@@ -31,18 +31,17 @@ def latest_change(session: Session, document_id: int) -> int:
 
 
 def changed_since(
-    session: Session, document_id: int, classroom_id: int | None, cursor: int
+    session: Session, document_id: int, classroom_id: int | None, viewer_id: int, cursor: int
 ) -> tuple[list[int], int]:
     """Annotation ids changed in one audience after `cursor`, and the new cursor.
 
-    Private changes (classroom None) are narrowed to the viewer by the visibility rule
-    when the annotations are loaded, like every other read.
+    In the private audience only the viewer's own notes change. The annotations are then
+    loaded through the visibility rule, like every other read.
     """
-    audience = (
-        Change.classroom_id.is_(None)
-        if classroom_id is None
-        else Change.classroom_id == classroom_id
-    )
+    if classroom_id is None:
+        audience = sa.and_(Change.classroom_id.is_(None), Change.actor_id == viewer_id)
+    else:
+        audience = Change.classroom_id == classroom_id
     rows = session.execute(
         sa.select(Change.id, Change.annotation_id)
         .where(Change.document_id == document_id, Change.id > cursor, audience)

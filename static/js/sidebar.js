@@ -1,0 +1,113 @@
+// The sidebar's live side: cards that arrive out of band (a new note, a poll's changes) are
+// put in their place; the card a reader is typing in is never replaced; a small "N new"
+// notice points at new notes that arrived out of sight.
+(function () {
+  "use strict";
+
+  var cards = document.getElementById("cards");
+  if (!cards || !window.htmx) return;
+  var notice = document.getElementById("live-notice");
+  var sortSelect = document.getElementById("filter-sort");
+  var polling = false;
+  var unseen = [];
+
+  function num(card, name) { return parseFloat(card.getAttribute("data-" + name)) || 0; }
+
+  // Negative when card a comes before card b in the current order (pinned notes first).
+  function compare(a, b) {
+    var byPin = num(b, "pinned") - num(a, "pinned");
+    if (byPin) return byPin;
+    var sort = cards.getAttribute("data-sort");
+    var keys = sort === "newest" ? [["created", -1], ["annotation", -1]]
+      : sort === "votes" ? [["votes", -1], ["start", 1], ["end", 1], ["annotation", 1]]
+      : [["start", 1], ["end", 1], ["annotation", 1]];
+    for (var i = 0; i < keys.length; i++) {
+      var d = (num(a, keys[i][0]) - num(b, keys[i][0])) * keys[i][1];
+      if (d) return d;
+    }
+    return 0;
+  }
+
+  // Insert a card in order among the loaded ones; past the loaded range a later page
+  // brings it, so it is left out.
+  function insert(card) {
+    var loaded = cards.querySelectorAll(":scope > .card");
+    for (var i = 0; i < loaded.length; i++) {
+      if (compare(card, loaded[i]) < 0) {
+        loaded[i].before(card);
+        return true;
+      }
+    }
+    if (cards.querySelector(".cards-more")) return false;
+    cards.appendChild(card);
+    return true;
+  }
+
+  function outOfSight(card) {
+    var box = card.getBoundingClientRect();
+    var sidebar = document.getElementById("sidebar").getBoundingClientRect();
+    var top = Math.max(0, sidebar.top);
+    var bottom = Math.min(window.innerHeight, sidebar.bottom);
+    return box.bottom < top || box.top > bottom;
+  }
+
+  function showNotice() {
+    if (!notice) return;
+    unseen = unseen.filter(function (card) { return document.body.contains(card); });
+    notice.hidden = unseen.length === 0;
+    notice.textContent = unseen.length === 1 ? "1 new note" : unseen.length + " new notes";
+  }
+
+  function busy(card) {
+    var active = document.activeElement;
+    if (active && card.contains(active) && active.matches("textarea, input, select")) return true;
+    return Array.prototype.some.call(card.querySelectorAll("textarea, input[type=text], input:not([type])"),
+      function (field) { return field.value !== field.defaultValue; });
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    polling = event.detail.elt && event.detail.elt.id === "live";
+  });
+  document.body.addEventListener("htmx:afterRequest", function () { polling = false; });
+
+  document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
+    var card = event.detail.content;
+    if (!card || !card.classList || !card.classList.contains("card")) return;
+    if (!insert(card)) return;
+    htmx.process(card);
+    if (polling) {
+      card.classList.add("fresh");
+      if (outOfSight(card)) { unseen.push(card); showNotice(); }
+    }
+  });
+
+  // Never replace a card the reader is typing in; the next change brings it up to date.
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList && target.classList.contains("card") && busy(target)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  if (notice) {
+    notice.addEventListener("click", function () {
+      var first = unseen[0];
+      unseen = [];
+      showNotice();
+      if (first && document.body.contains(first)) {
+        first.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        first.focus({ preventScroll: true });
+      }
+    });
+  }
+  document.getElementById("sidebar").addEventListener("scroll", function () {
+    unseen = unseen.filter(outOfSight);
+    showNotice();
+  }, { passive: true });
+
+  if (sortSelect) {
+    sortSelect.addEventListener("change", function () {
+      cards.setAttribute("data-sort", sortSelect.value);
+    });
+  }
+})();

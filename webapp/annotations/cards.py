@@ -1,0 +1,208 @@
+"""What the reader's sidebar and marks show for one request: context, filters, cards, blocks.
+
+Every list here starts from annotations_for_reader, which applies the visibility rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import Annotation, Document, DocumentVersion
+from webapp.services import discussion
+from webapp.services.annotations import COLOURS, annotations_for_reader, highlights_of
+from webapp.services.classes import classes_of, classes_reading
+from webapp.services.documents import layout_for
+from webapp.text.marks import render_block
+from webapp.visibility import ContextError, ReadingContext, Viewer, reading_context, viewer_of
+
+CARDS_PER_PAGE = 40
+FILTERS = {
+    "everyone": "Everyone",
+    "mine": "Mine",
+    "questions": "Questions",
+    "unanswered": "Unanswered questions",
+}
+SORTS = {"position": "Position in the text", "newest": "Newest", "votes": "Most votes"}
+OOB_OUTER = (("hx-swap-oob", "outerHTML"),)
+
+
+def context_for(document: Document, key: str | None = None) -> ReadingContext:
+    """The reading context asked for (`context`), or the default: the first class that has
+    this article assigned, else one's private notes. A class one is not in is a 404."""
+    key = key if key is not None else request.values.get("context")
+    if key is None and current_user.is_authenticated:
+        reading = classes_reading(db.session, current_user, document)
+        if reading:
+            return ReadingContext(reading[0].classroom, reading[0])
+    try:
+        return reading_context(current_user, key)
+    except ContextError as error:
+        abort(404, description=f"{error} Choose another view of this article.")
+
+
+@dataclass(frozen=True)
+class SidebarQuery:
+    """The sidebar's filter and sort, read from the request."""
+
+    filter: str = "everyone"
+    tag: str = ""
+    student: int | None = None
+    sort: str = "position"
+    offset: int = 0
+
+    @classmethod
+    def from_request(cls) -> SidebarQuery:
+        values = request.values
+        chosen = values.get("filter") or "everyone"
+        sort = values.get("sort") or "position"
+        if chosen not in FILTERS:
+            abort(400, description=f"Unknown filter {chosen[:30]!r}.")
+        if sort not in SORTS:
+            abort(400, description=f"Unknown sort order {sort[:30]!r}.")
+        student = values.get("student") or ""
+        offset = values.get("offset") or "0"
+        if not student.isdigit() and student:
+            abort(400, description="The student filter must be a user id.")
+        if not offset.isdigit() or len(offset) > 9:
+            abort(400, description="Bad position in the list of notes.")
+        tag = (values.get("tag") or "").strip().lstrip("#").casefold()[:40]
+        return cls(chosen, tag, int(student) if student else None, sort, int(offset))
+
+    def params(self, **changes) -> dict:
+        merged = {
+            "filter": self.filter,
+            "tag": self.tag,
+            "student": self.student or "",
+            "sort": self.sort,
+            "offset": self.offset,
+            **changes,
+        }
+        return {key: value for key, value in merged.items() if value not in ("", None, 0)}
+
+    def matches(self, annotation: Annotation, user_id: int | None) -> bool:
+        if self.filter == "mine" and annotation.author_id != user_id:
+            return False
+        if self.filter in ("questions", "unanswered") and not annotation.is_question:
+            return False
+        if self.filter == "unanswered" and annotation.answered_at is not None:
+            return False
+        if self.tag and self.tag not in {tag.name for tag in annotation.tags}:
+            return False
+        return not (self.student and annotation.author_id != self.student)
+
+    def sort_key(self, votes: dict[int, int]):
+        def key(a: Annotation):
+            pinned = 0 if a.pinned else 1
+            if self.sort == "newest":
+                return (pinned, -a.created_at.timestamp(), -a.id)
+            if self.sort == "votes":
+                return (pinned, -votes.get(a.id, 0), a.start, a.end, a.id)
+            return (pinned, a.start, a.end, a.id)
+
+        return key
+
+
+@dataclass
+class CardExtras:
+    """Everything a card shows besides the annotation, read in a few queries for all cards."""
+
+    viewer: Viewer
+    context: ReadingContext
+    votes: dict[int, int] = field(default_factory=dict)
+    voted: set[int] = field(default_factory=set)
+    threads: dict = field(default_factory=dict)
+    flags: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, annotations: list[Annotation], context: ReadingContext, votes=None):
+        ids = [a.id for a in annotations]
+        viewer = viewer_of(current_user)
+        moderated = [a.id for a in annotations if viewer.can_moderate(a)]
+        return cls(
+            viewer=viewer,
+            context=context,
+            votes=votes if votes is not None else discussion.vote_counts(db.session, ids),
+            voted=discussion.voted_by(db.session, current_user, ids),
+            threads=discussion.thread_of(db.session, current_user, ids),
+            flags=discussion.open_flags(db.session, moderated),
+        )
+
+
+@dataclass
+class ReaderState:
+    document: Document
+    version: DocumentVersion
+    context: ReadingContext
+    query: SidebarQuery
+    annotations: list[Annotation]  # everything visible in this context, with deleted threads
+    votes: dict[int, int]
+
+    @classmethod
+    def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
+        context = context or context_for(document)
+        annotations = annotations_for_reader(
+            db.session, current_user, document, context, with_deleted_threads=True
+        )
+        votes = discussion.vote_counts(db.session, [a.id for a in annotations])
+        return cls(document, version, context, query or SidebarQuery(), annotations, votes)
+
+    @property
+    def highlights(self):
+        return highlights_of(self.annotations, self.version)
+
+    def listed(self) -> list[Annotation]:
+        """Anchored cards that pass the filter, in the chosen order."""
+        user_id = current_user.id if current_user.is_authenticated else None
+        chosen = [a for a in self.annotations if not a.is_orphan and self.query.matches(a, user_id)]
+        return sorted(chosen, key=self.query.sort_key(self.votes))
+
+    def page(self, through: int | None = None) -> tuple[list[Annotation], int | None]:
+        """A page of cards from the query's offset (at least through one annotation)."""
+        listed = self.listed()
+        start = self.query.offset
+        count = CARDS_PER_PAGE
+        if through is not None:
+            ids = [a.id for a in listed]
+            if through in ids[start:]:
+                count = max(count, ids.index(through, start) - start + 1)
+        page = listed[start : start + count]
+        more = start + count if start + count < len(listed) else None
+        return page, more
+
+    @property
+    def orphans(self) -> list[Annotation]:
+        return [a for a in self.annotations if a.is_orphan]
+
+    def blocks_for(self, annotations: list[Annotation]) -> list[str]:
+        """Blocks covered by these annotations, re-rendered with this context's marks."""
+        layout = layout_for(self.version)
+        seen: dict[str, str] = {}
+        highlights = self.highlights
+        for annotation in annotations:
+            if annotation.version_id != self.version.id:
+                continue
+            for block in layout.blocks_between(annotation.start, annotation.end):
+                if block.id not in seen:
+                    seen[block.id] = render_block(block, highlights, OOB_OUTER)
+        return list(seen.values())
+
+    def extras(self, cards: list[Annotation]) -> CardExtras:
+        return CardExtras.load(cards, self.context, self.votes)
+
+
+def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
+    return render_template(
+        "partials/_card.html", annotation=annotation, x=extras, oob=oob, colours=COLOURS, **flags
+    )
+
+
+def contexts_of_user() -> list[ReadingContext]:
+    """The contexts the switcher offers: one's private notes, then each class."""
+    contexts = [ReadingContext()]
+    if current_user.is_authenticated:
+        contexts += [ReadingContext(m.classroom, m) for m in classes_of(db.session, current_user)]
+    return contexts
