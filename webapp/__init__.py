@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
+    from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
     from webapp.visibility import can_edit
 
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(annotations_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)
     app.jinja_env.globals["can_edit"] = can_edit
     security.init_app(app)
     errors.init_app(app)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from webapp.database import write_intent
 from webapp.extensions import db
 from webapp.services.accounts import AccountError, create_user
+from webapp.services.demo import DemoError, set_up_demo
 from webapp.services.documents import import_article, import_directory, read_article_file
 from webapp.text.importer import ArticleFormatError
 
@@ -72,6 +76,53 @@ def create_user_command(username: str, password: str) -> None:
     click.echo(f"created user {user.username}")
 
 
+@click.command("demo")
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app runs."
+)
+def demo_command(base_url: str) -> None:
+    """Create a demo class (an instructor, three students, a discussion) and print logins."""
+    if not sa.inspect(db.engine).has_table("classrooms"):
+        raise click.ClickException("no database yet: run `flask --app webapp init` first")
+    token = write_intent.set(True)  # read then write: take SQLite's write lock up front
+    try:
+        demo = set_up_demo(db.session, Path(current_app.config["SEEDS_DIR"]))
+        db.session.commit()
+    except DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    finally:
+        write_intent.reset(token)
+    base = base_url.rstrip("/")
+    classroom = demo.classroom
+    reader = f"{base}/articles/{quote(demo.document.slug)}?context=class-{classroom.id}"
+    click.echo(
+        "Demo class created."
+        if demo.created
+        else f"The demo exists already ({demo.instructor}); here are its logins again."
+    )
+    click.echo(
+        f"""
+  Log in at   {base}/login
+  instructor  {demo.instructor}
+  students    {", ".join(demo.students)}
+  password    {demo.password}   (the same for all four)
+
+  Class       {classroom.name} (join code {classroom.join_code})
+  Read it     {reader}
+  As the instructor, see who took part:
+              {base}/classes/{classroom.id}/participation
+
+  These accounts have a published password: do not run `demo` on a public server."""
+    )
+
+
 def init_app(app: Flask) -> None:
-    for command in (import_article_command, seed_command, init_command, create_user_command):
+    for command in (
+        import_article_command,
+        seed_command,
+        init_command,
+        create_user_command,
+        demo_command,
+    ):
         app.cli.add_command(command)
