@@ -53,6 +53,7 @@ class SidebarQuery:
     student: int | None = None
     sort: str = "position"
     offset: int = 0
+    search: str = ""
 
     @classmethod
     def from_request(cls) -> SidebarQuery:
@@ -70,7 +71,8 @@ class SidebarQuery:
         if not offset.isdigit() or len(offset) > 9:
             abort(400, description="Bad position in the list of notes.")
         tag = (values.get("tag") or "").strip().lstrip("#").casefold()[:40]
-        return cls(chosen, tag, int(student) if student else None, sort, int(offset))
+        search = " ".join((values.get("q") or "").split()).casefold()[:100]
+        return cls(chosen, tag, int(student) if student else None, sort, int(offset), search)
 
     def params(self, **changes) -> dict:
         merged = {
@@ -79,6 +81,7 @@ class SidebarQuery:
             "student": self.student or "",
             "sort": self.sort,
             "offset": self.offset,
+            "q": self.search,
             **changes,
         }
         return {key: value for key, value in merged.items() if value not in ("", None, 0)}
@@ -91,6 +94,11 @@ class SidebarQuery:
         if self.filter == "unanswered" and annotation.answered_at is not None:
             return False
         if self.tag and self.tag not in {tag.name for tag in annotation.tags}:
+            return False
+        if self.search and not (
+            self.search in annotation.exact.casefold()
+            or self.search in annotation.body_markdown.casefold()
+        ):
             return False
         return not (self.student and annotation.author_id != self.student)
 
