@@ -13,13 +13,17 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.services import discussion
-from webapp.services.annotations import COLOURS, annotations_for_reader, highlights_of
+from webapp.services.annotations import (
+    CARDS_PER_PAGE,
+    COLOURS,
+    annotations_for_reader,
+    highlights_of,
+)
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.documents import layout_for
 from webapp.text.marks import render_block
 from webapp.visibility import ContextError, ReadingContext, Viewer, reading_context, viewer_of
 
-CARDS_PER_PAGE = 40
 FILTERS = {
     "everyone": "Everyone",
     "mine": "Mine",

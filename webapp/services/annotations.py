@@ -195,39 +195,3 @@ def highlights_of(annotations: list[Annotation], version: DocumentVersion) -> li
         for a in annotations
         if a.version_id == version.id and a.deleted_at is None
     ]
-
-
-CardKey = tuple[int, int, int]
-
-
-def card_key(annotation: Annotation) -> CardKey:
-    """Sidebar order: document order, then shorter first, then older first."""
-    return (annotation.start, annotation.end, annotation.id)
-
-
-def parse_card_cursor(value: str) -> CardKey:
-    try:
-        start, end, annotation_id = (int(part) for part in value.split("-"))
-    except ValueError:
-        raise AnnotationInputError(f"Bad position in the list of notes: {value[:40]!r}.") from None
-    return (start, end, annotation_id)
-
-
-def page_of_cards(
-    anchored: list[Annotation],
-    after: CardKey | None = None,
-    through_id: int | None = None,
-    limit: int = CARDS_PER_PAGE,
-) -> tuple[list[Annotation], str | None]:
-    """The next cards after a cursor (and at least through one annotation), and the cursor
-    for the page after, if any. Cards render lazily: a page holds the marks of every
-    highlight but only the first cards."""
-    rest = [a for a in anchored if after is None or card_key(a) > after]
-    count = limit
-    if through_id is not None:
-        wanted = next((i for i, a in enumerate(rest) if a.id == through_id), None)
-        if wanted is not None:
-            count = max(limit, wanted + 1)
-    page = rest[:count]
-    more = "-".join(str(part) for part in card_key(page[-1])) if len(rest) > count else None
-    return page, more
