@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(classes_bp)
     app.jinja_env.globals["can_edit"] = can_edit
     security.init_app(app)
     errors.init_app(app)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from webapp.models import Assignment, Classroom, Document, Membership, Role, User
+from webapp.models import (
+    Assignment,
+    Classroom,
+    Document,
+    DocumentVersion,
+    Membership,
+    Role,
+    User,
+)
 
 # No 0/O, 1/I/L: a code is read aloud and copied from a board.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -51,12 +60,20 @@ def create_class(session: Session, instructor: User, name: str) -> Classroom:
     return classroom
 
 
+def find_by_code(session: Session, code: str) -> Classroom | None:
+    """The class with this join code (any case, spaces and dashes ignored), if any."""
+    normalized = normalize_code(code)
+    if not normalized:
+        return None
+    return session.scalar(sa.select(Classroom).where(Classroom.join_code == normalized))
+
+
 def join_class(session: Session, user: User, code: str) -> tuple[Membership, bool]:
     """Join by code; returns the membership and whether it is new."""
     normalized = normalize_code(code)
     if not normalized:
         raise ClassError("Enter the join code your instructor gave you.")
-    classroom = session.scalar(sa.select(Classroom).where(Classroom.join_code == normalized))
+    classroom = find_by_code(session, normalized)
     if classroom is None:
         raise ClassError(
             f"No class has the join code {normalized[:16]}. Check it with your instructor: "
@@ -80,17 +97,20 @@ def rotate_code(session: Session, classroom: Classroom) -> str:
     return classroom.join_code
 
 
-def remove_member(session: Session, classroom: Classroom, user_id: int, by: User) -> None:
+def remove_member(session: Session, classroom: Classroom, user_id: int, by: User) -> Membership:
+    """Remove someone from the class (the instructor `by` cannot remove themselves)."""
     if user_id == by.id:
         raise ClassError("You cannot remove yourself from a class you teach.")
     membership = session.scalar(
-        sa.select(Membership).where(
-            Membership.classroom_id == classroom.id, Membership.user_id == user_id
-        )
+        sa.select(Membership)
+        .options(selectinload(Membership.user))
+        .where(Membership.classroom_id == classroom.id, Membership.user_id == user_id)
     )
     if membership is None:
         raise ClassError("That person is not a member of this class.")
     session.delete(membership)
+    session.flush()
+    return membership
 
 
 def members(session: Session, classroom: Classroom) -> list[Membership]:
@@ -98,6 +118,7 @@ def members(session: Session, classroom: Classroom) -> list[Membership]:
         session.scalars(
             sa.select(Membership)
             .join(User, User.id == Membership.user_id)
+            .options(contains_eager(Membership.user))
             .where(Membership.classroom_id == classroom.id)
             .order_by(Membership.role, sa.func.lower(User.username))
         )
@@ -109,8 +130,9 @@ def classes_of(session: Session, user: User) -> list[Membership]:
         session.scalars(
             sa.select(Membership)
             .join(Classroom, Classroom.id == Membership.classroom_id)
+            .options(contains_eager(Membership.classroom))
             .where(Membership.user_id == user.id)
-            .order_by(sa.func.lower(Classroom.name))
+            .order_by(sa.func.lower(Classroom.name), Classroom.id)
         )
     )
 
@@ -122,7 +144,11 @@ def parse_due(value: str | None) -> datetime | None:
         return None
     try:
         if "T" in value:
-            return datetime.fromisoformat(value)
+            due = datetime.fromisoformat(value)
+            if due.tzinfo is not None:
+                # The column is naive UTC, like every other timestamp.
+                due = due.astimezone(UTC).replace(tzinfo=None)
+            return due
         return datetime.combine(date.fromisoformat(value), time(23, 59))
     except ValueError:
         raise ClassError(f"A due date looks like 2026-12-01, not {value[:20]!r}.") from None
@@ -149,10 +175,73 @@ def assignments_of(session: Session, classroom: Classroom) -> list[Assignment]:
     return list(
         session.scalars(
             sa.select(Assignment)
+            .options(selectinload(Assignment.document).selectinload(Document.current_version))
             .where(Assignment.classroom_id == classroom.id)
             .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
         )
     )
+
+
+def unassign(session: Session, classroom: Classroom, assignment_id: int) -> Assignment | None:
+    """Take an article off the class's list; None when it was not assigned to this class."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.classroom_id != classroom.id:
+        return None
+    session.delete(assignment)
+    session.flush()
+    return assignment
+
+
+def library_documents(session: Session) -> list[Document]:
+    """Every article that can be assigned (it has a current version), by title."""
+    return list(
+        session.scalars(
+            sa.select(Document)
+            .join(DocumentVersion, DocumentVersion.id == Document.current_version_id)
+            .options(contains_eager(Document.current_version))
+            .order_by(sa.func.lower(DocumentVersion.title), Document.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """One line of "my classes": the class, my role, how many members, what it reads."""
+
+    membership: Membership
+    member_count: int
+    assignments: list[Assignment]
+
+    @property
+    def classroom(self) -> Classroom:
+        return self.membership.classroom
+
+
+def summaries_of(session: Session, user: User) -> list[ClassSummary]:
+    """The user's classes with member counts and assigned articles, in three queries."""
+    mine = classes_of(session, user)
+    ids = [m.classroom_id for m in mine]
+    if not ids:
+        return []
+    counts = dict(
+        session.execute(
+            sa.select(Membership.classroom_id, sa.func.count(Membership.id))
+            .where(Membership.classroom_id.in_(ids))
+            .group_by(Membership.classroom_id)
+        ).all()
+    )
+    assigned: dict[int, list[Assignment]] = {}
+    for assignment in session.scalars(
+        sa.select(Assignment)
+        .options(selectinload(Assignment.document).selectinload(Document.current_version))
+        .where(Assignment.classroom_id.in_(ids))
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+    ):
+        assigned.setdefault(assignment.classroom_id, []).append(assignment)
+    return [
+        ClassSummary(m, counts.get(m.classroom_id, 0), assigned.get(m.classroom_id, []))
+        for m in mine
+    ]
 
 
 def classes_reading(session: Session, user: User, document: Document) -> list[Membership]:
