@@ -54,6 +54,7 @@ class LiveServer:
 
     def __init__(self, root: Path, workers: int = 2, **env: str):
         self.root = root
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         seeds = root / "seeds"
@@ -104,6 +105,16 @@ class LiveServer:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start within 30 s")
 
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the master) running now."""
+        out = subprocess.run(
+            ["ps", "--ppid", str(self.process.pid), "-o", "pid=,args="],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [int(line.split()[0]) for line in out.splitlines() if "gunicorn" in line]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -152,3 +163,12 @@ def sign_up(page, prefix: str = "reader") -> str:
     page.click("button[type=submit]")
     page.wait_for_url("**/")
     return username
+
+
+def log_in(page, username: str) -> None:
+    """Log in through the login form as an existing account (password PASSWORD)."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
