@@ -191,20 +191,40 @@ def card_ids(root: Element) -> list[str]:
     return [e.id for e in cards.top_level() if "card" in e.classes]
 
 
-def apply_card_swap(ids: list[str], spec: str, new_id: str) -> list[str]:
-    """Where htmx puts a card swapped in out of band with `spec` into the list `ids`."""
-    how, _, target = spec.partition(":")
-    result = list(ids)
-    if target == "#cards":
-        assert how in ("beforeend", "afterbegin"), spec
-        if how == "beforeend":
-            result.append(new_id)
-        else:
-            result.insert(0, new_id)
-        return result
-    reference = target.removeprefix("#")
-    assert reference in ids, f"{spec}: no such card in the sidebar {ids}"
-    assert how in ("beforebegin", "afterend"), spec
-    index = ids.index(reference)
-    result.insert(index if how == "beforebegin" else index + 1, new_id)
-    return result
+def cards_in(root: Element) -> list[Element]:
+    """The cards of the sidebar's #cards list, in order."""
+    cards = root.by_id("cards")
+    assert cards is not None, "the page has no #cards list"
+    return [e for e in cards.top_level() if "card" in e.classes]
+
+
+def oob_cards(root: Element) -> list[Element]:
+    """Top-level cards of a fragment that are swapped in out of band, on the card itself."""
+    return [e for e in root.top_level() if "card" in e.classes and e.get("hx-swap-oob")]
+
+
+def _card_key(card: Element, sort: str) -> tuple:
+    def num(name: str) -> float:
+        return float(card.get(f"data-{name}") or 0)
+
+    pinned = -num("pinned")
+    if sort == "newest":
+        return (pinned, -num("created"), -num("annotation"))
+    if sort == "votes":
+        return (pinned, -num("votes"), num("start"), num("end"), num("annotation"))
+    return (pinned, num("start"), num("end"), num("annotation"))
+
+
+def insert_card(
+    cards: list[Element], card: Element, sort: str = "position", more: bool = False
+) -> list[str] | None:
+    """Where static/js/sidebar.js puts a card whose out-of-band target is missing: before
+    the first loaded card it sorts before (pinned first), else at the end; None when it
+    sorts past the loaded cards while a later page is still to come."""
+    assert card.get("hx-swap-oob") == "outerHTML", card.attrs
+    ids = [c.id for c in cards]
+    assert card.id not in ids, f"{card.id} is in the sidebar already: htmx swaps it in place"
+    for index, loaded in enumerate(cards):
+        if _card_key(card, sort) < _card_key(loaded, sort):
+            return [*ids[:index], card.id, *ids[index:]]
+    return None if more else [*ids, card.id]

@@ -10,14 +10,16 @@ import pytest
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import (
     annotation_count,
-    apply_card_swap,
     block_of,
     card_ids,
+    cards_in,
     create,
     current_version,
     fetch_annotation,
+    insert_card,
     latest_annotation,
     marks_for,
+    oob_cards,
     page,
     parse,
     select,
@@ -25,6 +27,7 @@ from tests.functional.helpers import (
     vary,
 )
 from webapp.models import Annotation, Classroom, Membership, Role, utcnow
+from webapp.services.classes import assign
 
 PHRASE = "Russian forces were needed"
 
@@ -46,13 +49,9 @@ def new_annotation(client, db, fields, **extra) -> Annotation:
     return latest_annotation(db)
 
 
-def oob_wrappers(root):
-    """Top-level <div hx-swap-oob=...> wrappers of a fragment, by their swap spec."""
-    return {
-        e.get("hx-swap-oob"): e
-        for e in root.top_level()
-        if e.tag == "div" and e.get("hx-swap-oob") and e.id != "flash"
-    }
+def at_card(annotation: Annotation, context: str = "private") -> str:
+    """Where a plain (no-JavaScript) write sends the reader: the article, at the card."""
+    return f"/articles/{SEED_SLUG}?context={context}#annotation-{annotation.id}"
 
 
 # --- create -----------------------------------------------------------------------------------
@@ -82,11 +81,14 @@ def test_create_htmx_returns_the_block_and_the_card_out_of_band(client, auth, db
     assert [m.text() for m in marks] == [PHRASE]
     assert "hl-green" in marks[0].classes
 
-    [(spec, wrapper)] = oob_wrappers(root).items()
+    # The card itself comes out of band; the sidebar script puts it in order.
+    [card] = oob_cards(root)
     new_id = f"annotation-{annotation.id}"
-    assert apply_card_swap([], spec, new_id) == [new_id]
-    card = wrapper.by_id(new_id)
-    assert card is not None and card.find("blockquote").text() == PHRASE
+    assert card.tag == "article" and card.id == new_id
+    assert card.get("hx-swap-oob") == "outerHTML"
+    assert insert_card([], card) == [new_id]
+    assert card.find("blockquote").text() == PHRASE
+    assert [e.id for e in root.top_level()] == ["block-1", new_id, "flash"]
     # The flash region is cleared of an earlier error.
     assert root.by_id("flash").get("hx-swap-oob") == "innerHTML"
 
@@ -102,7 +104,7 @@ def test_create_without_htmx_redirects_to_the_card(client, auth, db, text):
     assert response.status_code == 302
     annotation = latest_annotation(db)
     assert annotation_count(db) == before + 1
-    assert response.headers["Location"] == f"/articles/{SEED_SLUG}#annotation-{annotation.id}"
+    assert response.headers["Location"] == at_card(annotation)
     assert "HX-Trigger" not in response.headers
     assert "hx-request" in vary(response)
 
@@ -134,22 +136,27 @@ def test_highlight_with_comment_reports_comment_in_the_trigger(client, auth, db,
 
 
 def test_cards_are_in_document_order(client, auth, db, text):
-    """Each new card's out-of-band swap puts it where document order wants it, and the page
-    lists the cards in document order."""
+    """Each new card, swapped in out of band and put in order by the sidebar script (from
+    its data-start/-end), lands where document order wants it, and the page lists the cards
+    in document order."""
     auth.login("alice")
     phrases = ["Hmeimim military base", "Bashar al-Assad said", "liquidated", "Middle East"]
     created = []
     for phrase in phrases:
-        before = card_ids(reader_page(client))
+        before = cards_in(reader_page(client))
         response = create(client, select(text, phrase))
         assert response.status_code == 200
         annotation = latest_annotation(db)
         created.append(annotation)
-        [(spec, wrapper)] = oob_wrappers(parse(response.get_data(as_text=True))).items()
+        [card] = oob_cards(parse(response.get_data(as_text=True)))
         new_id = f"annotation-{annotation.id}"
-        assert wrapper.by_id(new_id) is not None
+        assert card.id == new_id
+        assert (card.get("data-start"), card.get("data-end")) == (
+            str(annotation.start),
+            str(annotation.end),
+        )
         expected = [f"annotation-{a.id}" for a in sorted(created, key=lambda a: a.start)]
-        assert apply_card_swap(before, spec, new_id) == expected
+        assert insert_card(before, card) == expected
         assert card_ids(reader_page(client)) == expected
     # Same start: the shorter one first.
     longer = new_annotation(client, db, select(text, "Middle East, until"))
@@ -260,14 +267,16 @@ def test_show_htmx_returns_the_card_and_plain_get_redirects(client, auth, db, te
     partial = client.get(f"/annotations/{annotation.id}", headers=HTMX)
     assert partial.status_code == 200
     root = parse(partial.get_data(as_text=True))
-    [card] = root.top_level()
-    assert card.id == f"annotation-{annotation.id}"
+    # The card (the main swap) and the flash region, cleared out of band.
+    [card, flash] = root.top_level()
+    assert card.id == f"annotation-{annotation.id}" and card.get("hx-swap-oob") is None
     assert card.find("blockquote").text() == PHRASE
+    assert flash.id == "flash" and flash.get("hx-swap-oob") == "innerHTML"
     assert "hx-request" in vary(partial)
 
     full = client.get(f"/annotations/{annotation.id}")
     assert full.status_code == 302
-    assert full.headers["Location"] == f"/articles/{SEED_SLUG}#annotation-{annotation.id}"
+    assert full.headers["Location"] == at_card(annotation)
 
 
 def test_show_unknown_annotation_is_404(client, auth):
@@ -356,7 +365,7 @@ def test_edit_without_htmx_redirects(client, auth, db, text):
     annotation = new_annotation(client, db, select(text, PHRASE))
     response = client.post(f"/annotations/{annotation.id}/edit", data={"body": "Plain form"})
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/annotations/{annotation.id}"
+    assert response.headers["Location"] == at_card(annotation)
     assert fetch_annotation(db, annotation.id).body_markdown == "Plain form"
 
 
@@ -396,7 +405,8 @@ def test_delete_without_htmx_redirects_with_a_message(client, auth, db, text):
     annotation = new_annotation(client, db, select(text, PHRASE))
     response = client.post(f"/annotations/{annotation.id}/delete")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/articles/{SEED_SLUG}"
+    # Back to where the card was (its anchor is gone; the page scrolls nowhere).
+    assert response.headers["Location"] == at_card(annotation)
     root = reader_page(client)
     assert "The note was deleted." in root.by_id("flash").text()
     assert marks_for(root, annotation.id) == []
@@ -407,19 +417,18 @@ def test_restore_htmx_brings_back_the_mark_and_the_card(client, auth, db, text):
     annotation = new_annotation(client, db, select(text, PHRASE), intent="comment", body="Back")
     later = new_annotation(client, db, select(text, "Hmeimim"))
     client.post(f"/annotations/{annotation.id}/delete", headers=HTMX)
+    [later_card] = cards_in(reader_page(client))
+    assert later_card.id == f"annotation-{later.id}"
     response = client.post(f"/annotations/{annotation.id}/restore", headers=HTMX)
     assert response.status_code == 200
     root = parse(response.get_data(as_text=True))
     block = root.by_id("block-1")
     assert block.get("hx-swap-oob") == "outerHTML"
     assert [m.text() for m in marks_for(block, annotation.id)] == [PHRASE]
-    [(spec, wrapper)] = oob_wrappers(root).items()
+    [card] = oob_cards(root)
     new_id = f"annotation-{annotation.id}"
-    assert wrapper.by_id(new_id) is not None
-    assert apply_card_swap([f"annotation-{later.id}"], spec, new_id) == [
-        new_id,
-        f"annotation-{later.id}",
-    ]
+    assert card.id == new_id and card.get("hx-swap-oob") == "outerHTML"
+    assert insert_card([later_card], card) == [new_id, f"annotation-{later.id}"]
     assert fetch_annotation(db, annotation.id).deleted_at is None
     card = reader_page(client).by_id(f"annotation-{annotation.id}")
     assert "Back" in card.text()
@@ -431,7 +440,7 @@ def test_restore_without_htmx_redirects(client, auth, db, text):
     client.post(f"/annotations/{annotation.id}/delete")
     response = client.post(f"/annotations/{annotation.id}/restore")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/annotations/{annotation.id}"
+    assert response.headers["Location"] == at_card(annotation)
     assert fetch_annotation(db, annotation.id).deleted_at is None
     assert marks_for(reader_page(client), annotation.id)
 
@@ -545,14 +554,30 @@ def class_note(auth, db, seed_document) -> Annotation:
     return annotation
 
 
-def test_classmate_sees_a_class_note_without_edit_controls(client, auth, class_note):
+@pytest.mark.parametrize("how", ["context", "assigned"])
+def test_classmate_sees_a_class_note_without_edit_controls(
+    client, auth, db, seed_document, class_note, how
+):
+    """In the class's context (asked for, or the default once the article is assigned to
+    the class) a classmate sees the note, and may reply, vote and flag but not change it."""
     auth.login("bob")
-    root = reader_page(client)
+    if how == "assigned":
+        assign(db.session, class_note.classroom, seed_document, None)
+        db.session.commit()
+        root = reader_page(client)
+    else:
+        assert marks_for(reader_page(client), class_note.id) == []  # "My notes" by default
+        response = client.get(f"/articles/{SEED_SLUG}?context=class-{class_note.classroom_id}")
+        assert response.status_code == 200
+        root = page(response)
     assert [m.text() for m in marks_for(root, class_note.id)] == [PHRASE]
     card = root.by_id(f"annotation-{class_note.id}")
     assert "class note" in card.text()
-    assert card.find(None, class_="card-actions") is None
-    assert card.find("form") is None
+    targets = [e.get("href") or e.get("action") or "" for e in card.iter()]
+    targets += [e.get("hx-get") or e.get("hx-post") or "" for e in card.iter()]
+    for suffix in ("/edit", "/delete", "/restore", "/pin", "/hide"):
+        assert not [t for t in targets if t.endswith(suffix)], suffix
+    assert any(t.endswith(f"/annotations/{class_note.id}/vote") for t in targets)
 
 
 @pytest.mark.parametrize(
@@ -589,6 +614,9 @@ def test_outsider_does_not_see_a_class_note(client, auth, db, class_note):
     auth.login("carol")
     root = reader_page(client)
     assert marks_for(root, class_note.id) == []
+    in_class = client.get(f"/articles/{SEED_SLUG}?context=class-{class_note.classroom_id}")
+    assert in_class.status_code == 404
+    assert "class note" not in in_class.get_data(as_text=True)
     assert root.by_id(f"annotation-{class_note.id}") is None
     assert client.get(f"/annotations/{class_note.id}", headers=HTMX).status_code == 404
     assert client.post(f"/annotations/{class_note.id}/delete", headers=HTMX).status_code in (
