@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import upgrade
 
 from webapp import create_app
@@ -62,6 +63,13 @@ def app_config() -> dict:
 def app(tmp_path, migrated_db, app_config):
     copy_database(migrated_db, tmp_path / "test.db")
     app = create_app(make_config(tmp_path, **app_config))
+
+    @app.before_request
+    def _fresh_login_cache():
+        # Requests share the test's app context (and so `g`): without this, Flask-Login's
+        # cached user would carry over from one client's request to another's.
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         _db.session.remove()

@@ -315,9 +315,9 @@ def test_another_persons_reply_cannot_be_changed(
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("", "The comment is empty"),
-        ("  \r\n  ", "The comment is empty"),
-        (LONG_BODY, "The comment is 10,001 characters long; the limit is 10,000."),
+        ("", "The reply is empty"),
+        ("  \r\n  ", "The reply is empty"),
+        (LONG_BODY, "The reply is 10,001 characters long; the limit is 10,000."),
     ],
     ids=["empty", "blank", "too-long"],
 )

@@ -45,14 +45,15 @@ def check_colour(colour: str | None) -> str:
     return colour
 
 
-def check_comment(body: str | None, required: bool = False) -> str:
+def check_comment(body: str | None, required: bool = False, what: str = "comment") -> str:
     # Browsers send a textarea's line breaks as CRLF; count and store them as one.
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not body:
-        raise AnnotationInputError("The comment is empty: write something, or use Highlight.")
+        hint = ", or use Highlight" if what == "comment" else ""
+        raise AnnotationInputError(f"The {what} is empty: write something{hint}.")
     if len(body) > MAX_COMMENT_CHARS:
         raise AnnotationInputError(
-            f"The comment is {len(body):,} characters long; the limit is {MAX_COMMENT_CHARS:,}."
+            f"The {what} is {len(body):,} characters long; the limit is {MAX_COMMENT_CHARS:,}."
         )
     return body
 

@@ -22,7 +22,7 @@ MAX_REPLY_DEPTH = 4
 def add_reply(
     session: Session, author: User, annotation: Annotation, body: str, parent_id: str | None
 ) -> Reply:
-    text = check_comment(body, required=True)
+    text = check_comment(body, required=True, what="reply")
     parent = None
     if parent_id:
         if not parent_id.isdigit():
@@ -47,7 +47,7 @@ def add_reply(
 
 
 def update_reply(session: Session, reply: Reply, actor: User, body: str) -> Reply:
-    text = check_comment(body, required=True)
+    text = check_comment(body, required=True, what="reply")
     reply.body_markdown = text
     reply.body_html = render_comment(text)
     reply.updated_at = utcnow()
