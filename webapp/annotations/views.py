@@ -352,16 +352,13 @@ def pin(annotation_id: int):
     return card_response(annotation) if is_htmx() else back_to(annotation)
 
 
-@bp.post("/annotations/<id:annotation_id>/hide")
-@login_required
-def hide(annotation_id: int):
-    """An instructor hides a note from the class (its author still sees it, with why)."""
-    annotation = get_annotation(annotation_id)
-    require(viewer_of(current_user).can_moderate(annotation), "Only instructors can hide notes.")
+def moderate_hidden(item: Annotation | Reply, annotation: Annotation, what: str):
+    """Hide or unhide a note or a reply of `annotation`, as its class's instructor."""
+    require(viewer_of(current_user).can_moderate(annotation), f"Only instructors can hide {what}.")
     try:
         discussion.set_hidden(
             db.session,
-            annotation,
+            item,
             annotation,
             current_user,
             request.form.get("hidden") == "1",
@@ -371,6 +368,14 @@ def hide(annotation_id: int):
         input_error(error)
     db.session.commit()
     return card_response(annotation) if is_htmx() else back_to(annotation)
+
+
+@bp.post("/annotations/<id:annotation_id>/hide")
+@login_required
+def hide(annotation_id: int):
+    """An instructor hides a note from the class (its author still sees it, with why)."""
+    annotation = get_annotation(annotation_id)
+    return moderate_hidden(annotation, annotation, "notes")
 
 
 @bp.post("/replies/<id:reply_id>/hide")
@@ -378,21 +383,7 @@ def hide(annotation_id: int):
 def hide_reply(reply_id: int):
     """An instructor hides a reply (its author still sees it, with why)."""
     found = get_reply(reply_id)
-    annotation = found.annotation
-    require(viewer_of(current_user).can_moderate(annotation), "Only instructors can hide replies.")
-    try:
-        discussion.set_hidden(
-            db.session,
-            found,
-            annotation,
-            current_user,
-            request.form.get("hidden") == "1",
-            request.form.get("reason"),
-        )
-    except AnnotationInputError as error:
-        input_error(error)
-    db.session.commit()
-    return card_response(annotation) if is_htmx() else back_to(annotation)
+    return moderate_hidden(found, found.annotation, "replies")
 
 
 @bp.post("/annotations/<id:annotation_id>/flag")
