@@ -20,7 +20,7 @@ from webapp.reader import bp
 from webapp.services.annotations import COLOURS
 from webapp.services.classes import members
 from webapp.services.documents import layout_for
-from webapp.services.live import changed_since, latest_change
+from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.text.marks import render_layout
 
 
@@ -118,12 +118,15 @@ def changes(slug: str):
     ]
     extras = state.extras(shown)
     parts = [render_card(a, extras, oob="outerHTML") for a in shown]
-    parts += [
-        f'<div id="annotation-{i}" hx-swap-oob="delete"></div>'
-        for i in changed_ids
-        if i not in {a.id for a in shown}
-    ]
-    touched = db.session.scalars(sa.select(Annotation).where(Annotation.id.in_(changed_ids)))
+    # A card this view no longer lists goes. One the reader cannot see goes only if they
+    # may have it (it existed at the cursor, then was hidden or deleted): naming any other
+    # invisible annotation, or redrawing its blocks, would tell them it exists.
+    shown_ids = {a.id for a in shown}
+    vanished = vanished_since(db.session, [i for i in changed_ids if i not in visible], int(cursor))
+    gone = [i for i in changed_ids if i not in shown_ids and (i in visible or i in vanished)]
+    parts += [f'<div id="annotation-{i}" hx-swap-oob="delete"></div>' for i in gone]
+    redrawn = [i for i in changed_ids if i in visible or i in vanished]
+    touched = db.session.scalars(sa.select(Annotation).where(Annotation.id.in_(redrawn)))
     parts += state.blocks_for(list(touched))
     parts.append(
         render_template("partials/_live.html", document=document, cursor=new_cursor, oob=True)

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from webapp.models import Annotation, Change, User
 
 MAX_CHANGES_PER_POLL = 200
+# The changes after which a reader may lose sight of an annotation they saw.
+VANISHING = ("hidden", "deleted", "reply-deleted")
 
 
 def record_change(session: Session, annotation: Annotation, actor: User, kind: str) -> None:
@@ -52,3 +54,25 @@ def changed_since(
         return [], cursor
     ids = list(dict.fromkeys(annotation_id for _, annotation_id in rows))
     return ids, rows[-1][0]
+
+
+def vanished_since(session: Session, annotation_ids: list[int], cursor: int) -> set[int]:
+    """Of these annotations, those a reader synced at `cursor` may still have on screen but
+    that went out of sight after it: not created after the cursor, then hidden, deleted,
+    or (a deleted note's thread) left without replies. An annotation from before the
+    change log has no "created" row: it counts as existing."""
+    if not annotation_ids:
+        return set()
+    created_later = sa.select(Change.annotation_id).where(
+        Change.annotation_id.in_(annotation_ids), Change.kind == "created", Change.id > cursor
+    )
+    return set(
+        session.scalars(
+            sa.select(Change.annotation_id).where(
+                Change.annotation_id.in_(annotation_ids),
+                Change.kind.in_(VANISHING),
+                Change.id > cursor,
+                Change.annotation_id.not_in(created_later),
+            )
+        )
+    )
