@@ -183,6 +183,18 @@ def main() -> None:
                 lambda c, i, n: c.request("GET", page)[0] == 200,
             )
 
+            status, reader_page = heavy.request("GET", page)
+            cursor = re.search(r"/changes\?cursor=(\d+)", reader_page).group(1)
+            run(
+                "live poll, nothing new (204)",
+                args.threads,
+                args.seconds,
+                heavy_client,
+                lambda c, i, n: (
+                    c.request("GET", f"{page}/changes?cursor={cursor}&context=private")[0] == 204
+                ),
+            )
+
             writers = [sign_up(port, f"bench-writer-{i}") for i in range(args.threads)]
 
             def write(client_token, index, n):

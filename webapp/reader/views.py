@@ -10,6 +10,7 @@ from webapp.annotations.cards import (
     SORTS,
     ReaderState,
     SidebarQuery,
+    context_for,
     contexts_of_user,
     render_card,
 )
@@ -100,15 +101,17 @@ def changes(slug: str):
     cursor = request.args.get("cursor", "0")
     if not cursor.isdigit() or len(cursor) > 18:
         abort(400, description="Bad live-update cursor.")
-    state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    classroom_id = state.context.classroom.id if state.context.classroom else None
+    query = SidebarQuery.from_request()
+    context = context_for(document)
     if not current_user.is_authenticated:
         return "", 204
+    classroom_id = context.classroom.id if context.classroom else None
     changed_ids, new_cursor = changed_since(
         db.session, document.id, classroom_id, current_user.id, int(cursor)
     )
     if not changed_ids:
-        return "", 204
+        return "", 204  # the common answer: one indexed query, nothing rendered
+    state = ReaderState.load(document, version, context, query)
     visible = {a.id: a for a in state.annotations}
     user_id = current_user.id
     shown = [
