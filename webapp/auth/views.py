@@ -26,7 +26,8 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     if request.method == "GET" and not is_htmx():
-        return redirect(url_for("auth.login", next=request.full_path))
+        # full_path ends in "?" when there is no query string
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401, description="Log in to save highlights and comments.")
 
 
