@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing import BaseConverter
+
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_row_id(value: str | None) -> int | None:
+    """A row id (or count) from user input: ASCII digits that fit 64 bits, else None.
+
+    str.isdigit() is not enough: it accepts "²", which int() refuses.
+    """
+    value = (value or "").strip()
+    return int(value) if _ROW_ID.fullmatch(value) else None
 
 
 class RowIdConverter(BaseConverter):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.models import Annotation, Classroom, Membership, Reply, Role, User
+from webapp.routing import parse_row_id
 
 PRIVATE = "private"
 
@@ -115,9 +116,10 @@ def reading_context(user: User | None, key: str | None) -> ReadingContext:
     """Parse "private" or "class-N"; a class the user is not in is refused."""
     if not key or key == PRIVATE:
         return ReadingContext()
-    if not key.startswith("class-") or not key[6:].isdigit() or len(key) > 24:
+    classroom_id = parse_row_id(key[6:]) if key.startswith("class-") else None
+    if classroom_id is None:
         raise ContextError(f"Unknown reading context {key[:30]!r}.")
-    found = membership(user, int(key[6:]))
+    found = membership(user, classroom_id)
     if found is None:
         raise ContextError("You are not a member of that class.")
     return ReadingContext(found.classroom, found)
@@ -157,8 +159,14 @@ class Viewer:
         return _signed_in(self.user)
 
     def can_edit(self, item: Annotation | Reply) -> bool:
-        """Only the author edits or deletes an annotation or a reply."""
-        return self.signed_in and item.author_id == self.user.id
+        """Only the author edits or deletes an annotation or a reply; in a class, only
+        while still a member (a removed student cannot rewrite what the class reads)."""
+        if not self.signed_in or item.author_id != self.user.id:
+            return False
+        classroom_id = (
+            item.classroom_id if isinstance(item, Annotation) else item.annotation.classroom_id
+        )
+        return classroom_id is None or classroom_id in self.roles
 
     def can_moderate(self, annotation: Annotation) -> bool:
         """Instructors of the annotation's class pin, hide and see flags."""
@@ -184,4 +192,4 @@ def viewer_of(user: User | None) -> Viewer:
 
 
 def can_edit(user: User | None, item: Annotation | Reply) -> bool:
-    return Viewer(user, {}).can_edit(item)
+    return viewer_of(user).can_edit(item)

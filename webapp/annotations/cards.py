@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
+from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
     CARDS_PER_PAGE,
@@ -69,14 +70,14 @@ class SidebarQuery:
         if sort not in SORTS:
             abort(400, description=f"Unknown sort order {sort[:30]!r}.")
         student = values.get("student") or ""
-        offset = values.get("offset") or "0"
-        if not student.isdigit() and student:
+        offset = parse_row_id(values.get("offset") or "0")
+        if student and parse_row_id(student) is None:
             abort(400, description="The student filter must be a user id.")
-        if not offset.isdigit() or len(offset) > 9:
+        if offset is None or offset > 10**9:
             abort(400, description="Bad position in the list of notes.")
         tag = (values.get("tag") or "").strip().lstrip("#").casefold()[:40]
         search = " ".join((values.get("q") or "").split()).casefold()[:100]
-        return cls(chosen, tag, int(student) if student else None, sort, int(offset), search)
+        return cls(chosen, tag, parse_row_id(student), sort, offset, search)
 
     def params(self, **changes) -> dict:
         merged = {
@@ -88,7 +89,12 @@ class SidebarQuery:
             "q": self.search,
             **changes,
         }
-        return {key: value for key, value in merged.items() if value not in ("", None, 0)}
+        defaults = {"filter": "everyone", "sort": "position"}
+        return {
+            key: value
+            for key, value in merged.items()
+            if value not in ("", None, 0) and defaults.get(key) != value
+        }
 
     def matches(self, annotation: Annotation, user_id: int | None) -> bool:
         if self.filter == "mine" and annotation.author_id != user_id:

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, Reply
 from webapp.reader.views import get_document
+from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
     COLOURS,
@@ -113,6 +114,19 @@ def card_response(
     return fragments(*parts)
 
 
+def card_page(annotation: Annotation, heading: str, **flags):
+    """The no-JavaScript page for a card form (edit, reply)."""
+    state = state_for(annotation)
+    return render_template(
+        "annotations/edit.html",
+        annotation=annotation,
+        x=state.extras([annotation]),
+        heading=heading,
+        colours=COLOURS,
+        **flags,
+    )
+
+
 def back_to(annotation: Annotation):
     """The no-JavaScript answer to a write: the article, at the card."""
     return redirect(
@@ -180,13 +194,7 @@ def edit(annotation_id: int):
     annotation = get_annotation(annotation_id, check_author=True)
     if is_htmx():
         return card_response(annotation, editing=True)
-    state = state_for(annotation)
-    return render_template(
-        "annotations/edit.html",
-        annotation=annotation,
-        x=state.extras([annotation]),
-        colours=COLOURS,
-    )
+    return card_page(annotation, "Edit note", editing=True)
 
 
 @bp.post("/annotations/<id:annotation_id>/edit")
@@ -215,7 +223,11 @@ def delete(annotation_id: int):
     if not is_htmx():
         flash("The note was deleted.", "info")
         return back_to(annotation)
-    undo = render_template("partials/_undo_delete.html", annotation=annotation)
+    undo = render_template(
+        "partials/_undo_delete.html",
+        annotation=annotation,
+        context_key=context_for(annotation.document).key,
+    )
     return card_response(annotation, blocks=True, notice=undo)
 
 
@@ -246,8 +258,10 @@ def reply_form(annotation_id: int):
     """The card with a reply box open (under the note, or under one reply)."""
     annotation = get_annotation(annotation_id, with_deleted_threads=True)
     require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
-    parent = request.args.get("parent", type=int)
-    return card_response(annotation, replying=parent or 0)
+    parent = parse_row_id(request.args.get("parent")) or 0
+    if not is_htmx():
+        return card_page(annotation, "Reply", replying=parent)
+    return card_response(annotation, replying=parent)
 
 
 @bp.post("/annotations/<id:annotation_id>/replies")
@@ -278,6 +292,8 @@ def reply(annotation_id: int):
 def edit_reply(reply_id: int):
     """The card with one reply as an edit form."""
     found = get_reply(reply_id, check_author=True)
+    if not is_htmx():
+        return card_page(found.annotation, "Edit reply", editing_reply=found.id)
     return card_response(found.annotation, editing_reply=found.id)
 
 
@@ -395,7 +411,9 @@ def flag(annotation_id: int):
         annotation.classroom_id is not None and viewer_of(current_user).can_take_part(annotation),
         "Only members of the note's class can flag it.",
     )
-    reply_id = request.form.get("reply_id", type=int)
+    reply_id = parse_row_id(request.form.get("reply_id"))
+    if request.form.get("reply_id") and reply_id is None:
+        abort(422, description="That reply id is not valid.")
     target = get_reply(reply_id) if reply_id else None
     if target is not None and target.annotation_id != annotation.id:
         abort(422, description="That reply is not in this thread.")

@@ -7,6 +7,7 @@ from webapp.classes import bp
 from webapp.extensions import db
 from webapp.htmx import render_view
 from webapp.models import Document, Membership
+from webapp.routing import parse_row_id
 from webapp.services.classes import (
     ClassError,
     assign,
@@ -75,8 +76,7 @@ def to_class(classroom_id: int, anchor: str | None = None):
 
 def form_id(name: str) -> int | None:
     """A row id from a form field, or None (also for numbers too long to be an id)."""
-    value = request.form.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return parse_row_id(request.form.get(name))
 
 
 @bp.get("/classes")

@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx, render_view
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader import bp
+from webapp.routing import parse_row_id
 from webapp.services.annotations import COLOURS
 from webapp.services.classes import members
 from webapp.services.documents import layout_for
@@ -76,7 +77,11 @@ def cards(slug: str):
     after the filter or sort changed."""
     document, version = get_document(slug)
     if not is_htmx():
-        return redirect(url_for("reader.article", slug=slug, **request.args))
+        query = SidebarQuery.from_request()
+        context = request.args.get("context", "")[:30]
+        return redirect(
+            url_for("reader.article", slug=slug, context=context or None, **query.params())
+        )
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     page, more = state.page(through=request.args.get("through", type=int))
     return render_view(
@@ -98,8 +103,8 @@ def changes(slug: str):
     The cursor is a row id in the database, so any worker on any host answers alike.
     """
     document, version = get_document(slug)
-    cursor = request.args.get("cursor", "0")
-    if not cursor.isdigit() or len(cursor) > 18:
+    cursor = parse_row_id(request.args.get("cursor", "0"))
+    if cursor is None:
         abort(400, description="Bad live-update cursor.")
     query = SidebarQuery.from_request()
     context = context_for(document)
@@ -107,7 +112,7 @@ def changes(slug: str):
         return "", 204
     classroom_id = context.classroom.id if context.classroom else None
     changed_ids, new_cursor = changed_since(
-        db.session, document.id, classroom_id, current_user.id, int(cursor)
+        db.session, document.id, classroom_id, current_user.id, cursor
     )
     if not changed_ids:
         return "", 204  # the common answer: one indexed query, nothing rendered
@@ -125,7 +130,7 @@ def changes(slug: str):
     # may have it (it existed at the cursor, then was hidden or deleted): naming any other
     # invisible annotation, or redrawing its blocks, would tell them it exists.
     shown_ids = {a.id for a in shown}
-    vanished = vanished_since(db.session, [i for i in changed_ids if i not in visible], int(cursor))
+    vanished = vanished_since(db.session, [i for i in changed_ids if i not in visible], cursor)
     gone = [i for i in changed_ids if i not in shown_ids and (i in visible or i in vanished)]
     parts += [f'<div id="annotation-{i}" hx-swap-oob="delete"></div>' for i in gone]
     redrawn = [i for i in changed_ids if i in visible or i in vanished]

@@ -150,7 +150,7 @@ def parse_due(value: str | None) -> datetime | None:
                 due = due.astimezone(UTC).replace(tzinfo=None)
             return due
         return datetime.combine(date.fromisoformat(value), time(23, 59))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ClassError(f"A due date looks like 2026-12-01, not {value[:20]!r}.") from None
 
 
@@ -251,5 +251,6 @@ def classes_reading(session: Session, user: User, document: Document) -> list[Me
             sa.select(Membership)
             .join(Assignment, Assignment.classroom_id == Membership.classroom_id)
             .where(Membership.user_id == user.id, Assignment.document_id == document.id)
+            .order_by(Assignment.id)  # the default reading context must not vary
         )
     )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import Annotation, Flag, Reply, User, Vote, utcnow
+from webapp.routing import parse_row_id
 from webapp.services.annotations import AnnotationInputError, check_comment
 from webapp.services.live import record_change
 from webapp.text.sanitize import render_comment
@@ -25,9 +26,10 @@ def add_reply(
     text = check_comment(body, required=True, what="reply")
     parent = None
     if parent_id:
-        if not parent_id.isdigit():
-            raise AnnotationInputError("That reply to reply to is not a number.")
-        parent = session.get(Reply, int(parent_id))
+        parent_key = parse_row_id(parent_id)
+        if parent_key is None:
+            raise AnnotationInputError("The reply you answered is not a valid reply id.")
+        parent = session.get(Reply, parent_key)
         if parent is None or parent.annotation_id != annotation.id or parent.deleted_at:
             raise AnnotationInputError("The reply you answered is no longer in this thread.")
     now = utcnow()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, LoginAttempt, utcnow
+from webapp.models import Annotation, LoginAttempt, Reply, utcnow
 
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_FAILURES_ALLOWED = 10
@@ -51,6 +51,10 @@ def check_write_allowed(session: Session, user_id: int, allowed: int = WRITES_AL
         sa.select(sa.func.count())
         .select_from(Annotation)
         .where(Annotation.author_id == user_id, Annotation.created_at > since)
+    ) + session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Reply)
+        .where(Reply.author_id == user_id, Reply.created_at > since)
     )
     if recent >= allowed:
         raise RateLimited("You are saving notes very fast. Wait a minute and try again.")
