@@ -33,7 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
-    from webapp.visibility import can_edit
 
     app.url_map.converters["id"] = RowIdConverter
     db.init_app(app)
@@ -49,7 +48,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
-    app.jinja_env.globals["can_edit"] = can_edit
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -189,7 +189,3 @@ def viewer_of(user: User | None) -> Viewer:
         sa.select(Membership.classroom_id, Membership.role).where(Membership.user_id == user.id)
     )
     return Viewer(user, {classroom_id: role for classroom_id, role in rows})
-
-
-def can_edit(user: User | None, item: Annotation | Reply) -> bool:
-    return viewer_of(user).can_edit(item)

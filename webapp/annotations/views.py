@@ -6,7 +6,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
-from webapp.annotations.cards import ReaderState, SidebarQuery, context_for, render_card
+from webapp.annotations.cards import (
+    CardExtras,
+    ReaderState,
+    SidebarQuery,
+    context_for,
+    render_card,
+)
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, Reply
@@ -16,6 +22,7 @@ from webapp.services import discussion
 from webapp.services.annotations import (
     COLOURS,
     AnnotationInputError,
+    annotations_for_reader,
     create_annotation,
     delete_annotation,
     restore_annotation,
@@ -68,12 +75,13 @@ def cleared_flash() -> str:
     return '<div id="flash" hx-swap-oob="innerHTML"></div>'
 
 
-def state_for(annotation: Annotation) -> ReaderState:
+def state_for(annotation: Annotation, context=None) -> ReaderState:
+    """Everything the reader shows in the current view: for redrawing blocks."""
     document = annotation.document
     if document.current_version is None:
         abort(404, description="That article no longer exists.")
     return ReaderState.load(
-        document, document.current_version, context_for(document), SidebarQuery()
+        document, document.current_version, context or context_for(document), SidebarQuery()
     )
 
 
@@ -89,15 +97,24 @@ def card_response(
 ):
     """The annotation's card as the context shows it (the main swap, or out of band) and,
     when marks changed, the blocks it covers. A card the context no longer shows is
-    removed."""
-    state = state_for(annotation)
-    shown = next((a for a in state.annotations if a.id == annotation.id), None)
+    removed. Only this annotation is loaded, unless its blocks are redrawn too."""
+    document = annotation.document
+    context = context_for(document)
+    found = annotations_for_reader(
+        db.session,
+        current_user,
+        document,
+        context,
+        with_deleted_threads=True,
+        only_ids=[annotation.id],
+    )
+    shown = found[0] if found else None
     parts = []
     if shown is not None:
         parts.append(
             render_card(
                 shown,
-                state.extras([shown]),
+                CardExtras.load([shown], context),
                 oob=oob,
                 editing=editing,
                 replying=replying,
@@ -109,7 +126,7 @@ def card_response(
     else:
         parts.append("")
     if blocks:
-        parts += state.blocks_for([annotation])
+        parts += state_for(annotation, context).blocks_for([annotation])
     parts.append(notice or cleared_flash())
     return fragments(*parts)
 

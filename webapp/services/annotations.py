@@ -173,14 +173,18 @@ def annotations_for_reader(
     document: Document,
     context: ReadingContext | None = None,
     with_deleted_threads: bool = False,
+    only_ids: list[int] | None = None,
 ) -> list[Annotation]:
     """Visible annotations of a document in a reading context, in document order (orphans
-    last). with_deleted_threads adds deleted annotations whose threads live on."""
+    last). with_deleted_threads adds deleted annotations whose threads live on; only_ids
+    narrows the list to some annotations (one card) without loading the rest."""
     if user is None or not user.is_authenticated:
         return []
     where = [Annotation.document_id == document.id, visible_annotations(user, with_deleted_threads)]
     if context is not None:
         where.append(context.clause())
+    if only_ids is not None:
+        where.append(Annotation.id.in_(only_ids))
     return list(
         session.scalars(
             sa.select(Annotation)
