@@ -1,35 +1,59 @@
-"""URL converters."""
+"""Row ids from user input (URLs, forms, query strings): one parser, one range."""
 
 from __future__ import annotations
 
 import re
 
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, ValidationError
 
-_ROW_ID = re.compile(r"[0-9]{1,18}")
+# Every id column is an INTEGER: 32-bit signed on PostgreSQL, where a larger number in a
+# query is an error rather than "not found". SQLite would take more; no id gets there.
+MAX_ROW_ID = 2**31 - 1
+_ROW_ID = re.compile(r"[0-9]{1,10}")
 
 
 def parse_row_id(value: str | None) -> int | None:
-    """A row id (or count) from user input: ASCII digits that fit 64 bits, else None.
+    """A row id (or count) from user input: ASCII digits up to MAX_ROW_ID, else None.
 
-    str.isdigit() is not enough: it accepts "²", which int() refuses.
+    str.isdigit() and int() are not enough: they take "²" and "١" (Arabic-Indic one).
     """
     value = (value or "").strip()
-    return int(value) if _ROW_ID.fullmatch(value) else None
+    if not _ROW_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= MAX_ROW_ID else None
+
+
+def _numbers_up_to(limit: int) -> str:
+    """A regex for the decimal numbers 1..limit (ASCII digits, no leading zero)."""
+    digits = str(limit)
+    size = len(digits)
+    options = [f"[1-9][0-9]{{0,{size - 2}}}"] if size > 1 else []  # fewer digits
+    for i, digit in enumerate(digits):  # as many digits: the same start, then a smaller one
+        lowest = 1 if i == 0 else 0
+        if int(digit) > lowest:
+            options.append(f"{digits[:i]}[{lowest}-{int(digit) - 1}][0-9]{{{size - i - 1}}}")
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
 
 
 class RowIdConverter(BaseConverter):
-    """A database id: up to 18 digits, so it always fits a 64-bit integer column.
+    """A database id in a URL, in the columns' range.
 
-    A longer number does not match the route at all (a 404), rather than reaching the
-    database and failing there.
+    Anything else does not match the route at all (a 404), rather than reaching the
+    database and failing there. The range is in the regex, not only in to_python: a
+    number the converter refuses after matching makes the router answer 405 when another
+    method's route has the same path.
     """
 
-    regex = r"[1-9]\d{0,17}"
+    regex = _numbers_up_to(MAX_ROW_ID)
     part_isolating = True
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        number = parse_row_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
 
     def to_url(self, value: int) -> str:
         return str(int(value))

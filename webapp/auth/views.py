@@ -9,6 +9,7 @@ from webapp.auth import bp
 from webapp.extensions import db, login_manager
 from webapp.htmx import is_htmx
 from webapp.models import User
+from webapp.routing import parse_row_id
 from webapp.services.accounts import AccountError, authenticate, create_user
 from webapp.services.limits import (
     RateLimited,
@@ -20,7 +21,8 @@ from webapp.services.limits import (
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    row_id = parse_row_id(user_id)  # from the session or the remember cookie
+    return db.session.get(User, row_id) if row_id is not None else None
 
 
 @login_manager.unauthorized_handler

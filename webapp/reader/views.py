@@ -82,8 +82,12 @@ def cards(slug: str):
         return redirect(
             url_for("reader.article", slug=slug, context=context or None, **query.params())
         )
+    through = request.args.get("through")
+    through_id = parse_row_id(through) if through else None
+    if through and through_id is None:
+        abort(400, description="The note to load the list through is not a valid note id.")
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    page, more = state.page(through=request.args.get("through", type=int))
+    page, more = state.page(through=through_id)
     return render_view(
         "partials/_cards.html",
         "cards",

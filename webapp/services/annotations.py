@@ -11,13 +11,12 @@ from webapp.models import Annotation, AnnotationTag, Document, DocumentVersion, 
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
-from webapp.text.sanitize import render_comment
+from webapp.text.sanitize import drop_control_characters, render_comment
 from webapp.visibility import ContextError, ReadingContext, reading_context, visible_annotations
 
 COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 10
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TAG = re.compile(r"[\w-]{1,40}")
 CARDS_PER_PAGE = 40
 
@@ -49,8 +48,8 @@ def check_colour(colour: str | None) -> str:
 def check_comment(body: str | None, required: bool = False, what: str = "comment") -> str:
     # Browsers send a textarea's line breaks as CRLF; count and store them as one.
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n")
-    # Control characters (NUL and the like) mean nothing in a comment; PostgreSQL refuses NUL.
-    body = CONTROL.sub("", body).strip()
+    # Requests arrive without them already (webapp.security); this is for other callers.
+    body = drop_control_characters(body).strip()
     if required and not body:
         hint = ", or use Highlight" if what == "comment" else ""
         raise AnnotationInputError(f"The {what} is empty: write something{hint}.")

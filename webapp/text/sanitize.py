@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import bleach
@@ -106,3 +107,15 @@ def render_article(markdown: str) -> str:
 def render_comment(markdown: str) -> str:
     """Render a comment's Markdown and clean it; links get rel="nofollow noopener ugc"."""
     return _comment_cleaner.clean(comment_to_html(markdown)).strip()
+
+
+# --- plain text --------------------------------------------------------------------------
+
+# C0 control characters but tab, line feed and carriage return, and DEL: they mean nothing
+# in a name, a comment or a reason, cannot be seen to be removed, and PostgreSQL refuses NUL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def drop_control_characters(text: str) -> str:
+    """Text without control characters (tab and line breaks stay)."""
+    return CONTROL_CHARACTERS.sub("", text)
