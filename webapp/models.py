@@ -21,15 +21,42 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # As typed at sign-up, for display.
     username: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
+    # The name as sign-up, login and the login limits compare it (accounts.username_key).
+    username_key: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The login session this request came with (set by the user loader, not stored here).
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """Flask-Login's id for the session and remember cookies: "<id>:<session token>"."""
+        return f"{self.id}:{self.session_token}" if self.session_token else None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginSession(db.Model):
+    """One login on one browser; deleting it ends that session and its remember cookie.
+
+    Only a hash of the token is kept, so a copy of the database opens no sessions.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship()
 
 
 class Role(enum.StrEnum):
@@ -181,15 +208,21 @@ class Annotation(db.Model):
         return self.version_id is None
 
 
-class LoginAttempt(db.Model):
-    """A failed login, kept briefly to slow down password guessing (shared by all workers)."""
+class FailedAttempt(db.Model):
+    """A failed login or join-code attempt, kept briefly to slow down guessing (shared by all
+    workers and hosts). `subject` is the username key (login) or the user id (join);
+    `client` the client's address (an IPv6 client's /64)."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_username_at", "username", "at"),)
+    __tablename__ = "failed_attempts"
+    __table_args__ = (
+        sa.Index("ix_failed_attempts_kind_subject_at", "kind", "subject", "at"),
+        sa.Index("ix_failed_attempts_kind_client_at", "kind", "client", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(40))
-    remote_addr: Mapped[str] = mapped_column(sa.String(64), default="")
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    subject: Mapped[str] = mapped_column(sa.String(40))
+    client: Mapped[str] = mapped_column(sa.String(64), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
