@@ -35,6 +35,14 @@ class User(UserMixin, db.Model):
         """Flask-Login's id for the session and remember cookies: "<id>:<session token>"."""
         return f"{self.id}:{self.session_token}" if self.session_token else None
 
+    def __eq__(self, other: object) -> bool:
+        # Flask-Login's UserMixin compares get_id(), which now carries the session token.
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__  # as before; one instance per row in a session
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
