@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
@@ -17,13 +18,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def username_key(username: str) -> str:
+    """The one form in which usernames are compared: sign-up, login and login limits.
+
+    NFKC then case folding (NFKC again, as folding can produce unnormalised text), so
+    "Kate" spelt with the Kelvin sign, or fullwidth "ｋａｔｅ", is the same name as "kate".
+    """
+    text = unicodedata.normalize("NFKC", (username or "").strip())
+    return unicodedata.normalize("NFKC", text.casefold()).strip()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # As typed at sign-up, for display.
     username: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
-    # The name as sign-up, login and the login limits compare it (accounts.username_key).
+    # The name as sign-up, login and the login limits compare it; set with `username`.
     username_key: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -42,6 +53,11 @@ class User(UserMixin, db.Model):
         return self is other or (self.id is not None and self.id == other.id)
 
     __hash__ = object.__hash__  # as before; one instance per row in a session
+
+    @validates("username")
+    def _set_username_key(self, _field: str, username: str) -> str:
+        self.username_key = username_key(username)
+        return username
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

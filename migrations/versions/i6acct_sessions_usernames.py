@@ -22,7 +22,7 @@ depends_on = None
 
 
 def username_key(username):
-    """accounts.username_key as of this revision (a migration must not change later)."""
+    """models.username_key as of this revision (a migration must not change later)."""
     text = unicodedata.normalize("NFKC", (username or "").strip())
     return unicodedata.normalize("NFKC", text.casefold()).strip()
 

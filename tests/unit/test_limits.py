@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from webapp.services.accounts import username_key
+from webapp.models import username_key
 from webapp.services.limits import Backoff, client_key
 
 NOW = datetime(2030, 1, 1, 12, 0, 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import LoginSession, User, utcnow
+from webapp.models import LoginSession, User, username_key, utcnow
 
 # ASCII only, on purpose: letters of other scripts that look alike ("а" and "a") stay
 # different after any normalisation, so they would let one person pass for another.
@@ -28,16 +27,6 @@ DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 class AccountError(ValueError):
     """A reason a sign-up or login cannot go ahead, in words for the person."""
-
-
-def username_key(username: str) -> str:
-    """The one form in which usernames are compared: sign-up, login and login limits.
-
-    NFKC then case folding (NFKC again, as folding can produce unnormalised text), so the
-    Kelvin sign in "\u212aate" or fullwidth "ｋａｔｅ" is the same name as "kate".
-    """
-    text = unicodedata.normalize("NFKC", (username or "").strip())
-    return unicodedata.normalize("NFKC", text.casefold()).strip()
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -58,7 +47,7 @@ def create_user(session: Session, username: str, password: str) -> User:
         raise AccountError(
             f"A password has at least {MIN_PASSWORD} characters (at most {MAX_PASSWORD})."
         )
-    user = User(username=username, username_key=username_key(username))
+    user = User(username=username)
     user.set_password(password)
     try:
         # A savepoint: two sign-ups racing for one name meet the unique index, not a 500.

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, FailedAttempt, Reply, utcnow
-from webapp.services.accounts import username_key
+from webapp.models import Annotation, FailedAttempt, Reply, username_key, utcnow
 
 WRITE_WINDOW = timedelta(minutes=1)
 WRITES_ALLOWED = 120
