@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.config import PROJECT_ROOT, load_config
+from webapp.config import PROJECT_ROOT, derived_config, load_config
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(instance_path))
     if config:
         app.config.update(config)
+    app.config.update(derived_config(app.config))
 
     from webapp import cli, errors, security
     from webapp.annotations import bp as annotations_bp

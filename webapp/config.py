@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,8 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # How long a login lasts at most, remembered or not (the remember cookie's age).
+        "REMEMBER_DAYS": int(os.environ.get("REMEMBER_DAYS", "14")),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -65,4 +68,12 @@ def load_config(instance_path: Path) -> dict:
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,
+    }
+
+
+def derived_config(config: dict) -> dict:
+    """Settings that follow others, computed once any overrides are in."""
+    return {
+        "REMEMBER_COOKIE_DURATION": timedelta(days=config["REMEMBER_DAYS"]),
+        "REMEMBER_COOKIE_SECURE": config["SESSION_COOKIE_SECURE"],
     }

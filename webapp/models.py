@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
@@ -17,19 +18,69 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def username_key(username: str) -> str:
+    """The one form in which usernames are compared: sign-up, login and login limits.
+
+    NFKC then case folding (NFKC again, as folding can produce unnormalised text), so
+    "Kate" spelt with the Kelvin sign, or fullwidth "ｋａｔｅ", is the same name as "kate".
+    """
+    text = unicodedata.normalize("NFKC", (username or "").strip())
+    return unicodedata.normalize("NFKC", text.casefold()).strip()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # As typed at sign-up, for display.
     username: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
+    # The name as sign-up, login and the login limits compare it; set with `username`.
+    username_key: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The login session this request came with (set by the user loader, not stored here).
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """Flask-Login's id for the session and remember cookies: "<id>:<session token>"."""
+        return f"{self.id}:{self.session_token}" if self.session_token else None
+
+    def __eq__(self, other: object) -> bool:
+        # Flask-Login's UserMixin compares get_id(), which now carries the session token.
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__  # as before; one instance per row in a session
+
+    @validates("username")
+    def _set_username_key(self, _field: str, username: str) -> str:
+        self.username_key = username_key(username)
+        return username
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginSession(db.Model):
+    """One login on one browser; deleting it ends that session and its remember cookie.
+
+    Only a hash of the token is kept, so a copy of the database opens no sessions.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship()
 
 
 class Role(enum.StrEnum):
@@ -181,15 +232,21 @@ class Annotation(db.Model):
         return self.version_id is None
 
 
-class LoginAttempt(db.Model):
-    """A failed login, kept briefly to slow down password guessing (shared by all workers)."""
+class FailedAttempt(db.Model):
+    """A failed login or join-code attempt, kept briefly to slow down guessing (shared by all
+    workers and hosts). `subject` is the username key (login) or the user id (join);
+    `client` the client's address (an IPv6 client's /64)."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_username_at", "username", "at"),)
+    __tablename__ = "failed_attempts"
+    __table_args__ = (
+        sa.Index("ix_failed_attempts_kind_subject_at", "kind", "subject", "at"),
+        sa.Index("ix_failed_attempts_kind_client_at", "kind", "client", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(40))
-    remote_addr: Mapped[str] = mapped_column(sa.String(64), default="")
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    subject: Mapped[str] = mapped_column(sa.String(40))
+    client: Mapped[str] = mapped_column(sa.String(64), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -40,6 +40,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -47,6 +48,7 @@ import sqlalchemy as sa
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import marks_for, parse, select
 from webapp.models import Annotation, Reply, User, utcnow
+from webapp.services.accounts import start_session
 from webapp.services.annotations import create_annotation, update_annotation
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, update_reply
@@ -230,8 +232,11 @@ class World:
     def sign_in(self, client, actor: str) -> None:
         if actor == "anonymous":
             return
+        user = self.users[actor]
+        start_session(self.db.session, user, timedelta(days=1))  # a login, without hashing
+        self.db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(self.users[actor].id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
 
     def contexts(self) -> dict[str, str | None]:

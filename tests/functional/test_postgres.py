@@ -13,12 +13,22 @@ import uuid
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import downgrade, upgrade
 
 from tests.conftest import HTMX, PASSWORD, SEED_SLUG, make_config
+from tests.functional.test_accounts import (
+    HOME,
+    KELVIN_KATE,
+    check_accounts_migration,
+    fail_logins,
+    log_in,
+)
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Annotation, Document
+from webapp.models import Annotation, Document, FailedAttempt, User
+from webapp.services.accounts import create_user
+from webapp.services.limits import LOGIN_PER_ACCOUNT_AND_CLIENT
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -68,4 +78,43 @@ def test_postgres_migrate_import_annotate(tmp_path, postgres_url, monkeypatch):
         downgrade(revision="base")
         tables = sa.inspect(db.engine).get_table_names()
         assert [t for t in tables if t != "alembic_version"] == []
+        db.engine.dispose()
+
+
+def postgres_app(tmp_path, postgres_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(config)
+
+    @app.before_request
+    def _fresh_login_cache():
+        g.pop("_login_user", None)  # as in tests/conftest.py: requests share one app context
+
+    return app
+
+
+def test_postgres_kelvin_sign_counts_against_kate(tmp_path, postgres_url, monkeypatch):
+    app = postgres_app(tmp_path, postgres_url, monkeypatch)
+    with app.app_context():
+        upgrade()
+        create_user(db.session, "kate", PASSWORD)
+        db.session.commit()
+        client = app.test_client()
+        fail_logins(client, db, KELVIN_KATE, LOGIN_PER_ACCOUNT_AND_CLIENT.free + 7, HOME)
+        assert set(db.session.scalars(sa.select(FailedAttempt.subject))) == {"kate"}
+        response = log_in(client, "kate", address=HOME)
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) > 60
+        signup = client.post("/signup", data={"username": KELVIN_KATE, "password": PASSWORD})
+        assert signup.status_code == 400
+        assert "is taken" in signup.get_data(as_text=True)
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_postgres_accounts_migration_keeps_every_row(tmp_path, postgres_url, monkeypatch):
+    app = postgres_app(tmp_path, postgres_url, monkeypatch)
+    with app.app_context():
+        check_accounts_migration(app)
         db.engine.dispose()

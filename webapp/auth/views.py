@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth import bp
 from webapp.extensions import db, login_manager
 from webapp.htmx import is_htmx
 from webapp.models import User
-from webapp.routing import parse_row_id
-from webapp.services.accounts import AccountError, authenticate, create_user
+from webapp.services.accounts import (
+    AccountError,
+    authenticate,
+    create_user,
+    end_session,
+    load_session,
+    start_session,
+)
 from webapp.services.limits import (
     RateLimited,
     check_login_allowed,
@@ -20,9 +27,10 @@ from webapp.services.limits import (
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    row_id = parse_row_id(user_id)  # from the session or the remember cookie
-    return db.session.get(User, row_id) if row_id is not None else None
+def load_user(session_id: str) -> User | None:
+    # "<user id>:<login session token>" (User.get_id): a session that was logged out, or
+    # has expired, no longer loads, whatever cookie comes with it.
+    return load_session(db.session, session_id)
 
 
 @login_manager.unauthorized_handler
@@ -42,23 +50,32 @@ def safe_next(default: str = "/") -> str:
     return target
 
 
+def log_in(user: User, remember: bool) -> None:
+    """Start a new login session: a new token, so new session and remember cookies."""
+    if current_user.is_authenticated:
+        end_session(db.session, current_user.session_token)
+    start_session(db.session, user, timedelta(days=current_app.config["REMEMBER_DAYS"]))
+    login_user(user, remember=remember)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log in with username and password."""
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
+        username = request.form.get("username", "")
         try:
-            check_login_allowed(db.session, username)
+            check_login_allowed(db.session, username, request.remote_addr)
             user = authenticate(db.session, username, request.form.get("password", ""))
         except RateLimited as error:
-            return render_template("auth/login.html", error=str(error), next=safe_next()), 429
+            page = render_template("auth/login.html", error=str(error), next=safe_next())
+            return page, 429, {"Retry-After": str(error.retry_after)}
         except AccountError as error:
-            record_login_failure(db.session, username, request.remote_addr or "")
+            record_login_failure(db.session, username, request.remote_addr)
             db.session.commit()
             return render_template("auth/login.html", error=str(error), next=safe_next()), 400
-        clear_login_failures(db.session, user.username)
+        clear_login_failures(db.session, username, request.remote_addr)
+        log_in(user, remember=bool(request.form.get("remember")))
         db.session.commit()
-        login_user(user, remember=bool(request.form.get("remember")))
         return redirect(safe_next())
     return render_template("auth/login.html", next=safe_next())
 
@@ -74,15 +91,17 @@ def signup():
         except AccountError as error:
             db.session.rollback()
             return render_template("auth/signup.html", error=str(error), next=safe_next()), 400
+        log_in(user, remember=False)
         db.session.commit()
-        login_user(user)
         return redirect(safe_next())
     return render_template("auth/signup.html", next=safe_next())
 
 
 @bp.post("/logout")
 def logout():
-    """Log out."""
+    """Log out: this login session ends, and its cookies no longer work anywhere."""
     if current_user.is_authenticated:
+        end_session(db.session, current_user.session_token)
+        db.session.commit()
         logout_user()
     return redirect(url_for("reader.library"))

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.classes import bp
+from webapp.errors import error_response
 from webapp.extensions import db
 from webapp.htmx import render_view
 from webapp.models import Document, Membership
 from webapp.routing import parse_row_id
 from webapp.services.classes import (
     ClassError,
+    UnknownCode,
     assign,
     assignments_of,
     create_class,
@@ -23,6 +25,7 @@ from webapp.services.classes import (
     summaries_of,
     unassign,
 )
+from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
 from webapp.visibility import membership
 
 NOT_A_MEMBER = "There is no such class, or you are not a member of it."
@@ -106,9 +109,17 @@ def join():
     """Join a class with its code (from the form or from a join link)."""
     code = request.form.get("code", "")
     try:
+        check_join_allowed(db.session, current_user.id, request.remote_addr)
         mine, new = join_class(db.session, current_user, code)
+    except RateLimited as error:
+        response = list_page(429, join_error=str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except ClassError as error:
         db.session.rollback()
+        if isinstance(error, UnknownCode):
+            record_join_failure(db.session, current_user.id, request.remote_addr)
+            db.session.commit()
         return list_page(400, join_error=str(error))
     db.session.commit()
     name = mine.classroom.name
@@ -120,8 +131,18 @@ def join():
 @login_required
 def join_link(code: str):
     """The join link: asks to confirm (joining is a POST)."""
+    try:
+        # Before the look-up: while limited, a good code looks no different from a bad one.
+        check_join_allowed(db.session, current_user.id, request.remote_addr)
+    except RateLimited as error:
+        response = make_response(error_response(429, str(error)))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     classroom = find_by_code(db.session, code)
     if classroom is None:
+        db.session.rollback()
+        record_join_failure(db.session, current_user.id, request.remote_addr)
+        db.session.commit()
         abort(404, description=BAD_LINK)
     return render_view(
         "classes/join_confirm.html",

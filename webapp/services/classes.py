@@ -29,6 +29,10 @@ class ClassError(ValueError):
     """Something about a class a person can fix; the message says what."""
 
 
+class UnknownCode(ClassError):
+    """No class has this join code (a failed attempt, for the join limits)."""
+
+
 def new_join_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -75,7 +79,7 @@ def join_class(session: Session, user: User, code: str) -> tuple[Membership, boo
         raise ClassError("Enter the join code your instructor gave you.")
     classroom = find_by_code(session, normalized)
     if classroom is None:
-        raise ClassError(
+        raise UnknownCode(
             f"No class has the join code {normalized[:16]}. Check it with your instructor: "
             "codes can be changed."
         )
