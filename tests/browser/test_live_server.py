@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from tests.browser.conftest import LiveServer
@@ -29,5 +33,34 @@ def test_workers_are_counted_when_gunicorn_runs_from_a_long_path(tmp_path):
         pids = server.worker_pids()
         assert len(pids) == 3
         assert all(ppid_of(pid) == server.process.pid for pid in pids)
+    finally:
+        server.stop()
+
+
+def test_demo_links_open_on_the_server_make_run_started(tmp_path):
+    # `make run` serves on HOST:PORT; `flask demo` in another terminal, with the same
+    # environment, prints links that open on that server.
+    server = LiveServer(tmp_path, workers=1)
+    try:
+        env = {**server.env, "HOST": "127.0.0.1", "PORT": str(server.port)}
+        flask = Path(sys.executable).parent / "flask"
+        output = subprocess.run(
+            [str(flask), "--app", "webapp", "demo"], env=env, capture_output=True, text=True
+        )
+        assert output.returncode == 0, output.stderr
+        login, reader, report = re.findall(r"https?://\S+", output.stdout)
+        password = re.search(r"password\s+(\S+)", output.stdout).group(1)
+        instructor = re.search(r"instructor\s+(\S+)", output.stdout).group(1)
+        assert login == f"{server.url}/login"
+
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        form = browser.open(login).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        fields = {"username": instructor, "password": password, "csrf_token": token}
+        browser.open(login, urllib.parse.urlencode(fields).encode())
+        for link, expected in ((reader, 'id="article-body"'), (report, "Participation")):
+            with browser.open(link) as response:
+                assert response.url == link  # not sent back to the login page
+                assert expected in response.read().decode()
     finally:
         server.stop()
