@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
-from webapp.database import write_intent
+from webapp.database import start_request
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -30,7 +30,7 @@ def content_security_policy() -> str:
 def init_app(app: Flask) -> None:
     @app.before_request
     def _mark_write_intent() -> None:
-        write_intent.set(request.method in WRITE_METHODS)
+        start_request(writes=request.method in WRITE_METHODS)
 
     @app.after_request
     def _headers(response: Response) -> Response:
