@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import event
 
-from tests.conftest import HTMX
+from tests.conftest import HTMX, PASSWORD, make_config
 from tests.functional.helpers import (
     annotation_count,
     create,
@@ -23,7 +25,10 @@ from tests.functional.helpers import (
     parse,
     select,
 )
+from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
+from webapp import create_app
 from webapp.errors import BUSY_MESSAGE, SAVED_MESSAGE
+from webapp.extensions import db as _db
 
 PHRASE = "Hmeimim military base"
 
@@ -151,3 +156,43 @@ def test_without_javascript_a_failure_after_the_commit_goes_back_saying_saved(
     with client.session_transaction() as session:
         assert ("info", SAVED_MESSAGE) in session["_flashes"]
     assert other_worker.execute("SELECT name FROM gone").fetchall() == [("Kept class",)]
+
+
+def test_a_database_error_that_is_not_contention_stays_a_logged_500(
+    client, db, alice, fields, other_worker, caplog
+):
+    other_worker.execute("ALTER TABLE annotations RENAME TO gone")
+    db.session.rollback()
+    response = create(client, fields, intent="comment", body="lost")
+    assert response.status_code == 500
+    assert "nothing was changed" in response.get_data(as_text=True)
+    assert "Retry-After" not in response.headers
+    assert any("no such table: annotations" in str(r.exc_info) for r in caplog.records)
+
+
+def test_on_postgresql_a_lock_timeout_is_a_503_that_changes_nothing(
+    tmp_path,
+    postgres_url,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path, PROPAGATE_EXCEPTIONS=False)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    # The operator's bound on waiting for a lock, as for SQLite's busy timeout.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c lock_timeout=200"}}
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        app.test_cli_runner().invoke(args=["seed"])
+        client = app.test_client()
+        client.post("/signup", data={"username": "pg-busy", "password": PASSWORD})
+        fields = select(current_version(_db).text, PHRASE)
+        _db.session.rollback()
+        with psycopg.connect(postgres_url) as other_worker:
+            other_worker.execute("LOCK TABLE annotations IN EXCLUSIVE MODE")
+            response = create(client, fields, intent="comment", body="busy")
+            assert_busy(response, htmx=True)
+        assert annotation_count(_db) == 0
+        assert create(client, fields, intent="comment", body="free").status_code == 200
+        _db.session.remove()
+        _db.engine.dispose()
