@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask_migrate import upgrade
 
 from webapp.database import write_intent
@@ -76,11 +77,37 @@ def create_user_command(username: str, password: str) -> None:
     click.echo(f"created user {user.username}")
 
 
+def served_at() -> str:
+    """The app's address: SERVER_NAME when configured, else HOST and PORT as `make run` uses
+    them (an address that listens everywhere is reached on loopback)."""
+    config = current_app.config
+    if server_name := config.get("SERVER_NAME"):
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        return f"{config['PREFERRED_URL_SCHEME']}://{server_name}{root}"
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{os.environ.get('PORT') or '5000'}"
+
+
+def _check_base_url(_ctx, _param, value: str | None) -> str | None:
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise click.BadParameter("give the address readers open, e.g. http://host:8000")
+    return value
+
+
 @click.command("demo")
 @click.option(
-    "--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app runs."
+    "--base-url",
+    callback=_check_base_url,
+    help="The address readers open (default: SERVER_NAME, else http://HOST:PORT as for "
+    "`make run`, else http://127.0.0.1:5000).",
 )
-def demo_command(base_url: str) -> None:
+def demo_command(base_url: str | None) -> None:
     """Create a demo class (an instructor, three students, a discussion) and print logins."""
     if not sa.inspect(db.engine).has_table("classrooms"):
         raise click.ClickException("no database yet: run `flask --app webapp init` first")
@@ -88,14 +115,22 @@ def demo_command(base_url: str) -> None:
     try:
         demo = set_up_demo(db.session, Path(current_app.config["SEEDS_DIR"]))
         db.session.commit()
-    except DemoError as error:
+    except (DemoError, ArticleFormatError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     finally:
         write_intent.reset(token)
-    base = base_url.rstrip("/")
+    # Links built by the app's own routes, under the address (and any path prefix) it runs at.
+    with current_app.test_request_context(base_url=(base_url or served_at()).rstrip("/") + "/"):
+        _print_demo(demo)
+
+
+def _print_demo(demo) -> None:
     classroom = demo.classroom
-    reader = f"{base}/articles/{quote(demo.document.slug)}?context=class-{classroom.id}"
+    reader = url_for(
+        "reader.article", slug=demo.document.slug, context=f"class-{classroom.id}", _external=True
+    )
+    report = url_for("reports.participation", classroom_id=classroom.id, _external=True)
     click.echo(
         "Demo class created."
         if demo.created
@@ -103,7 +138,7 @@ def demo_command(base_url: str) -> None:
     )
     click.echo(
         f"""
-  Log in at   {base}/login
+  Log in at   {url_for("auth.login", _external=True)}
   instructor  {demo.instructor}
   students    {", ".join(demo.students)}
   password    {demo.password}   (the same for all four)
@@ -111,7 +146,7 @@ def demo_command(base_url: str) -> None:
   Class       {classroom.name} (join code {classroom.join_code})
   Read it     {reader}
   As the instructor, see who took part:
-              {base}/classes/{classroom.id}/participation
+              {report}
 
   These accounts have a published password: do not run `demo` on a public server."""
     )

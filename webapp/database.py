@@ -1,21 +1,70 @@
-"""Engine settings: SQLite pragmas, and BEGIN IMMEDIATE for writes.
+"""Engine settings: SQLite pragmas, BEGIN IMMEDIATE for writes, and which database errors
+mean "busy, try again".
 
 On SQLite a transaction that reads and then writes under a plain (deferred) BEGIN fails at
 once with "database is locked" when another writer holds the lock, whatever the busy
 timeout. Requests that write take the write lock up front with BEGIN IMMEDIATE instead.
+A request writes in one transaction: once it commits, what it reads to draw the answer
+starts a plain BEGIN, which in WAL mode never waits for a writer. So nothing after a commit
+can fail for want of the lock.
 """
 
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+# Whether the current request has committed: what goes wrong afterwards must not say that
+# nothing was changed.
+committed: contextvars.ContextVar[bool] = contextvars.ContextVar("committed", default=False)
+
+_SQLITE_BUSY_OR_LOCKED = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+# PostgreSQL: lock_not_available, serialization_failure, deadlock_detected, query_canceled
+# (lock or statement timeout), admin/crash shutdown, cannot_connect_now, too_many_connections;
+# class 08 is "connection exception".
+_POSTGRES_RETRYABLE = {"55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "53300"}
 
 
-def configure_engine(engine: Engine) -> None:
+def start_request(writes: bool) -> None:
+    """A new request: take the write lock up front if it writes; nothing committed yet."""
+    write_intent.set(writes)
+    committed.set(False)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(_session) -> None:
+    write_intent.set(False)
+    committed.set(True)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database could not be had in time (locked, busy, timed
+    out, unreachable): the transaction did not commit, and trying again later may work."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        if code is None:
+            return "locked" in str(original) or "busy" in str(original)
+        return code & 0xFF in _SQLITE_BUSY_OR_LOCKED
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate:
+        return sqlstate in _POSTGRES_RETRYABLE or sqlstate.startswith("08")
+    # psycopg has no SQLSTATE when it cannot reach the server at all.
+    return isinstance(error, exc.OperationalError)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     if engine.dialect.name != "sqlite":
         return
 
@@ -23,10 +72,10 @@ def configure_engine(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # first: WAL may wait
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from contextlib import suppress
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.database import committed, is_unavailable, write_intent
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 
@@ -13,6 +19,9 @@ CSRF_MESSAGE = (
     "Your session's security token is missing or out of date, so nothing was saved. "
     "Reload the page and try again."
 )
+BUSY_MESSAGE = "The database is busy, so nothing was changed. Try again in a moment."
+SAVED_MESSAGE = "Your change was saved, but the page could not be updated: reload it to see it."
+RETRY_AFTER_SECONDS = 1
 
 
 def error_response(status: int, message: str):
@@ -24,6 +33,40 @@ def error_response(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def saved_response():
+    """The answer when the request's change was committed and drawing the answer failed:
+    the change stands, so this is no error (a 5xx would say nothing was changed)."""
+    if is_htmx():
+        body = render_template("partials/_flash.html", message=SAVED_MESSAGE, level="info")
+        return body, 200, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    flash(SAVED_MESSAGE, "info")
+    back = urlsplit(request.referrer or "")
+    same_site = back.netloc == request.host and back.scheme in {"http", "https"}
+    return redirect(back.path + (f"?{back.query}" if back.query else "") if same_site else "/", 303)
+
+
+def busy_response():
+    """503 with Retry-After: the database could not be had in time, nothing was changed."""
+    try:
+        response = make_response(error_response(503, BUSY_MESSAGE))
+    except SQLAlchemyError:
+        # Not even a read gets through (the page shows who is logged in): say it plainly.
+        _rollback()
+        body = f'<p class="flash flash-error" role="alert">{escape(BUSY_MESSAGE)}</p>'
+        response = make_response(body, 503)
+        if is_htmx():
+            response.headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _rollback() -> None:
+    with suppress(SQLAlchemyError):  # the connection may be gone: there is nothing to undo
+        db.session.rollback()
+    # Drawing the message only reads: never wait for the write lock again.
+    write_intent.set(False)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -33,10 +76,22 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        db.session.rollback()
+        _rollback()
         return error_response(error.code, error.description or error.name)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error: SQLAlchemyError):
+        if not is_unavailable(error):
+            raise error  # not the database being busy: a 500, logged
+        _rollback()
+        if committed.get():
+            return saved_response()
+        app.logger.warning("%s %s: database unavailable: %s", request.method, request.path, error)
+        return busy_response()
 
     @app.errorhandler(InternalServerError)
     def _internal(error: InternalServerError):
-        db.session.rollback()
+        _rollback()
+        if committed.get():
+            return saved_response()
         return error_response(500, "Something went wrong on our side; nothing was changed.")

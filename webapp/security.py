@@ -8,7 +8,7 @@ import re
 from flask import Flask, Request, Response, abort, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from webapp.database import write_intent
+from webapp.database import start_request
 from webapp.text.sanitize import drop_control_characters
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _mark_write_intent() -> None:
-        write_intent.set(request.method in WRITE_METHODS)
+        start_request(writes=request.method in WRITE_METHODS)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -49,10 +49,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LiveServer:
-    """gunicorn serving create_app() on a loopback port, on its own SQLite file."""
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is `parent`, from /proc: a command line printed by `ps` is
+    cut to the terminal's width (80 columns under pytest), and with it the program's name."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after it
+        if int(text.rpartition(")")[2].split()[1]) == parent:
+            found.append(int(text.split(maxsplit=1)[0]))
+    return sorted(found)
 
-    def __init__(self, root: Path, workers: int = 2, **env: str):
+
+class LiveServer:
+    """gunicorn serving create_app() on a loopback port, on its own SQLite file.
+
+    `script` starts gunicorn from another path (a link to ours); `env` adds to the environment.
+    """
+
+    def __init__(self, root: Path, workers: int = 2, script: Path | None = None, **env: str):
         self.root = root
         self.workers = workers
         self.port = free_port()
@@ -79,7 +97,7 @@ class LiveServer:
         self.log = open(root / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
-                str(bin_dir / "gunicorn"),
+                str(script or bin_dir / "gunicorn"),
                 "--workers",
                 str(workers),
                 "--bind",
@@ -107,13 +125,7 @@ class LiveServer:
 
     def worker_pids(self) -> list[int]:
         """The gunicorn worker processes (children of the master) running now."""
-        out = subprocess.run(
-            ["ps", "--ppid", str(self.process.pid), "-o", "pid=,args="],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        return [int(line.split()[0]) for line in out.splitlines() if "gunicorn" in line]
+        return child_pids(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -3,13 +3,15 @@ and create-user."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_config
 from tests.functional.helpers import (
     annotation_count,
     create,
@@ -19,6 +21,9 @@ from tests.functional.helpers import (
     page,
     select,
 )
+from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
+from webapp import create_app
+from webapp.extensions import db as _db
 from webapp.models import Document, DocumentVersion, User
 
 TITLE = "القراءة البطيئة في عصر السرعة 📚"
@@ -242,6 +247,137 @@ def test_import_refuses_a_missing_or_binary_file(runner, tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
     result = runner.invoke(args=["import-article", str(binary)])
     assert result.exit_code != 0 and "cannot import" in result.output
+
+
+LONG_TITLE = ("A title that goes on " * 25).strip()  # 524 characters; the column holds 500
+TOO_LONG = [
+    (article_source(PARAGRAPH_1, title=LONG_TITLE), "the title is 524 characters long"),
+    (
+        article_source(PARAGRAPH_1).replace("July 27, 2018", "July" + " " * 200 + "27, 2018"),
+        "the date line is 212 characters long",
+    ),
+    (
+        article_source(PARAGRAPH_1).replace(SOURCE, SOURCE + "/" + "a" * 2000),
+        "the source URL is 2,036 characters long",
+    ),
+]
+TOO_LONG_IDS = ["title", "date", "source url"]
+
+
+@pytest.mark.parametrize("content, message", TOO_LONG, ids=TOO_LONG_IDS)
+def test_import_refuses_metadata_longer_than_its_column(runner, db, tmp_path, content, message):
+    path = tmp_path / "long.md"
+    path.write_text(content, encoding="utf-8")
+    documents = db.session.scalar(sa.select(sa.func.count(Document.id)))
+    result = import_article(runner, path)
+    assert result.exit_code != 0
+    assert f"cannot import {path}" in result.output
+    assert message in result.output and "the limit is" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == documents
+
+
+def test_seed_names_the_file_it_refuses_and_stores_nothing(runner, db, tmp_path, article_file):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "a-fine.md").write_text(article_file.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "b-long.md").write_text(article_source(PARAGRAPH_1, title=LONG_TITLE), "utf-8")
+    runner.app.config["SEEDS_DIR"] = str(folder)
+    documents = db.session.scalar(sa.select(sa.func.count(Document.id)))
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code != 0
+    assert "b-long.md: the title is 524 characters long" in result.output
+    assert "Traceback" not in result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == documents
+
+
+def test_import_refuses_a_long_title_on_postgresql(tmp_path, postgres_url, monkeypatch):  # noqa: F811
+    # PostgreSQL enforces the column's length: the refusal must come before the database's.
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(config)
+    path = tmp_path / "long.md"
+    path.write_text(article_source(PARAGRAPH_1, title=LONG_TITLE), encoding="utf-8")
+    with app.app_context():
+        upgrade()
+        result = app.test_cli_runner().invoke(args=["import-article", str(path)])
+        assert result.exit_code != 0
+        assert "the title is 524 characters long; the limit is 500" in result.output
+        assert "Traceback" not in result.output
+        assert _db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def demo_links(output: str) -> list[str]:
+    return re.findall(r"https?://\S+", output)
+
+
+@pytest.mark.parametrize(
+    "host, port, base",
+    [
+        ("10.0.0.7", "8123", "http://10.0.0.7:8123"),
+        ("0.0.0.0", "8000", "http://127.0.0.1:8000"),
+        ("::1", "8080", "http://[::1]:8080"),
+        (None, None, "http://127.0.0.1:5000"),
+    ],
+    ids=["host and port", "every interface", "ipv6", "make run's defaults"],
+)
+def test_demo_prints_links_on_the_address_make_run_serves(runner, monkeypatch, host, port, base):
+    for name, value in (("HOST", host), ("PORT", port)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    links = demo_links(result.output)
+    assert len(links) == 3, result.output
+    assert links[0] == f"{base}/login"
+    assert re.fullmatch(re.escape(base) + r"/articles/[^?]+\?context=class-\d+", links[1])
+    assert re.fullmatch(re.escape(base) + r"/classes/\d+/participation", links[2])
+
+
+def test_demo_base_url_option_with_a_path_prefix(runner, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")  # the option wins over the environment
+    result = runner.invoke(args=["demo", "--base-url", "https://reading.example.org/marginalia/"])
+    assert result.exit_code == 0, result.output
+    links = demo_links(result.output)
+    assert links[0] == "https://reading.example.org/marginalia/login"
+    assert all(link.startswith("https://reading.example.org/marginalia/") for link in links)
+    assert len(links) == 3
+
+
+def test_demo_uses_the_configured_server_name(runner, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    runner.app.config.update(SERVER_NAME="class.example.edu", PREFERRED_URL_SCHEME="https")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert demo_links(result.output)[0] == "https://class.example.edu/login"
+
+
+def test_demo_refuses_a_base_url_that_is_not_an_address(runner):
+    result = runner.invoke(args=["demo", "--base-url", "localhost:5000"])
+    assert result.exit_code == 2
+    assert "give the address readers open" in result.output
+
+
+def test_demo_on_an_empty_library_with_an_unreadable_seed(tmp_path):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "long.md").write_text(article_source(PARAGRAPH_1, title=LONG_TITLE), "utf-8")
+    app = create_app(make_config(tmp_path, SEEDS_DIR=str(folder)))
+    with app.app_context():
+        upgrade()
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code != 0
+        assert "long.md: the title is 524 characters long" in result.output
+        assert "Traceback" not in result.output
+        assert _db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 def test_create_user_then_log_in(runner, db, client):

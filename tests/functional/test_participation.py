@@ -485,7 +485,9 @@ def printed(output: str, label: str) -> str:
     return match.group(1)
 
 
-def test_demo_runs_twice_and_its_logins_work(runner, client, db):
+def test_demo_runs_twice_and_its_logins_work(runner, client, db, monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)  # the address `make run` uses by default
+    monkeypatch.delenv("PORT", raising=False)
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     second = runner.invoke(args=["demo"])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.text.anchoring import Anchor, reanchor
 from webapp.text.document import Layout, build_layout
-from webapp.text.importer import ArticleFormatError, parse_article, slugify
+from webapp.text.importer import ArticleFormatError, ParsedArticle, parse_article, slugify
 from webapp.text.sanitize import render_article
 
 ARTICLE_SUFFIXES = (".md", ".txt", ".markdown")
@@ -38,9 +38,32 @@ def read_article_file(path: Path) -> str:
         raise ArticleFormatError(f"{path.name} is not UTF-8 text") from error
 
 
+# Metadata and the columns that keep it: what does not fit is refused, never cut or left to
+# the database (PostgreSQL raises, SQLite stores it anyway).
+_METADATA_COLUMNS = (
+    ("title", "title", DocumentVersion.title),
+    ("byline", "byline", DocumentVersion.byline),
+    ("published_text", "date line", DocumentVersion.published_text),
+    ("source_url", "source URL", DocumentVersion.source_url),
+)
+
+
+def check_metadata_fits(parsed: ParsedArticle, source_name: str) -> None:
+    """Raise ArticleFormatError when a piece of metadata is longer than its column."""
+    fields = [(label, getattr(parsed, name), column) for name, label, column in _METADATA_COLUMNS]
+    fields.append(("file name", source_name, Document.source_name))
+    for label, value, column in fields:
+        limit = column.property.columns[0].type.length
+        if value is not None and len(value) > limit:
+            raise ArticleFormatError(
+                f"the {label} is {len(value):,} characters long; the limit is {limit:,}"
+            )
+
+
 def import_article(session: Session, source: str, source_name: str) -> ImportResult:
     """Create or update the document imported from `source_name`; idempotent."""
     parsed = parse_article(source)
+    check_metadata_fits(parsed, source_name)
     document = session.scalar(sa.select(Document).where(Document.source_name == source_name))
     if document is not None and document.current_version is not None:
         if document.current_version.content_hash == parsed.content_hash:
@@ -118,10 +141,15 @@ def _reanchor_annotations(
 
 
 def import_directory(session: Session, folder: Path) -> list[tuple[Path, ImportResult]]:
+    """Import every article file in `folder`; a refusal names the file."""
     results = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file():
-            results.append((path, import_article(session, read_article_file(path), path.name)))
+            try:
+                result = import_article(session, read_article_file(path), path.name)
+            except ArticleFormatError as error:
+                raise ArticleFormatError(f"{path.name}: {error}") from error
+            results.append((path, result))
     return results
 
 

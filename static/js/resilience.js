@@ -1,0 +1,70 @@
+// When the server is busy (503 with Retry-After: nothing was changed), send the same request
+// again, waiting longer each time; after the last try, or on any other failure, say so in the
+// flash region. A failed answer never replaces what the reader typed.
+(function () {
+  "use strict";
+
+  if (!window.htmx) return;
+  var RETRIES = 2;
+  var retried = new WeakMap(); // requesting element -> retries so far
+  var flash = document.getElementById("flash");
+
+  function say(message, level) {
+    if (!flash) return null;
+    var p = document.createElement("p");
+    p.className = "flash flash-" + level;
+    if (level === "error") p.setAttribute("role", "alert");
+    p.textContent = message;
+    flash.replaceChildren(p);
+    return p;
+  }
+  var waiting = null; // the "trying again" notice, gone once the answer comes
+
+  // The same request, with the values it carried (the selection or the form may have
+  // changed since).
+  function resend(config) {
+    var values = {};
+    config.formData.forEach(function (value, name) {
+      (values[name] = values[name] || []).push(value);
+    });
+    htmx.ajax(config.verb, config.path, { source: config.elt, target: config.target, values: values });
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var config = detail.requestConfig;
+    if (detail.xhr.status < 500 || !config) return;
+    var elt = config.elt;
+    var poll = elt.id === "live"; // the next poll tries again by itself
+    var wait = parseFloat(detail.xhr.getResponseHeader("Retry-After"));
+    var tries = retried.get(elt) || 0;
+    detail.shouldSwap = false;
+    if (detail.xhr.status === 503 && wait >= 0 && tries < RETRIES && !poll &&
+        document.body.contains(elt) && document.body.contains(config.target)) {
+      retried.set(elt, tries + 1);
+      waiting = say("The server is busy; trying again…", "info");
+      setTimeout(resend, wait * 1000 * Math.pow(2, tries) * (1 + Math.random() / 2), config);
+      return;
+    }
+    retried.delete(elt);
+    if (poll) return;
+    if (detail.xhr.getResponseHeader("HX-Retarget")) {
+      detail.shouldSwap = true; // our own message, into the flash region
+    } else {
+      say("The server could not answer (error " + detail.xhr.status + "). " +
+          "What you typed is still here: try again in a moment.", "error");
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful || !event.detail.requestConfig) return;
+    if (retried.delete(event.detail.requestConfig.elt) && waiting) waiting.remove();
+  });
+
+  document.body.addEventListener("htmx:sendError", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.elt.id === "live") return;
+    say("The server cannot be reached. What you typed is still here: " +
+        "try again when the connection is back.", "error");
+  });
+})();
