@@ -269,9 +269,7 @@ class Change(db.Model):
     """
 
     __tablename__ = "changes"
-    __table_args__ = (
-        sa.Index("ix_changes_document_id_seq", "document_id", "seq", unique=True),
-    )
+    __table_args__ = (sa.Index("ix_changes_document_id_seq", "document_id", "seq", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))

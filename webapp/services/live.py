@@ -19,8 +19,11 @@ REPEATABLE READ the waiting writer would fail with a serialization error instead
 
 Cost: writers to the same document serialise only over the counter upsert, the inserts
 and the COMMIT, not over their whole request; writers to different documents never wait
-for each other. Taking the counter last also means nothing else is locked after it, so it
-adds no deadlock. The idle poll stays one query on the (document_id, seq) index.
+for each other. Measured on a 2-core machine, 16 connections writing to one document in
+bare SQL commit about 450 transactions/s with the counter against 3,500 without (the
+COMMIT's flush to disk is inside the lock); the whole app writes about 150 notes/s, so the
+counter is not what limits it. Taking the counter last also means nothing else is locked
+after it, so it adds no deadlock. The idle poll stays one query on (document_id, seq).
 """
 
 from __future__ import annotations
