@@ -6,7 +6,8 @@ otherwise the app would answer every request with a 500. The check lives here, w
 serving starts, and not in create_app(), because `flask --app webapp init`, `flask db
 upgrade` and the tests build the app on an empty database precisely to create the schema.
 Under gunicorn every worker runs this on boot; when it fails, the worker cannot boot and
-gunicorn stops with the message.
+gunicorn stops with the message. A database server that does not answer is only logged:
+it may be restarting, and /healthz tells the load balancer meanwhile.
 """
 
 from __future__ import annotations
@@ -17,5 +18,7 @@ from webapp.services.health import check_ready_to_serve, migration_heads
 
 app = create_app()
 with app.app_context():
-    check_ready_to_serve(db.engine, migration_heads(app.extensions["migrate"].directory))
+    heads = migration_heads(app.extensions["migrate"].directory)
+    if warning := check_ready_to_serve(db.engine, heads):
+        app.logger.warning("%s", warning)
     db.engine.dispose()  # gunicorn may fork after this: no connection crosses a fork

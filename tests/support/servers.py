@@ -66,7 +66,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         seeds = root / "seeds"
-        seeds.mkdir(exist_ok=True)
+        seeds.mkdir(parents=True, exist_ok=True)
         for path in SEEDS.iterdir():
             shutil.copy(path, seeds / path.name)
         for name, text in (extra_seeds or {}).items():

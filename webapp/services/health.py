@@ -61,16 +61,23 @@ def _missing_file(engine: Engine) -> str | None:
     return None
 
 
-def check_ready_to_serve(engine: Engine, heads: frozenset[str]) -> None:
-    """Raise DatabaseNotReady unless the database exists and has the current schema.
+def check_ready_to_serve(engine: Engine, heads: frozenset[str]) -> str | None:
+    """Raise DatabaseNotReady unless the database exists and has this code's schema.
 
-    It only reads, and never creates a missing SQLite file."""
+    It only reads, and never creates a missing SQLite file. A server that cannot be
+    reached is not a reason to refuse (it may come back, and a worker restarting while
+    PostgreSQL restarts must not stop the whole server): that is returned as a warning,
+    and /healthz reports it meanwhile."""
     problem = _missing_file(engine)
     if problem is None:
-        with engine.connect() as connection:
-            problem = schema_problem(connection, heads)
+        try:
+            with engine.connect() as connection:
+                problem = schema_problem(connection, heads)
+        except sa.exc.OperationalError as error:
+            return f"could not check the schema of {describe(engine)}: {error.orig or error}"
     if problem:
         raise DatabaseNotReady(f"Marginalia will not serve {describe(engine)}: {problem}.")
+    return None
 
 
 def database_problems(engine: Engine, heads: frozenset[str]) -> list[str]:
