@@ -57,10 +57,16 @@ class Client:
         return self.request("POST", path, body, headers)
 
     def sign_up(self, username: str) -> None:
-        status, _, page = self.get("/signup")
+        self._account_form("/signup", username)
+
+    def log_in(self, username: str) -> None:
+        self._account_form("/login", username)
+
+    def _account_form(self, path: str, username: str) -> None:
+        status, _, page = self.get(path)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         status, _, body = self.post(
-            "/signup", {"username": username, "password": PASSWORD, "csrf_token": token}
+            path, {"username": username, "password": PASSWORD, "csrf_token": token}
         )
         assert status == 302, (status, body[:500])
         self.take_csrf()

@@ -47,6 +47,29 @@ def gunicorn(port: int, workers: int) -> list[str]:
     ]
 
 
+def instance_env(
+    root: Path,
+    database_url: str | None = None,
+    extra_seeds: dict[str, str] | None = None,
+    **env: str,
+) -> dict[str, str]:
+    """The environment of an instance kept in `root`: its own SQLite file unless
+    `database_url` says otherwise, a copy of the seeds, a fixed SECRET_KEY."""
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for path in SEEDS.iterdir():
+        shutil.copy(path, seeds / path.name)
+    for name, text in (extra_seeds or {}).items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url or f"sqlite:///{root / 'live.db'}",
+        "SECRET_KEY": "browser-test-secret",
+        "SEEDS_DIR": str(seeds),
+        **env,
+    }
+
+
 class LiveServer:
     """gunicorn serving webapp.wsgi:app on a loopback port, by default on its own SQLite
     file in `root` set up with `flask init` (seeds copied into `root`, plus `extra_seeds`)."""
@@ -65,19 +88,7 @@ class LiveServer:
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        seeds = root / "seeds"
-        seeds.mkdir(parents=True, exist_ok=True)
-        for path in SEEDS.iterdir():
-            shutil.copy(path, seeds / path.name)
-        for name, text in (extra_seeds or {}).items():
-            (seeds / name).write_text(text, encoding="utf-8")
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url or f"sqlite:///{root / 'live.db'}",
-            "SECRET_KEY": "browser-test-secret",
-            "SEEDS_DIR": str(seeds),
-            **env,
-        }
+        self.env = instance_env(root, database_url, extra_seeds, **env)
         if init:
             flask(self.env, "init")
         self.log_path = root / f"gunicorn-{self.port}.log"

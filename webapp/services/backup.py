@@ -167,7 +167,10 @@ def postgres_backup(url: sa.URL, target: Path) -> str:
 
 def inspect_postgres_backup(path: Path, known: frozenset[str]) -> str:
     """The migration a pg_dump archive is at; BackupError unless it is a Marginalia one."""
-    listing = _run(["pg_restore", "--list", str(path)], {})
+    try:
+        listing = _run(["pg_restore", "--list", str(path)], {})
+    except BackupError as error:
+        raise BackupError(f"{path} is not a pg_dump archive ({error})") from None
     missing = [t for t in REQUIRED_TABLES if not re.search(rf" TABLE \S+ {t} ", listing)]
     if missing:
         raise BackupError(f"{path} is not a Marginalia backup (no {', '.join(missing)} table)")
