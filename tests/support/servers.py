@@ -130,6 +130,10 @@ class LiveServer:
 
     def stop(self) -> None:
         self.process.terminate()
+        self.wait_stopped()
+
+    def wait_stopped(self) -> None:
+        """Wait for a terminated server (terminate several first to stop them together)."""
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
