@@ -78,19 +78,25 @@ def sqlite_backup(source: str, target: Path, known: frozenset[str]) -> Snapshot:
         raise BackupError(f"there is no database file at {source}")
     if target.exists() and os.path.samefile(source, target):
         raise BackupError("the backup would overwrite the database itself")
+    if not target.parent.is_dir():
+        raise BackupError(f"there is no folder {target.parent}")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
-    live = sqlite3.connect(source, timeout=30)
-    copy = sqlite3.connect(partial)
     try:
-        live.backup(copy)  # one step: the database as of one moment
-        copy.execute("PRAGMA journal_mode=DELETE")
-        if (check := copy.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-            raise BackupError(f"the copy does not check out: {check}")
-        snapshot = _snapshot(copy, known, str(source))
-    finally:
-        copy.close()
-        live.close()
+        live = sqlite3.connect(source, timeout=30)
+        copy = sqlite3.connect(partial)
+        try:
+            live.backup(copy)  # one step: the database as of one moment
+            copy.execute("PRAGMA journal_mode=DELETE")
+            if (check := copy.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise BackupError(f"the copy does not check out: {check}")
+            snapshot = _snapshot(copy, known, str(source))
+        finally:
+            copy.close()
+            live.close()
+    except sqlite3.Error as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"SQLite says: {error}") from None
     os.replace(partial, target)
     return snapshot
 
@@ -121,13 +127,16 @@ def sqlite_holds_data(path: str) -> bool:
 
 def sqlite_restore(backup: Path, target: str) -> None:
     """Copy a checked backup into the database file, in place, under SQLite's locks."""
-    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
-    database = sqlite3.connect(target, timeout=30)
     try:
-        source.backup(database)
-    finally:
-        database.close()
-        source.close()
+        source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        database = sqlite3.connect(target, timeout=30)
+        try:
+            source.backup(database)
+        finally:
+            database.close()
+            source.close()
+    except sqlite3.Error as error:
+        raise BackupError(f"SQLite says: {error}") from None
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
