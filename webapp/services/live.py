@@ -81,8 +81,8 @@ def _forget_pending_changes(session: Session, transaction) -> None:
 def take_seqs(session: Session, document_id: int, count: int) -> int:
     """Advance the document's change counter by `count`, locking its row until the
     transaction ends; returns the last number taken."""
-    dialect = session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    postgres = session.connection().dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
     counters = ChangeCounter.__table__
     statement = (
         insert(counters)
@@ -91,9 +91,14 @@ def take_seqs(session: Session, document_id: int, count: int) -> int:
             index_elements=[counters.c.document_id],
             set_={"last_seq": counters.c.last_seq + count},
         )
-        .returning(counters.c.last_seq)
     )
-    return session.execute(statement).scalar_one()
+    if postgres:
+        return session.execute(statement.returning(counters.c.last_seq)).scalar_one()
+    # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
+    session.execute(statement)
+    return session.scalar(
+        sa.select(counters.c.last_seq).where(counters.c.document_id == document_id)
+    )
 
 
 def latest_change(session: Session, document_id: int) -> int:
