@@ -91,6 +91,7 @@ class Poller:
         assert response.status_code == 302
         page = self.client.get(world.url).get_data(as_text=True)
         self.cursor = int(re.search(r'id="live"[^>]*cursor=(\d+)', page).group(1))
+        self.on_page = {int(i) for i in re.findall(r'id="annotation-(\d+)"', page)}
         self.seen: set[int] = set()
 
     def poll(self) -> set[int]:
@@ -210,6 +211,29 @@ def test_a_write_committed_after_later_ones_still_reaches_the_poller(world, hold
     fast_ids = {writer.finish() for writer in fast}
     poller.catch_up()
     assert poller.seen == {first, slow_id, *fast_ids}
+
+
+def test_a_write_while_the_page_loads_is_on_the_page_or_in_the_first_poll(world):
+    """The page reads its notes and its cursor in separate queries (on PostgreSQL each
+    sees the latest commits): a note committed between them must not fall in the gap."""
+    with world.app.app_context():
+        engine = db.engine
+    written: list[int] = []
+
+    def commit_a_note_first(_conn, _cursor, statement, *_args) -> None:
+        if not written and "max(changes." in statement.lower():
+            writer = Writer(world, 7)
+            writer.start()
+            written.append(writer.finish())
+
+    event.listen(engine, "before_cursor_execute", commit_a_note_first)
+    try:
+        poller = Poller(world)
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_a_note_first)
+    assert written, "the page never asked for its cursor"
+    poller.catch_up()
+    assert written[0] in poller.on_page | poller.seen
 
 
 def test_random_concurrent_writers_on_postgresql_miss_nothing_live(tmp_path):
