@@ -32,7 +32,7 @@ chromium:
 run: $(VENV)/.installed htmx
 	$(FLASK) init
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
-		'webapp:create_app()'
+		webapp.wsgi:app
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

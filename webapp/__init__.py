@@ -29,8 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
-    from webapp.database import configure_engine
+    from webapp.database import configure_engine, guard_sqlite_file
     from webapp.extensions import csrf, db, login_manager, migrate
+    from webapp.health import bp as health_bp
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        guard_sqlite_file(db.engine)
 
     app.register_blueprint(reader_bp)
     app.register_blueprint(annotations_bp)
@@ -49,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
+    app.register_blueprint(health_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

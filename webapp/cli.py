@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app, url_for
 from flask_migrate import upgrade
 
-from webapp.database import write_intent
+from webapp.database import sqlite_file, write_intent
 from webapp.extensions import db
+from webapp.services import backup
 from webapp.services.accounts import AccountError, create_user
 from webapp.services.demo import DemoError, set_up_demo
 from webapp.services.documents import import_article, import_directory, read_article_file
+from webapp.services.health import known_revisions
 from webapp.text.importer import ArticleFormatError
 
 
@@ -152,6 +154,64 @@ def _print_demo(demo) -> None:
     )
 
 
+SECRET_KEY_REMINDER = (
+    "Keep instance/secret_key (or your SECRET_KEY) with it: sessions are signed with it."
+)
+
+
+def _known_revisions() -> frozenset[str]:
+    return known_revisions(current_app.extensions["migrate"].directory)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Copy the live database to PATH, consistently, while the app keeps serving."""
+    engine = db.engine
+    try:
+        if engine.dialect.name == "sqlite":
+            snapshot = backup.sqlite_backup(sqlite_file(engine), path, _known_revisions())
+            click.echo(f"Backed up {sqlite_file(engine)} to {path}: {snapshot}.")
+        else:
+            command = backup.postgres_backup(engine.url, path)
+            click.echo(f"Backed up with: {command}")
+    except backup.ToolMissing as missing:
+        raise click.ClickException(f"{missing}\n  " + "\n  ".join(missing.commands)) from None
+    except backup.BackupError as error:
+        raise click.ClickException(f"no backup made: {error}") from None
+    click.echo(SECRET_KEY_REMINDER)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(path: Path, force: bool) -> None:
+    """Put a backup made by `backup` in place of the database, then upgrade its schema."""
+    engine = db.engine
+    known = _known_revisions()
+    try:
+        if engine.dialect.name == "sqlite":
+            target = sqlite_file(engine)
+            snapshot = backup.inspect_sqlite_backup(path, known)
+            if backup.sqlite_holds_data(target) and not force:
+                raise backup.BackupError(
+                    f"{target} already holds a database; add --force to replace it "
+                    "(back it up first)"
+                )
+            engine.dispose()
+            backup.sqlite_restore(path, target)
+            click.echo(f"Restored {path} into {target}: {snapshot}.")
+        else:
+            revision = backup.postgres_restore(engine, path, known, force)
+            click.echo(f"Restored {path} (migration {revision}).")
+    except backup.ToolMissing as missing:
+        raise click.ClickException(f"{missing}\n  " + "\n  ".join(missing.commands)) from None
+    except backup.BackupError as error:
+        raise click.ClickException(f"nothing restored: {error}") from None
+    upgrade()
+    click.echo("The schema is at the current migration. Restart the app servers.")
+
+
 def init_app(app: Flask) -> None:
     for command in (
         import_article_command,
@@ -159,5 +219,7 @@ def init_app(app: Flask) -> None:
         init_command,
         create_user_command,
         demo_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)

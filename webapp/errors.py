@@ -5,14 +5,24 @@ from __future__ import annotations
 from contextlib import suppress
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp.database import committed, is_unavailable, write_intent
-from webapp.extensions import db
+from webapp.database import DatabaseFileError, committed, is_unavailable, write_intent
+from webapp.extensions import db, login_manager
 from webapp.htmx import is_htmx
 
 CSRF_MESSAGE = (
@@ -95,3 +105,25 @@ def init_app(app: Flask) -> None:
         if committed.get():
             return saved_response()
         return error_response(500, "Something went wrong on our side; nothing was changed.")
+
+    init_database_file_errors(app)
+
+
+DATABASE_FILE_MESSAGE = (
+    "Saving is paused: the server's database file has gone missing or was replaced, "
+    "so nothing was saved. Try again in a minute; if this persists, tell the administrator."
+)
+RETRY_AFTER_SECONDS = 30
+
+
+def init_database_file_errors(app: Flask) -> None:
+    @app.errorhandler(DatabaseFileError)
+    def _database_file(error: DatabaseFileError):
+        current_app.logger.error("Refused a request: %s", error)
+        # The page must not need the database it could not use: no user load, no write.
+        write_intent.set(False)
+        if "_login_user" not in g:
+            g._login_user = login_manager.anonymous_user()
+        response = make_response(error_response(503, DATABASE_FILE_MESSAGE))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

@@ -320,15 +320,17 @@ class Flag(db.Model):
 class Change(db.Model):
     """One row per write that readers of a document should see live.
 
-    Its id is the cursor a sidebar polls with: it lives in the database, so every worker
-    and every host answers the same. `classroom_id` is None for private annotations.
+    Its `seq` (the document's change counter, taken at commit: see webapp/services/live.py)
+    is the cursor a sidebar polls with: it lives in the database, so every worker and every
+    host answers the same. `classroom_id` is None for private annotations.
     """
 
     __tablename__ = "changes"
-    __table_args__ = (sa.Index("ix_changes_document_id_id", "document_id", "id"),)
+    __table_args__ = (sa.Index("ix_changes_document_id_seq", "document_id", "seq", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    seq: Mapped[int]
     classroom_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("classrooms.id", ondelete="CASCADE")
     )
@@ -336,3 +338,15 @@ class Change(db.Model):
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeCounter(db.Model):
+    """The last `Change.seq` given out per document; writers take the next one under its
+    row lock, so seq order is commit order."""
+
+    __tablename__ = "change_counters"
+
+    document_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seq: Mapped[int] = mapped_column(default=0)

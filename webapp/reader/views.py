@@ -49,6 +49,9 @@ def library():
 def article(slug: str):
     """The reader: the article with the highlights of one context, and the sidebar."""
     document, version = get_document(slug)
+    # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
+    # between the two queries is then sent again by the first poll instead of missed.
+    cursor = latest_change(db.session, document.id)
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     cards, more = state.page()
     body = Markup(render_layout(layout_for(version), state.highlights))
@@ -63,7 +66,7 @@ def article(slug: str):
         more=more,
         x=state.extras(cards + state.orphans),
         contexts=contexts_of_user(),
-        cursor=latest_change(db.session, document.id),
+        cursor=cursor,
         students=students_in(state.context),
         colours=COLOURS,
         filters=FILTERS,
@@ -104,7 +107,8 @@ def cards(slug: str):
 def changes(slug: str):
     """What others changed since the cursor, as out-of-band cards and blocks; 204 if nothing.
 
-    The cursor is a row id in the database, so any worker on any host answers alike.
+    The cursor is a place in the document's change log in the database (commit-ordered,
+    see webapp/services/live.py), so any worker on any host answers alike.
     """
     document, version = get_document(slug)
     cursor = parse_row_id(request.args.get("cursor", "0"))

@@ -1,32 +1,109 @@
-"""The change log behind live discussion: every write a reader should see adds a row."""
+"""The change log behind live discussion: every write a reader should see adds a row.
+
+A sidebar follows the log with a cursor ("the changes after K"), so the log's order must
+be the order in which changes become visible, i.e. commit order, or a poller skips some
+for good. An autoincrement id is not in commit order: on PostgreSQL a transaction that
+takes id N and commits after N+1 lands behind the cursor of every poller that saw N+1.
+
+So the cursor is `Change.seq`, a per-document number handed out as the last step before
+COMMIT. record_change() only queues a change; when the session commits, the hook below
+flushes every other write, then advances the document's row in `change_counters` by the
+number of queued changes (an upsert returning the new value) and inserts the rows. The
+upsert locks that counter row until COMMIT, so a second writer to the same document waits
+for the first to commit before it gets its numbers: per document, seq order is commit
+order. PostgreSQL makes a commit visible before it releases the row lock, so a snapshot
+that shows seq K shows every seq below K too, and a cursor never passes a change that
+can still appear. On SQLite writers hold the one write lock until COMMIT anyway; the
+counter is one more statement there. This needs READ COMMITTED (the default): under
+REPEATABLE READ the waiting writer would fail with a serialization error instead.
+
+Cost: writers to the same document serialise only over the counter upsert, the inserts
+and the COMMIT, not over their whole request; writers to different documents never wait
+for each other. Measured on a 2-core machine, 16 connections writing to one document in
+bare SQL commit about 450 transactions/s with the counter against 3,500 without (the
+COMMIT's flush to disk is inside the lock); the whole app writes about 150 notes/s, so the
+counter is not what limits it. Taking the counter last also means nothing else is locked
+after it, so it adds no deadlock. The idle poll stays one query on (document_id, seq).
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, Change, User
+from webapp.models import Annotation, Change, ChangeCounter, User
 
 MAX_CHANGES_PER_POLL = 200
 # The changes after which a reader may lose sight of an annotation they saw.
 VANISHING = ("hidden", "deleted", "reply-deleted")
+_PENDING = "live.pending_changes"
 
 
 def record_change(session: Session, annotation: Annotation, actor: User, kind: str) -> None:
-    session.add(
-        Change(
-            document_id=annotation.document_id,
-            classroom_id=annotation.classroom_id,
-            annotation_id=annotation.id,
-            actor_id=actor.id,
-            kind=kind,
+    """Queue a change; it gets its place in the log when the session commits."""
+    session.info.setdefault(_PENDING, []).append((annotation, actor.id, kind))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_changes(session: Session) -> None:
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
+        return  # a savepoint: the changes wait for the real COMMIT
+    pending = session.info.pop(_PENDING)
+    session.flush()  # every other write first: nothing is locked after the counter
+    by_document: dict[int, list] = {}
+    for annotation, actor_id, kind in pending:
+        by_document.setdefault(annotation.document_id, []).append((annotation, actor_id, kind))
+    for document_id in sorted(by_document):  # one lock order for every writer
+        changes = by_document[document_id]
+        last = take_seqs(session, document_id, len(changes))
+        first = last - len(changes) + 1
+        session.add_all(
+            Change(
+                seq=first + offset,
+                document_id=document_id,
+                classroom_id=annotation.classroom_id,
+                annotation_id=annotation.id,
+                actor_id=actor_id,
+                kind=kind,
+            )
+            for offset, (annotation, actor_id, kind) in enumerate(changes)
         )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending_changes(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)  # rolled back: the changes never happened
+
+
+def take_seqs(session: Session, document_id: int, count: int) -> int:
+    """Advance the document's change counter by `count`, locking its row until the
+    transaction ends; returns the last number taken."""
+    postgres = session.connection().dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
+    counters = ChangeCounter.__table__
+    statement = (
+        insert(counters)
+        .values(document_id=document_id, last_seq=count)
+        .on_conflict_do_update(
+            index_elements=[counters.c.document_id],
+            set_={"last_seq": counters.c.last_seq + count},
+        )
+    )
+    if postgres:
+        return session.execute(statement.returning(counters.c.last_seq)).scalar_one()
+    # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
+    session.execute(statement)
+    return session.scalar(
+        sa.select(counters.c.last_seq).where(counters.c.document_id == document_id)
     )
 
 
 def latest_change(session: Session, document_id: int) -> int:
     return session.scalar(
-        sa.select(sa.func.coalesce(sa.func.max(Change.id), 0)).where(
+        sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)).where(
             Change.document_id == document_id
         )
     )
@@ -45,9 +122,9 @@ def changed_since(
     else:
         audience = Change.classroom_id == classroom_id
     rows = session.execute(
-        sa.select(Change.id, Change.annotation_id)
-        .where(Change.document_id == document_id, Change.id > cursor, audience)
-        .order_by(Change.id)
+        sa.select(Change.seq, Change.annotation_id)
+        .where(Change.document_id == document_id, Change.seq > cursor, audience)
+        .order_by(Change.seq)
         .limit(MAX_CHANGES_PER_POLL)
     ).all()
     if not rows:
@@ -64,14 +141,14 @@ def vanished_since(session: Session, annotation_ids: list[int], cursor: int) -> 
     if not annotation_ids:
         return set()
     created_later = sa.select(Change.annotation_id).where(
-        Change.annotation_id.in_(annotation_ids), Change.kind == "created", Change.id > cursor
+        Change.annotation_id.in_(annotation_ids), Change.kind == "created", Change.seq > cursor
     )
     return set(
         session.scalars(
             sa.select(Change.annotation_id).where(
                 Change.annotation_id.in_(annotation_ids),
                 Change.kind.in_(VANISHING),
-                Change.id > cursor,
+                Change.seq > cursor,
                 Change.annotation_id.not_in(created_later),
             )
         )

@@ -1,0 +1,1 @@
+"""Process-level tests: the app under gunicorn, the command line in processes of their own."""

@@ -1,0 +1,1 @@
+"""Helpers shared by functional, process-level and browser tests."""

@@ -1,0 +1,24 @@
+"""The entry point for WSGI servers: `gunicorn webapp.wsgi:app` (what `make run` serves).
+
+It refuses to start on a database that is missing, has no schema or is not at this
+code's migration, with a message that says what to run (`flask --app webapp init`):
+otherwise the app would answer every request with a 500. The check lives here, where
+serving starts, and not in create_app(), because `flask --app webapp init`, `flask db
+upgrade` and the tests build the app on an empty database precisely to create the schema.
+Under gunicorn every worker runs this on boot; when it fails, the worker cannot boot and
+gunicorn stops with the message. A database server that does not answer is only logged:
+it may be restarting, and /healthz tells the load balancer meanwhile.
+"""
+
+from __future__ import annotations
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.services.health import check_ready_to_serve, migration_heads
+
+app = create_app()
+with app.app_context():
+    heads = migration_heads(app.extensions["migrate"].directory)
+    if warning := check_ready_to_serve(db.engine, heads):
+        app.logger.warning("%s", warning)
+    db.engine.dispose()  # gunicorn may fork after this: no connection crosses a fork
