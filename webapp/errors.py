@@ -113,7 +113,7 @@ DATABASE_FILE_MESSAGE = (
     "Saving is paused: the server's database file has gone missing or was replaced, "
     "so nothing was saved. Try again in a minute; if this persists, tell the administrator."
 )
-RETRY_AFTER_SECONDS = 30
+FILE_GONE_RETRY_AFTER_SECONDS = 30
 
 
 def init_database_file_errors(app: Flask) -> None:
@@ -125,5 +125,5 @@ def init_database_file_errors(app: Flask) -> None:
         if "_login_user" not in g:
             g._login_user = login_manager.anonymous_user()
         response = make_response(error_response(503, DATABASE_FILE_MESSAGE))
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Retry-After"] = str(FILE_GONE_RETRY_AFTER_SECONDS)
         return response

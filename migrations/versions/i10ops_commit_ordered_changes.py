@@ -1,7 +1,7 @@
 """live changes: a per-document sequence taken at commit (seq), and its counters
 
 Revision ID: i10ops_commit_ordered_changes
-Revises: 567d4d9c6010
+Revises: i6acct_sessions_usernames
 Create Date: 2026-11-27 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i10ops_commit_ordered_changes'
-down_revision = '567d4d9c6010'
+down_revision = 'i6acct_sessions_usernames'
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from webapp.models import Document
 from webapp.services.accounts import create_user
 from webapp.services.annotations import create_annotation
 
-BEFORE = "567d4d9c6010"
+BEFORE = "i6acct_sessions_usernames"  # the revision before the change log got its seq
 
 
 def add_note(n: int) -> None:
