@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.database import configure_engine, guard_sqlite_file
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.health import bp as health_bp
+    from webapp.media import bp as media_bp
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -43,6 +43,11 @@ def _read_key(key_file: Path) -> str:
     raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
 
 
+def host_list(value: str) -> frozenset[str]:
+    """Comma-separated host names or addresses, as the fetcher compares them."""
+    return frozenset(host.strip().strip("[]").lower() for host in value.split(",") if host.strip())
+
+
 def load_config(instance_path: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marginalia.db'}"
     if database_url.startswith("postgres://"):
@@ -67,6 +72,8 @@ def load_config(instance_path: Path) -> dict:
         "WRITES_PER_MINUTE": int(os.environ.get("WRITES_PER_MINUTE", "120")),
         # How long a write waits for SQLite's write lock before answering 503.
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
+        # Hosts the article fetcher may reach although they are loopback or private.
+        "FETCH_ALLOWED_HOSTS": host_list(os.environ.get("FETCH_ALLOWED_HOSTS", "")),
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from tests.conftest import PASSWORD, SEED_SLUG, copy_database, make_config
+from tests.support.migrations import revision_before
 from tests.support.postgres import throwaway_database
 from webapp import create_app
 from webapp.database import write_intent
@@ -17,7 +18,7 @@ from webapp.models import Document
 from webapp.services.accounts import create_user
 from webapp.services.annotations import create_annotation
 
-BEFORE = "i6acct_sessions_usernames"  # the revision before the change log got its seq
+BEFORE = revision_before("i10ops_commit_ordered_changes")
 
 
 def add_note(n: int) -> None:

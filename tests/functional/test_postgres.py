@@ -24,6 +24,7 @@ from tests.functional.test_accounts import (
     fail_logins,
     log_in,
 )
+from tests.support.migrations import revision_before
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Annotation, Document, FailedAttempt, User
@@ -117,4 +118,42 @@ def test_postgres_accounts_migration_keeps_every_row(tmp_path, postgres_url, mon
     app = postgres_app(tmp_path, postgres_url, monkeypatch)
     with app.app_context():
         check_accounts_migration(app)
+        db.engine.dispose()
+
+
+def test_postgres_images_copied_at_import_and_the_migration_down_and_up(
+    tmp_path, postgres_url, monkeypatch
+):
+    from tests.samples import docx, png
+    from webapp.models import DocumentAsset, DocumentVersion
+    from webapp.services.documents import import_extracted
+    from webapp.text.extract import extract
+
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(config)
+    image = png(7, 7, (1, 99, 200))
+    with app.app_context():
+        upgrade()
+        article = extract(docx(image=image, caption="A figure"), filename="pg.docx")
+        result = import_extracted(db.session, article, source_name="pg.docx", owner_id=None)
+        again = import_extracted(db.session, article, source_name="pg.docx", owner_id=None)
+        db.session.commit()
+        assert (result.status, again.status) == ("created", "unchanged")
+        digest = db.session.scalar(sa.select(DocumentAsset.digest))
+        response = app.test_client().get(f"/media/{digest}")
+        assert response.status_code == 200 and response.data == image
+        versions = db.session.scalar(sa.select(sa.func.count(DocumentVersion.id)))
+
+        db.session.remove()
+        downgrade(revision=revision_before("i7ext_document_assets"))
+        tables = sa.inspect(db.engine).get_table_names()
+        assert "document_assets" not in tables and "version_assets" not in tables
+        assert db.session.scalar(sa.select(sa.func.count(DocumentVersion.id))) == versions
+        db.session.remove()
+        upgrade()
+        assert "document_assets" in sa.inspect(db.engine).get_table_names()
+        assert db.session.scalar(sa.select(sa.func.count(DocumentVersion.id))) == versions
+        db.session.remove()
         db.engine.dispose()
