@@ -26,14 +26,16 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp import cli, errors, security
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
+    from webapp.articles import bp as articles_bp
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
-    from webapp.routing import RowIdConverter
+    from webapp.routing import LimitedRequest, RowIdConverter
 
+    app.request_class = LimitedRequest
     app.url_map.converters["id"] = RowIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -48,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
+    app.register_blueprint(articles_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -10,8 +10,8 @@ from threading import Lock
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, Document, DocumentVersion
-from webapp.text.anchoring import Anchor, reanchor
+from webapp.models import Document, DocumentVersion
+from webapp.services.versions import reanchor_document
 from webapp.text.document import Layout, build_layout
 from webapp.text.importer import ArticleFormatError, parse_article, slugify
 from webapp.text.sanitize import render_article
@@ -92,29 +92,9 @@ def _unique_slug(session: Session, title: str) -> str:
 def _reanchor_annotations(
     session: Session, document: Document, version: DocumentVersion
 ) -> tuple[int, int]:
-    """Move every anchored annotation to the new version, or make it an orphan."""
-    moved = orphaned = 0
-    annotations = session.scalars(
-        sa.select(Annotation).where(
-            Annotation.document_id == document.id,
-            Annotation.version_id.is_not(None),
-            Annotation.version_id != version.id,
-        )
-    )
-    for annotation in annotations:
-        old = Anchor(
-            annotation.start, annotation.end, annotation.exact, annotation.prefix, annotation.suffix
-        )
-        new = reanchor(old, version.text)
-        if new is None:
-            annotation.version_id = None
-            orphaned += 1
-            continue
-        annotation.version_id = version.id
-        annotation.start, annotation.end = new.start, new.end
-        annotation.exact, annotation.prefix, annotation.suffix = new.exact, new.prefix, new.suffix
-        moved += 1
-    return moved, orphaned
+    """Move every annotation to the new version, or make it an orphan (orphans whose
+    original quote is back re-attach): webapp/services/versions.py."""
+    return reanchor_document(session, document, version)
 
 
 def import_directory(session: Session, folder: Path) -> list[tuple[Path, ImportResult]]:

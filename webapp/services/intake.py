@@ -1,0 +1,424 @@
+"""What a person hands in (pasted text, a file, a web address) turned into an extracted
+article, with messages they can act on; the drafts that hold it between preview and
+publication; publishing it, or saving it as a new version of an article they own.
+
+Every way in ends in services.documents.import_extracted, the one path into stored versions.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    ArticleDraft,
+    ArticleDraftImage,
+    Document,
+    DocumentVersion,
+    User,
+    utcnow,
+)
+from webapp.services import documents
+from webapp.services.documents import ImportResult
+from webapp.services.versions import (
+    ReanchorPlan,
+    annotations_of,
+    plan_reanchor,
+    summarize_change,
+)
+from webapp.text.document import build_layout
+from webapp.text.extract import ExtractedArticle, ExtractError, ImageAsset, extract
+from webapp.text.fetch import FetchError, fetch_url
+from webapp.text.importer import ArticleFormatError
+
+MAX_TEXT_CHARS = 300_000
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_URL_CHARS = 2_000
+MAX_PAGE_BYTES = 5_000_000
+MAX_IMAGE_BYTES = 5_000_000
+DRAFT_LIFETIME = timedelta(hours=24)
+WAYS = ("text", "file", "url")
+FIELD_LIMITS = {"title": 500, "byline": 500, "date": 100, "source_url": 2_000}
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class IntakeError(ValueError):
+    """Input a person can fix; `field` names the form field the message is about, `status`
+    the HTTP status to answer with (422 unless the input is too large or missing)."""
+
+    def __init__(self, message: str, field: str = "source", status: int = 422):
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Metadata typed in the form; None where the field was left empty (extracted wins)."""
+
+    title: str | None = None
+    byline: str | None = None
+    date_text: str | None = None
+    source_url: str | None = None
+
+    def as_kwargs(self) -> dict[str, str | None]:
+        return {
+            "title": self.title,
+            "byline": self.byline,
+            "date_text": self.date_text,
+            "source_url": self.source_url,
+        }
+
+
+def _one_line(value: str | None, field: str) -> str | None:
+    text = " ".join(CONTROL.sub("", value or "").split())
+    if len(text) > FIELD_LIMITS[field]:
+        label = {"source_url": "source address"}.get(field, field)
+        raise IntakeError(
+            f"The {label} is {len(text):,} characters long; the limit is {FIELD_LIMITS[field]:,}.",
+            field,
+        )
+    return text or None
+
+
+def check_web_address(value: str, field: str) -> str:
+    """An http(s) address with a host, or IntakeError."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise IntakeError(
+            f"{value[:80]!r} is not a web address: it must start with http:// or https://.",
+            field,
+        )
+    return value
+
+
+def read_overrides(values: Mapping[str, str]) -> Overrides:
+    """The metadata fields of the form: title, byline, date, source_url."""
+    source_url = _one_line(values.get("source_url"), "source_url")
+    if source_url:
+        check_web_address(source_url, "source_url")
+    return Overrides(
+        title=_one_line(values.get("title"), "title"),
+        byline=_one_line(values.get("byline"), "byline"),
+        date_text=_one_line(values.get("date"), "date"),
+        source_url=source_url,
+    )
+
+
+def _checked(article: ExtractedArticle) -> ExtractedArticle:
+    if not article.body_markdown.strip() and not article.images:
+        raise IntakeError("There is no text in it to read and annotate.")
+    return article
+
+
+def _extract(data: bytes, **hints) -> ExtractedArticle:
+    try:
+        return _checked(extract(data, **hints))
+    except (ExtractError, ArticleFormatError) as error:
+        raise IntakeError(_sentence(str(error))) from None
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    if message and message[0].islower():
+        message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def from_text(text: str) -> ExtractedArticle:
+    """Pasted Markdown or plain text."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise IntakeError("The text is empty: paste the article's text.", "text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise IntakeError(
+            f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
+            "Split it into parts.",
+            "text",
+            413,
+        )
+    try:
+        return _extract(text.encode("utf-8"), content_type="text/plain")
+    except IntakeError as error:
+        raise IntakeError(str(error), "text", error.status) from None
+
+
+def from_upload(data: bytes, filename: str | None, content_type: str | None) -> ExtractedArticle:
+    """An uploaded file, judged by its content."""
+    if not data:
+        name = f" {filename}" if filename else ""
+        raise IntakeError(f"The file{name} is empty: choose the article's file.", "file")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise IntakeError(
+            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
+            f"{MAX_UPLOAD_BYTES // 1_048_576} MB.",
+            "file",
+            413,
+        )
+    try:
+        return _extract(data, filename=filename, content_type=content_type)
+    except IntakeError as error:
+        raise IntakeError(str(error), "file", error.status) from None
+
+
+def from_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> ExtractedArticle:
+    """A web page, fetched safely (webapp.text.fetch), its article extracted."""
+    url = (url or "").strip()
+    if not url:
+        raise IntakeError("The web address is empty: paste the article's address.", "url")
+    if len(url) > MAX_URL_CHARS:
+        raise IntakeError(f"A web address has at most {MAX_URL_CHARS:,} characters.", "url")
+    check_web_address(url, "url")
+
+    def fetch_image(address: str) -> bytes | None:
+        try:
+            return fetch_url(
+                address,
+                allowed_hosts=allowed_hosts,
+                max_bytes=MAX_IMAGE_BYTES,
+                accept="image/avif,image/webp,image/png,image/jpeg,image/gif",
+            ).data
+        except FetchError:
+            return None  # a missing image does not stop the article
+
+    try:
+        page = fetch_url(url, allowed_hosts=allowed_hosts, max_bytes=MAX_PAGE_BYTES)
+    except FetchError as error:
+        raise IntakeError(_sentence(str(error)), "url") from None
+    try:
+        article = _extract(
+            page.data,
+            content_type=page.content_type,
+            base_url=page.url,
+            fetch_image=fetch_image,
+        )
+    except IntakeError as error:
+        raise IntakeError(str(error), "url", error.status) from None
+    if not article.source_url:
+        article = replace(article, source_url=page.url)
+    return article
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+
+def edited_markdown(text: str, current: DocumentVersion) -> ExtractedArticle:
+    """The owner's edit of an article's Markdown body (the metadata come from the form)."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise IntakeError("The text is empty: an article needs a body to read.", "text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise IntakeError(
+            f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}.",
+            "text",
+            413,
+        )
+    return ExtractedArticle(
+        kind="markdown",
+        title=None,
+        byline=None,
+        date_text=None,
+        source_url=None,
+        body_markdown=text,
+        images=(),
+    )
+
+
+def sweep_drafts(session: Session, now: datetime | None = None) -> None:
+    """Forget drafts older than DRAFT_LIFETIME (their images go with them)."""
+    cutoff = (now or utcnow()) - DRAFT_LIFETIME
+    session.execute(sa.delete(ArticleDraft).where(ArticleDraft.created_at < cutoff))
+
+
+def save_draft(
+    session: Session,
+    owner: User,
+    article: ExtractedArticle,
+    *,
+    way: str,
+    input_text: str | None = None,
+    input_name: str | None = None,
+    document: Document | None = None,
+) -> ArticleDraft:
+    sweep_drafts(session)
+    draft = ArticleDraft(
+        token=secrets.token_urlsafe(24),
+        owner_id=owner.id,
+        document_id=document.id if document else None,
+        base_version_id=document.current_version_id if document else None,
+        way=way,
+        input_text=input_text,
+        input_name=(input_name or "")[:2000] or None,
+        kind=article.kind,
+        title=(article.title or "")[:500] or None,
+        byline=(article.byline or "")[:500] or None,
+        date_text=(article.date_text or "")[:100] or None,
+        source_url=(article.source_url or "")[:2000] or None,
+        body_markdown=article.body_markdown,
+        images=[
+            ArticleDraftImage(
+                digest=image.digest,
+                content_type=image.content_type,
+                alt=image.alt,
+                data=image.data,
+            )
+            for image in article.images
+        ],
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def load_draft(
+    session: Session, owner: User, token: str | None, document: Document | None = None
+) -> ArticleDraft | None:
+    """The owner's live draft with this token (for this article, when editing), or None."""
+    if not token or len(token) > 64:
+        return None
+    draft = session.scalar(
+        sa.select(ArticleDraft).where(
+            ArticleDraft.token == token,
+            ArticleDraft.owner_id == owner.id,
+            ArticleDraft.created_at >= utcnow() - DRAFT_LIFETIME,
+        )
+    )
+    if draft is None:
+        return None
+    if (draft.document_id or None) != (document.id if document else None):
+        return None
+    return draft
+
+
+def draft_article(draft: ArticleDraft) -> ExtractedArticle:
+    return ExtractedArticle(
+        kind=draft.kind,
+        title=draft.title,
+        byline=draft.byline,
+        date_text=draft.date_text,
+        source_url=draft.source_url,
+        body_markdown=draft.body_markdown,
+        images=tuple(
+            ImageAsset(
+                digest=image.digest, content_type=image.content_type, data=image.data, alt=image.alt
+            )
+            for image in draft.images
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What readers will see (webapp.services.documents.preview_extracted) and its text."""
+
+    title: str | None
+    byline: str | None
+    date_text: str | None
+    source_url: str | None
+    html: str
+    word_count: int
+    text: str
+
+
+def preview(article: ExtractedArticle, overrides: Overrides) -> Preview:
+    try:
+        shown = documents.preview_extracted(article, **overrides.as_kwargs())
+    except (ExtractError, ArticleFormatError) as error:
+        raise IntakeError(_sentence(str(error))) from None
+    return Preview(
+        title=shown.title,
+        byline=shown.byline,
+        date_text=shown.date_text,
+        source_url=shown.source_url,
+        html=shown.html,
+        word_count=shown.word_count,
+        text=build_layout(shown.html).text,
+    )
+
+
+def _require_title(article: ExtractedArticle, overrides: Overrides) -> None:
+    if not (overrides.title or article.title):
+        raise IntakeError("Give the article a title.", "title")
+
+
+def publish(
+    session: Session, owner: User, draft: ArticleDraft, overrides: Overrides
+) -> ImportResult:
+    """Store the draft as a new article owned by `owner` (its first version), and forget it."""
+    article = draft_article(draft)
+    _require_title(article, overrides)
+    try:
+        result = documents.import_extracted(
+            session,
+            article,
+            source_name=f"web:{uuid.uuid4().hex}",
+            owner_id=owner.id,
+            **overrides.as_kwargs(),
+        )
+    except (ExtractError, ArticleFormatError) as error:
+        raise IntakeError(_sentence(str(error))) from None
+    version = result.document.current_version
+    version.created_by_id = owner.id
+    version.summary = {
+        "text": "Added in the browser from pasted text",
+        "file": f"Added in the browser from the file {draft.input_name or ''}".rstrip(),
+        "url": f"Added in the browser from {draft.input_name or 'a web address'}",
+    }.get(draft.way, "Added in the browser")[:500]
+    session.delete(draft)
+    session.flush()
+    return result
+
+
+def plan_for(session: Session, document: Document, new_text: str) -> ReanchorPlan:
+    """What a version with `new_text` would do to the article's annotations (a dry run)."""
+    return plan_reanchor(annotations_of(session, document), new_text)
+
+
+HOW = {
+    "edit": "Edited in the browser",
+    "file": "Replaced by the file {name}",
+    "url": "Fetched again from {name}",
+}
+
+
+def how_changed(draft: ArticleDraft) -> str:
+    return HOW.get(draft.way, HOW["edit"]).format(name=draft.input_name or "")
+
+
+def save_version(
+    session: Session, editor: User, document: Document, draft: ArticleDraft, overrides: Overrides
+) -> ImportResult:
+    """Store the draft as the article's next version (its annotations re-anchored as the
+    review showed), recording who made it and what changed; forget the draft."""
+    if draft.base_version_id != document.current_version_id:
+        raise IntakeError(
+            "The article changed since you started this edit. Review your changes again."
+        )
+    article = draft_article(draft)
+    _require_title(article, overrides)
+    previous = document.current_version
+    try:
+        result = documents.import_extracted(
+            session,
+            article,
+            source_name=document.source_name,
+            owner_id=document.owner_id,
+            **overrides.as_kwargs(),
+        )
+    except (ExtractError, ArticleFormatError) as error:
+        raise IntakeError(_sentence(str(error))) from None
+    if result.status != "unchanged":
+        version = document.current_version
+        version.created_by_id = editor.id
+        version.summary = summarize_change(previous, version, how_changed(draft))
+    session.delete(draft)
+    session.flush()
+    return result
