@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, login_manager, migrate
+    from webapp.media import bp as media_bp
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import LimitedRequest, RowIdConverter
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(articles_bp)
+    app.register_blueprint(media_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,28 +15,46 @@ from webapp.database import write_intent
 from webapp.extensions import db
 from webapp.services.accounts import AccountError, create_user
 from webapp.services.demo import DemoError, set_up_demo
-from webapp.services.documents import import_article, import_directory, read_article_file
+from webapp.services.documents import extract_file, import_directory, import_extracted
+from webapp.text.fetch import fetch_article, is_web_address
 from webapp.text.importer import ArticleFormatError
 
+# Document.source_name's size: a longer web address is named by its digest.
+_MAX_SOURCE_NAME = 255
 
-def _describe(path: Path, result) -> str:
-    line = f"{result.status:9} {result.document.slug}  ({path.name})"
+
+def _describe(path: Path | str, result) -> str:
+    name = path.name if isinstance(path, Path) else path
+    line = f"{result.status:9} {result.document.slug}  ({name})"
     if result.reanchored or result.orphaned:
         line += f"  re-anchored {result.reanchored}, orphaned {result.orphaned}"
     return line
 
 
 @click.command("import-article")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def import_article_command(path: Path) -> None:
-    """Import one article (Markdown in the seed's shape); re-importing is harmless."""
+@click.argument("source")
+def import_article_command(source: str) -> None:
+    """Import one article: a file (Markdown, text, HTML, Word .docx or PDF, judged by its
+    content) or an http(s) web address. Re-importing the same article changes nothing."""
     try:
-        result = import_article(db.session, read_article_file(path), path.name)
+        if is_web_address(source):
+            article = fetch_article(source, allowed_hosts=current_app.config["FETCH_ALLOWED_HOSTS"])
+            name = source
+            if len(name) > _MAX_SOURCE_NAME:
+                name = "url:" + hashlib.sha256(source.encode("utf-8")).hexdigest()
+            label: Path | str = source
+        else:
+            label = Path(source)
+            article = extract_file(label)
+            name = label.name
+        result = import_extracted(db.session, article, source_name=name, owner_id=None)
     except ArticleFormatError as error:
         db.session.rollback()
-        raise click.ClickException(f"cannot import {path}: {error}") from None
+        raise click.ClickException(f"cannot import {source}: {error}") from None
     db.session.commit()
-    click.echo(_describe(path, result))
+    click.echo(_describe(label, result))
+    for note in article.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("seed")

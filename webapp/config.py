@@ -42,6 +42,11 @@ def _read_key(key_file: Path) -> str:
     raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
 
 
+def host_list(value: str) -> frozenset[str]:
+    """Comma-separated host names or addresses, as the fetcher compares them."""
+    return frozenset(host.strip().strip("[]").lower() for host in value.split(",") if host.strip())
+
+
 def load_config(instance_path: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marginalia.db'}"
     if database_url.startswith("postgres://"):
@@ -62,6 +67,8 @@ def load_config(instance_path: Path) -> dict:
         "SEEDS_DIR": os.environ.get("SEEDS_DIR", str(PROJECT_ROOT / "seeds")),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WRITES_PER_MINUTE": int(os.environ.get("WRITES_PER_MINUTE", "120")),
+        # Hosts the article fetcher may reach although they are loopback or private.
+        "FETCH_ALLOWED_HOSTS": host_list(os.environ.get("FETCH_ALLOWED_HOSTS", "")),
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,

@@ -156,6 +156,36 @@ def _same_as(column: str):
     return lambda context: context.get_current_parameters().get(column) or ""
 
 
+class DocumentAsset(db.Model):
+    """An image copied into an article at import, served by the app at /media/<digest>.
+
+    Keyed by the SHA-256 of its bytes, so versions (and articles) that show the same image
+    share one row. The type is sniffed from the bytes, never taken from the source.
+    """
+
+    __tablename__ = "document_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VersionAsset(db.Model):
+    """Which images a document version shows (so unused ones can be found and removed)."""
+
+    __tablename__ = "version_assets"
+
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("document_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("document_assets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Annotation(db.Model):
     """A highlight (with an optional comment) on a passage of a document.
 

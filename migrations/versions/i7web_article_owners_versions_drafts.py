@@ -2,7 +2,7 @@
 quotes of annotations, drafts between preview and publication
 
 Revision ID: i7web_article_owners
-Revises: 567d4d9c6010
+Revises: i7ext_document_assets (chained after the i7-extract merge; was 567d4d9c6010)
 Create Date: 2026-11-26 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i7web_article_owners'
-down_revision = '567d4d9c6010'
+down_revision = 'i7ext_document_assets'
 branch_labels = None
 depends_on = None
 

@@ -218,7 +218,7 @@ def test_annotation_on_the_old_version_is_refused_after_an_edit(
     "content, message",
     [
         ("By Someone\n\nJuly 27, 2018\n\nA body without a title.\n", "must start with a '# Title'"),
-        ("", "must start with a '# Title'"),
+        ("", "broken.md is empty"),
         ("# A title only\n", "no body"),
     ],
     ids=["no title", "empty file", "no body"],

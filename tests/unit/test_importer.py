@@ -231,7 +231,7 @@ def test_title_without_text_is_rejected():
 
 def test_oversized_article_is_rejected_with_sizes():
     source = "# Big\n\n" + "x" * MAX_ARTICLE_CHARS
-    with pytest.raises(ArticleFormatError, match="the limit is 500,000"):
+    with pytest.raises(ArticleFormatError, match="the limit is 300,000"):
         parse_article(source)
 
 

@@ -18,8 +18,6 @@ from webapp.routing import body_limits
 from webapp.services import intake
 from webapp.services.intake import IntakeError
 from webapp.services.versions import KEPT, MOVED, ORPHANED, REATTACHED, ReanchorPlan
-from webapp.text.document import build_layout
-from webapp.text.marks import render_layout
 
 # The body of an upload: the file (20 MB) and the form's other fields; the text fields alone
 # (300,000 characters, up to 4 bytes each, percent-encoded in a urlencoded form: 3 per byte).
@@ -34,10 +32,7 @@ FIELDS = ("way", "text", "url", "title", "byline", "date", "source_url", "draft"
 
 def allowed_hosts() -> frozenset[str]:
     """FETCH_ALLOWED_HOSTS: hosts the private-address guard lets the fetcher reach."""
-    value = current_app.config.get("FETCH_ALLOWED_HOSTS") or ()
-    if isinstance(value, str):
-        value = value.split(",")
-    return frozenset(host.strip().lower() for host in value if host.strip())
+    return frozenset(current_app.config.get("FETCH_ALLOWED_HOSTS") or ())
 
 
 def typed() -> dict[str, str]:
@@ -56,8 +51,9 @@ def field_error(error: IntakeError | None) -> dict[str, str]:
 
 
 def rendered_body(html: str) -> Markup:
-    """The body exactly as the reader shows it (the same layout and spans, no marks)."""
-    return Markup(render_layout(build_layout(html), []))
+    """The body exactly as the reader shows it: preview_extracted renders it with the
+    reader's layout and spans, images inline (webapp/services/documents.py)."""
+    return Markup(html)
 
 
 # --- the form ---------------------------------------------------------------------------------
@@ -276,7 +272,7 @@ def edited_draft(document: Document, draft: ArticleDraft | None) -> ArticleDraft
     text = request.form.get("text", "")
     if not text.strip() and draft is not None and draft.way == "edit":
         return draft
-    article = intake.edited_markdown(text, document.current_version)
+    article = intake.edited_markdown(db.session, text, document.current_version)
     return intake.save_draft(
         db.session,
         current_user._get_current_object(),

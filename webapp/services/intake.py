@@ -11,7 +11,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -36,14 +36,12 @@ from webapp.services.versions import (
 )
 from webapp.text.document import build_layout
 from webapp.text.extract import ExtractedArticle, ExtractError, ImageAsset, extract
-from webapp.text.fetch import FetchError, fetch_url
+from webapp.text.fetch import fetch_article
 from webapp.text.importer import ArticleFormatError
 
 MAX_TEXT_CHARS = 300_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_URL_CHARS = 2_000
-MAX_PAGE_BYTES = 5_000_000
-MAX_IMAGE_BYTES = 5_000_000
 DRAFT_LIFETIME = timedelta(hours=24)
 WAYS = ("text", "file", "url")
 FIELD_LIMITS = {"title": 500, "byline": 500, "date": 100, "source_url": 2_000}
@@ -170,48 +168,27 @@ def from_upload(data: bytes, filename: str | None, content_type: str | None) -> 
 
 
 def from_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> ExtractedArticle:
-    """A web page, fetched safely (webapp.text.fetch), its article extracted."""
+    """A web page (or a PDF) fetched safely, its article extracted (webapp.text.fetch)."""
     url = (url or "").strip()
     if not url:
-        raise IntakeError("The web address is empty: paste the article's address.", "url")
+        raise IntakeError("The web address is empty: paste the article's address.", "url", 400)
     if len(url) > MAX_URL_CHARS:
         raise IntakeError(f"A web address has at most {MAX_URL_CHARS:,} characters.", "url")
     check_web_address(url, "url")
-
-    def fetch_image(address: str) -> bytes | None:
-        try:
-            return fetch_url(
-                address,
-                allowed_hosts=allowed_hosts,
-                max_bytes=MAX_IMAGE_BYTES,
-                accept="image/avif,image/webp,image/png,image/jpeg,image/gif",
-            ).data
-        except FetchError:
-            return None  # a missing image does not stop the article
-
     try:
-        page = fetch_url(url, allowed_hosts=allowed_hosts, max_bytes=MAX_PAGE_BYTES)
-    except FetchError as error:
+        return _checked(fetch_article(url, allowed_hosts=allowed_hosts))
+    except (ExtractError, ArticleFormatError) as error:
         raise IntakeError(_sentence(str(error)), "url") from None
-    try:
-        article = _extract(
-            page.data,
-            content_type=page.content_type,
-            base_url=page.url,
-            fetch_image=fetch_image,
-        )
     except IntakeError as error:
         raise IntakeError(str(error), "url", error.status) from None
-    if not article.source_url:
-        article = replace(article, source_url=page.url)
-    return article
 
 
 # --- drafts -----------------------------------------------------------------------------------
 
 
-def edited_markdown(text: str, current: DocumentVersion) -> ExtractedArticle:
-    """The owner's edit of an article's Markdown body (the metadata come from the form)."""
+def edited_markdown(session: Session, text: str, current: DocumentVersion) -> ExtractedArticle:
+    """The owner's edit of an article's Markdown body (the metadata come from the form); it
+    may keep showing the current version's images."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise IntakeError("The text is empty: an article needs a body to read.", "text")
@@ -221,7 +198,7 @@ def edited_markdown(text: str, current: DocumentVersion) -> ExtractedArticle:
             "text",
             413,
         )
-    return ExtractedArticle(
+    article = ExtractedArticle(
         kind="markdown",
         title=None,
         byline=None,
@@ -230,6 +207,7 @@ def edited_markdown(text: str, current: DocumentVersion) -> ExtractedArticle:
         body_markdown=text,
         images=(),
     )
+    return documents.with_assets(article, documents.assets_of(session, current))
 
 
 def sweep_drafts(session: Session, now: datetime | None = None) -> None:
@@ -323,9 +301,10 @@ class Preview:
     byline: str | None
     date_text: str | None
     source_url: str | None
-    html: str
+    html: str  # rendered as the reader renders it (spans, figures), images inline
     word_count: int
-    text: str
+    text: str  # the canonical text it would have, for the dry run of re-anchoring
+    notes: tuple[str, ...] = ()  # what the extractor left out, and why
 
 
 def preview(article: ExtractedArticle, overrides: Overrides) -> Preview:
@@ -341,6 +320,7 @@ def preview(article: ExtractedArticle, overrides: Overrides) -> Preview:
         html=shown.html,
         word_count=shown.word_count,
         text=build_layout(shown.html).text,
+        notes=shown.notes,
     )
 
 

@@ -3,6 +3,10 @@
 The canonical text is the text content of the rendered body, NFC-normalized, with
 whitespace collapsed as a browser shows it, and blocks joined by BLOCK_SEPARATOR. Every
 offset in the app is a code-point index into it.
+
+Figures are outside the text: the image is an item of the layout, not of any block, and
+contributes nothing to the canonical text; its caption is a block like any other, so it
+can be highlighted.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ BLOCK_TAGS = frozenset(
         "th",
         "td",
         "div",
+        "figure",
+        "figcaption",
     }
 )
 VOID_TAGS = frozenset({"br", "hr", "img"})
@@ -97,6 +103,7 @@ class CloseTag:
 @dataclass(frozen=True)
 class VoidTag:
     tag: str
+    attrs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -176,6 +183,11 @@ class _LayoutBuilder:
                 self._flush_anonymous(pending)
                 pending = []
                 self._block(child)
+            elif isinstance(child, Node) and child.tag == "img":
+                # An image between blocks is a figure's: shown, but not part of the text.
+                self._flush_anonymous(pending)
+                pending = []
+                self.items.append(VoidTag("img", child.attrs))
             else:
                 pending.append(child)
         self._flush_anonymous(pending)
@@ -187,6 +199,12 @@ class _LayoutBuilder:
     def _block(self, node: Node) -> None:
         if node.tag == "hr":
             self.items.append(VoidTag("hr"))
+            return
+        if node.tag == "figure":
+            if any(isinstance(child, Node) for child in node.children):
+                self.items.append(OpenTag(node.tag, node.attrs))
+                self._container(node.children)
+                self.items.append(CloseTag(node.tag))
             return
         if any(_is_block(child) for child in node.children):
             self.items.append(OpenTag(node.tag, node.attrs))

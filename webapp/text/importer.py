@@ -15,7 +15,8 @@ from datetime import date, datetime
 
 from markdown_it import MarkdownIt
 
-MAX_ARTICLE_CHARS = 500_000
+# One limit for every way in (file, paste, upload, web address): the article's text.
+MAX_ARTICLE_CHARS = 300_000
 
 # A closing run of `#` counts only after white space (CommonMark): "# Learning C#" keeps its #.
 _TITLE = re.compile(r"^#\s+(?P<title>.+?)(?:\s+#+)?\s*$")
@@ -104,8 +105,34 @@ def parse_article(source: str) -> ParsedArticle:
     title = inline_to_plain(match.group("title"))
     if not title:
         raise ArticleFormatError("the '# Title' line has no text")
-    index = _skip_blank(lines, index + 1)
+    front = read_front_matter(lines, index + 1)
+    body = "\n".join(front.body_lines).strip("\n")
+    if not body.strip():
+        raise ArticleFormatError("the article has a title but no body text")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return ParsedArticle(
+        title=title,
+        byline=front.byline,
+        published=front.published,
+        published_text=front.published_text,
+        source_url=front.source_url,
+        body_markdown=body + "\n",
+        content_hash=digest,
+    )
 
+
+@dataclass(frozen=True)
+class FrontMatter:
+    byline: str | None
+    published: date | None
+    published_text: str | None
+    source_url: str | None
+    body_lines: list[str]
+
+
+def read_front_matter(lines: list[str], index: int) -> FrontMatter:
+    """The `By ...` and date lines from `index` on, and a trailing `Original url:` block."""
+    index = _skip_blank(lines, index)
     byline = None
     if index < len(lines) and (by := _BYLINE.match(lines[index].strip())):
         candidate = inline_to_plain(by.group("by"))
@@ -120,22 +147,8 @@ def parse_article(source: str) -> ParsedArticle:
         published_text = inline_to_plain(lines[index])
         index = _skip_blank(lines, index + 1)
 
-    body_lines = lines[index:]
-    source_url = None
-    body_lines, source_url = _take_original_url(body_lines)
-    body = "\n".join(body_lines).strip("\n")
-    if not body.strip():
-        raise ArticleFormatError("the article has a title but no body text")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return ParsedArticle(
-        title=title,
-        byline=byline,
-        published=published,
-        published_text=published_text,
-        source_url=source_url,
-        body_markdown=body + "\n",
-        content_hash=digest,
-    )
+    body_lines, source_url = _take_original_url(lines[index:])
+    return FrontMatter(byline, published, published_text, source_url, body_lines)
 
 
 def _looks_like_byline(text: str) -> bool:

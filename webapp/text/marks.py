@@ -117,6 +117,7 @@ def render_layout(layout: Layout, highlights: list[Highlight]) -> str:
         elif isinstance(item, CloseTag):
             out.append(f"</{item.tag}>")
         elif isinstance(item, VoidTag):
-            out.append(f"<{item.tag}>")
+            extra = (("loading", "lazy"),) if item.tag == "img" else ()
+            out.append(f"<{item.tag}{_attrs(item.attrs + extra)}>")
         out.append("\n")
     return "".join(out)

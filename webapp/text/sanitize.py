@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Container
 from functools import partial
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
 
-from webapp.text.markdown import article_to_html, comment_to_html
+from webapp.text.markdown import MEDIA_PREFIX, article_to_html, comment_to_html
 
 ARTICLE_TAGS = frozenset(
     {
@@ -42,9 +45,20 @@ ARTICLE_TAGS = frozenset(
         "tr",
         "th",
         "td",
+        "figure",
+        "figcaption",
+        "img",
     }
 )
-ARTICLE_ATTRIBUTES = {"a": ["href", "title"], "ol": ["start"], "th": ["align"], "td": ["align"]}
+ARTICLE_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "ol": ["start"],
+    "th": ["align"],
+    "td": ["align"],
+    "img": ["src", "alt"],
+}
+# The only images an article shows: the app's own copies (see webapp/media).
+MEDIA_SRC = re.compile(re.escape(MEDIA_PREFIX) + r"[0-9a-f]{64}")
 
 COMMENT_TAGS = frozenset(
     {
@@ -82,8 +96,24 @@ def _mark_user_link(attrs: dict, new: bool = False) -> dict | None:
     return attrs
 
 
+class _OwnImagesOnly(Filter):
+    """Drop every image that is not one of the app's copies: no third-party loads."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token.get("name") == "img" and token["type"] in {"StartTag", "EmptyTag"}:
+                src = (token.get("data") or {}).get((None, "src"), "")
+                if not MEDIA_SRC.fullmatch(src):
+                    continue
+            yield token
+
+
 _article_cleaner = bleach.Cleaner(
-    tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True
+    tags=ARTICLE_TAGS,
+    attributes=ARTICLE_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    filters=[_OwnImagesOnly],
 )
 _comment_cleaner = bleach.Cleaner(
     tags=COMMENT_TAGS,
@@ -99,8 +129,9 @@ def clean_article_html(html: str) -> str:
     return _article_cleaner.clean(html)
 
 
-def render_article(markdown: str) -> str:
-    return clean_article_html(article_to_html(markdown))
+def render_article(markdown: str, assets: Container[str] = frozenset()) -> str:
+    """Render and clean an article; `assets` are the image digests it may show."""
+    return clean_article_html(article_to_html(markdown, assets))
 
 
 def render_comment(markdown: str) -> str:
