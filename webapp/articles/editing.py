@@ -30,9 +30,14 @@ TOO_LARGE = (
 FIELDS = ("way", "text", "url", "title", "byline", "date", "source_url", "draft")
 
 
-def allowed_hosts() -> frozenset[str]:
-    """FETCH_ALLOWED_HOSTS: hosts the private-address guard lets the fetcher reach."""
-    return frozenset(current_app.config.get("FETCH_ALLOWED_HOSTS") or ())
+def fetch_options() -> dict:
+    """FETCH_ALLOWED_HOSTS: hosts the private-address guard lets the fetcher reach;
+    FETCH_TIMEOUT: seconds a fetch may take (10)."""
+    config = current_app.config
+    return {
+        "allowed_hosts": frozenset(config.get("FETCH_ALLOWED_HOSTS") or ()),
+        "timeout": float(config.get("FETCH_TIMEOUT", 10)),
+    }
 
 
 def typed() -> dict[str, str]:
@@ -137,7 +142,7 @@ def obtain_draft(draft: ArticleDraft | None, document: Document | None = None) -
     elif way == "url":
         url = request.form.get("url", "").strip()
         if url and not (draft and draft.way == "url" and draft.input_name == url):
-            article = intake.from_url(url, allowed_hosts())
+            article = intake.from_url(url, **fetch_options())
             return intake.save_draft(
                 db.session, owner, article, way=way, input_name=url, document=document
             )
@@ -196,6 +201,7 @@ def create():
     try:
         overrides = intake.read_overrides(request.form)
         draft = obtain_draft(draft)
+        intake.require_title(draft, overrides)
     except IntakeError as error:
         db.session.rollback()
         return new_page(error.status, error)
@@ -341,6 +347,7 @@ def save(slug: str):
         overrides = intake.read_overrides(request.form)
         if not (request.form.get("confirm") == "1" and draft is not None):
             draft = edited_draft(document, draft)
+            intake.require_title(draft, overrides)
             response = review_page(document, draft, overrides)
             db.session.commit()
             return response

@@ -167,7 +167,9 @@ def from_upload(data: bytes, filename: str | None, content_type: str | None) -> 
         raise IntakeError(str(error), "file", error.status) from None
 
 
-def from_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> ExtractedArticle:
+def from_url(
+    url: str, allowed_hosts: frozenset[str] = frozenset(), timeout: float = 10
+) -> ExtractedArticle:
     """A web page (or a PDF) fetched safely, its article extracted (webapp.text.fetch)."""
     url = (url or "").strip()
     if not url:
@@ -176,7 +178,7 @@ def from_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> Extracted
         raise IntakeError(f"A web address has at most {MAX_URL_CHARS:,} characters.", "url")
     check_web_address(url, "url")
     try:
-        return _checked(fetch_article(url, allowed_hosts=allowed_hosts))
+        return _checked(fetch_article(url, allowed_hosts=allowed_hosts, timeout=timeout))
     except (ExtractError, ArticleFormatError) as error:
         raise IntakeError(_sentence(str(error)), "url") from None
     except IntakeError as error:
@@ -324,9 +326,13 @@ def preview(article: ExtractedArticle, overrides: Overrides) -> Preview:
     )
 
 
-def _require_title(article: ExtractedArticle, overrides: Overrides) -> None:
+def require_title(article: ExtractedArticle | ArticleDraft, overrides: Overrides) -> None:
     if not (overrides.title or article.title):
-        raise IntakeError("Give the article a title.", "title")
+        raise IntakeError(
+            "It has no title: type one in the Title field (or start a pasted text with a "
+            "'# Title' line).",
+            "title",
+        )
 
 
 def publish(
@@ -334,7 +340,7 @@ def publish(
 ) -> ImportResult:
     """Store the draft as a new article owned by `owner` (its first version), and forget it."""
     article = draft_article(draft)
-    _require_title(article, overrides)
+    require_title(article, overrides)
     try:
         result = documents.import_extracted(
             session,
@@ -383,7 +389,7 @@ def save_version(
             "The article changed since you started this edit. Review your changes again."
         )
     article = draft_article(draft)
-    _require_title(article, overrides)
+    require_title(article, overrides)
     previous = document.current_version
     try:
         result = documents.import_extracted(
