@@ -515,3 +515,12 @@ def test_a_huge_upload_is_refused_in_the_form_also_before_the_csrf_check(client,
     small = preview(client, text=PASTED)  # no token
     assert small.status_code == 400 and "security token" in small.get_data(as_text=True)
     assert preview(client, text=PASTED, csrf_token=token).status_code == 200
+
+
+def test_a_detail_cleared_in_the_preview_is_cleared(client, db, writer):
+    token = draft_token(preview(client, text=PASTED))
+    response = post(client, draft=token, publish="1", title="", byline="", date="", source_url="")
+    assert response.status_code == 302
+    version = documents(db)[0].current_version
+    assert version.title == TITLE  # a blank title keeps the one found in the text
+    assert (version.byline, version.published_text, version.source_url) == (None, None, None)

@@ -218,9 +218,12 @@ def create():
     except IntakeError as error:
         db.session.rollback()
         draft = intake.load_draft(db.session, owner, request.form.get("draft"))
-        if draft is None:  # published straight from the form: nothing was kept
-            return new_page(422, error)
-        return preview_page(draft, overrides, error.status, error, values=typed())
+        if draft is not None:
+            try:
+                return preview_page(draft, overrides, error.status, error, values=typed())
+            except IntakeError:
+                pass  # the draft itself is at fault: back to the form
+        return new_page(error.status, error)
     db.session.commit()
     flash("Published. Only you can read it until you assign it to a class or share it.", "info")
     return redirect(url_for("reader.article", slug=result.document.slug))
@@ -278,7 +281,8 @@ def edited_draft(document: Document, draft: ArticleDraft | None) -> ArticleDraft
     text = request.form.get("text", "")
     if not text.strip() and draft is not None and draft.way == "edit":
         return draft
-    article = intake.edited_markdown(db.session, text, document.current_version)
+    overrides = intake.read_overrides(request.form)
+    article = intake.edited_markdown(db.session, text, document.current_version, overrides)
     return intake.save_draft(
         db.session,
         current_user._get_current_object(),
@@ -359,9 +363,12 @@ def save(slug: str):
     except IntakeError as error:
         db.session.rollback()
         draft = intake.load_draft(db.session, owner, token, document)
-        if draft is None:
-            return edit_page(document, 409, error, draft="")
-        return review_page(document, draft, overrides, 409, error)
+        if draft is not None:
+            try:
+                return review_page(document, draft, overrides, 409, error)
+            except IntakeError:
+                pass  # the draft itself is at fault: back to the form
+        return edit_page(document, 409, error, draft="")
     db.session.commit()
     if result.status == "unchanged":
         flash("Nothing changed, so no new version was made.", "info")

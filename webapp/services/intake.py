@@ -77,14 +77,18 @@ class Overrides:
 
 
 def _one_line(value: str | None, field: str) -> str | None:
-    text = " ".join(CONTROL.sub("", value or "").split())
+    """None for a field not sent (what was extracted stands); "" for one sent empty (it
+    clears what was extracted, except a title, which an article cannot do without)."""
+    if value is None:
+        return None
+    text = " ".join(CONTROL.sub("", value).split())
     if len(text) > FIELD_LIMITS[field]:
         label = {"source_url": "source address"}.get(field, field)
         raise IntakeError(
             f"The {label} is {len(text):,} characters long; the limit is {FIELD_LIMITS[field]:,}.",
             field,
         )
-    return text or None
+    return text
 
 
 def check_web_address(value: str, field: str) -> str:
@@ -188,9 +192,11 @@ def from_url(
 # --- drafts -----------------------------------------------------------------------------------
 
 
-def edited_markdown(session: Session, text: str, current: DocumentVersion) -> ExtractedArticle:
-    """The owner's edit of an article's Markdown body (the metadata come from the form); it
-    may keep showing the current version's images."""
+def edited_markdown(
+    session: Session, text: str, current: DocumentVersion, overrides: Overrides
+) -> ExtractedArticle:
+    """The owner's edit of an article's Markdown body and details (the form's fields; one
+    not sent keeps the current value); it may keep showing the current version's images."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise IntakeError("The text is empty: an article needs a body to read.", "text")
@@ -200,12 +206,15 @@ def edited_markdown(session: Session, text: str, current: DocumentVersion) -> Ex
             "text",
             413,
         )
+    def given(value: str | None, now: str | None) -> str | None:
+        return now if value is None else (value or None)
+
     article = ExtractedArticle(
         kind="markdown",
-        title=None,
-        byline=None,
-        date_text=None,
-        source_url=None,
+        title=given(overrides.title, current.title),
+        byline=given(overrides.byline, current.byline),
+        date_text=given(overrides.date_text, current.published_text),
+        source_url=given(overrides.source_url, current.source_url),
         body_markdown=text,
         images=(),
     )
