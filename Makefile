@@ -43,6 +43,7 @@ test: $(VENV)/.installed-dev htmx chromium lint
 
 bench: $(VENV)/.installed-dev htmx
 	$(PY) tests/load/bench.py
+	$(PY) tests/load/bench_import.py
 
 clean:
 	rm -rf $(VENV) static/vendor .pytest_cache

@@ -255,3 +255,30 @@ def test_a_docx_imported_twice_is_unchanged(db):
         sa.select(DocumentVersion).where(DocumentVersion.document_id == first.document.id)
     ).all()
     assert len(versions) == 1
+
+
+def test_the_assets_migration_down_and_up_on_sqlite_keeps_every_row(tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import make_config
+    from webapp import create_app
+    from webapp.extensions import db as database
+
+    app = create_app(make_config(tmp_path))
+    with app.app_context():
+        upgrade()
+        app.test_cli_runner().invoke(args=["seed"])
+        import_extracted(database.session, article_with_image(), source_name="m", owner_id=None)
+        database.session.commit()
+        versions = count(database, DocumentVersion)
+        database.session.remove()
+        downgrade(revision="567d4d9c6010")
+        tables = sa.inspect(database.engine).get_table_names()
+        assert "document_assets" not in tables and "version_assets" not in tables
+        assert count(database, DocumentVersion) == versions == 2
+        database.session.remove()
+        upgrade()
+        assert count(database, DocumentVersion) == versions
+        assert count(database, DocumentAsset) == 0
+        database.session.remove()
+        database.engine.dispose()

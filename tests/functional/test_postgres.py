@@ -69,3 +69,41 @@ def test_postgres_migrate_import_annotate(tmp_path, postgres_url, monkeypatch):
         tables = sa.inspect(db.engine).get_table_names()
         assert [t for t in tables if t != "alembic_version"] == []
         db.engine.dispose()
+
+
+def test_postgres_images_copied_at_import_and_the_migration_down_and_up(
+    tmp_path, postgres_url, monkeypatch
+):
+    from tests.samples import docx, png
+    from webapp.models import DocumentAsset, DocumentVersion
+    from webapp.services.documents import import_extracted
+    from webapp.text.extract import extract
+
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(config)
+    image = png(7, 7, (1, 99, 200))
+    with app.app_context():
+        upgrade()
+        article = extract(docx(image=image, caption="A figure"), filename="pg.docx")
+        result = import_extracted(db.session, article, source_name="pg.docx", owner_id=None)
+        again = import_extracted(db.session, article, source_name="pg.docx", owner_id=None)
+        db.session.commit()
+        assert (result.status, again.status) == ("created", "unchanged")
+        digest = db.session.scalar(sa.select(DocumentAsset.digest))
+        response = app.test_client().get(f"/media/{digest}")
+        assert response.status_code == 200 and response.data == image
+        versions = db.session.scalar(sa.select(sa.func.count(DocumentVersion.id)))
+
+        db.session.remove()
+        downgrade(revision="567d4d9c6010")
+        tables = sa.inspect(db.engine).get_table_names()
+        assert "document_assets" not in tables and "version_assets" not in tables
+        assert db.session.scalar(sa.select(sa.func.count(DocumentVersion.id))) == versions
+        db.session.remove()
+        upgrade()
+        assert "document_assets" in sa.inspect(db.engine).get_table_names()
+        assert db.session.scalar(sa.select(sa.func.count(DocumentVersion.id))) == versions
+        db.session.remove()
+        db.engine.dispose()

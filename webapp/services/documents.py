@@ -26,6 +26,7 @@ from webapp.text.document import Layout, VoidTag, build_layout
 from webapp.text.extract import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES,
+    MAX_UPLOAD_BYTES,
     ExtractedArticle,
     ExtractError,
     ImageAsset,
@@ -101,13 +102,10 @@ def extract_file(path: Path) -> ExtractedArticle:
     """The article in a file of any format the upload takes, judged by its content."""
     try:
         with path.open("rb") as handle:
-            data = handle.read(_READ_LIMIT)
+            data = handle.read(MAX_UPLOAD_BYTES + 1)  # one byte past the limit: extract refuses it
     except OSError as error:
         raise ExtractError(f"cannot read {path}: {error.strerror}") from error
     return extract(data, filename=path.name)
-
-
-_READ_LIMIT = 1 + 20 * 1024 * 1024 + 1  # one byte past the upload limit: extract refuses it
 
 
 def import_article(session: Session, source: str, source_name: str) -> ImportResult:
