@@ -321,3 +321,25 @@ def test_only_the_owner_edits(client, db, setting, auth):
     response = review(client, document, f"{NEW}\n\n{P1}\n")
     assert response.status_code == 403
     assert len(versions(db, document)) == 1
+
+
+def test_the_command_line_reattaches_orphans_too(db, runner, tmp_path, auth):
+    from webapp.services.annotations import create_annotation
+
+    path = tmp_path / "otters.md"
+    path.write_text(f"# Otters\n\n{P1}\n\n{P2}\n", encoding="utf-8")
+    assert runner.invoke(args=["import-article", str(path)]).exit_code == 0
+    document = db.session.scalar(sa.select(Document).where(Document.source_name == "otters.md"))
+    reader = auth.create("reader")
+    version = document.current_version
+    create_annotation(db.session, reader, version, select(version.text, "build dams"))
+    db.session.commit()
+    path.write_text(f"# Otters\n\n{P1}\n", encoding="utf-8")
+    result = runner.invoke(args=["import-article", str(path)])
+    assert "orphaned 1" in result.output
+    assert notes(db)["build dams"].is_orphan
+    path.write_text(f"# Otters\n\n{P1}\n\n{P2}\n\n{P3}\n", encoding="utf-8")
+    runner.invoke(args=["import-article", str(path)])
+    note = notes(db)["build dams"]
+    latest = versions(db, document)[-1]
+    assert note.version_id == latest.id and latest.text[note.start : note.end] == "build dams"
