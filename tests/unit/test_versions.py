@@ -116,3 +116,41 @@ def test_summary_counts_words_in_any_script():
     assert summarize_change(version(old), version(new), "E") == (
         "E: 1 paragraph changed; +1/-0 words"
     )
+
+
+def test_position_map_follows_insertions_and_deletions():
+    from webapp.services.versions import PositionMap
+
+    old = "abc def ghi"
+    new = "XX abc ghi!"
+    positions = PositionMap(old, new)
+    assert positions.at(0) == 3  # "a" after the inserted "XX "
+    assert positions.at(8) == new.index("ghi")
+    assert positions.at(4) == positions.at(5) == new.index("ghi")  # "def" was deleted
+    assert positions.kept(0, 3) == 3 and positions.kept(4, 7) == 0
+    assert positions.at(len(old)) == len(new)
+
+
+def test_with_the_old_text_a_repeated_quote_goes_with_its_own_passage():
+    old = "The cat sat.\n\nThe cat ran.\n\nThe cat hid."
+    new = "The cat ran.\n\nThe cat sat.\n\nA dog came.\n\nThe cat hid."
+    hid = note(old, "cat hid")
+    sat = note(old, "The cat sat")
+    plan = plan_reanchor([hid, sat], new, {1: old})
+    anchors = [o.anchor for o in plan.outcomes]
+    assert [new[a.start : a.end] for a in anchors] == ["cat hid", "The cat sat"]
+
+
+def test_with_the_old_text_an_edited_quote_follows_its_passage():
+    notes = [note(OLD, "quiet rivers", number=1), note(OLD, "small fish", number=2)]
+    new = "An opening line.\n\n" + OLD.replace("small fish", "small silver fish")
+    plan = plan_reanchor(notes, new, {1: OLD})
+    assert [new[o.anchor.start : o.anchor.end] for o in plan.outcomes] == [
+        "quiet rivers",
+        "small silver fish",
+    ]
+    # A long insertion inside a quote is not swallowed into it.
+    padded = OLD.replace("small fish", "small " + "very " * 40 + "fish")
+    plan = plan_reanchor([note(OLD, "small fish")], padded, {1: OLD})
+    anchor = plan.outcomes[0].anchor
+    assert anchor is None or anchor.end - anchor.start < 60

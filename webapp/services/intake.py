@@ -33,6 +33,7 @@ from webapp.services.versions import (
     annotations_of,
     plan_reanchor,
     summarize_change,
+    texts_of,
 )
 from webapp.text.document import build_layout
 from webapp.text.extract import ExtractedArticle, ExtractError, ImageAsset, extract
@@ -206,6 +207,7 @@ def edited_markdown(
             "text",
             413,
         )
+
     def given(value: str | None, now: str | None) -> str | None:
         return now if value is None else (value or None)
 
@@ -374,7 +376,8 @@ def publish(
 
 def plan_for(session: Session, document: Document, new_text: str) -> ReanchorPlan:
     """What a version with `new_text` would do to the article's annotations (a dry run)."""
-    return plan_reanchor(annotations_of(session, document), new_text)
+    annotations = annotations_of(session, document)
+    return plan_reanchor(annotations, new_text, texts_of(session, annotations))
 
 
 HOW = {

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
+from diff_match_patch import diff_match_patch
 from sqlalchemy.orm import Session
 
 from webapp.models import Annotation, Document, DocumentVersion
-from webapp.text.anchoring import Anchor, reanchor
+from webapp.text.anchoring import Anchor, anchor_at, reanchor
 from webapp.text.document import BLOCK_SEPARATOR
 
 KEPT, MOVED, ORPHANED, REATTACHED, STILL_ORPHANED = (
@@ -71,21 +73,96 @@ def _original(annotation: Annotation) -> Anchor:
     )
 
 
-def plan_reanchor(annotations: Iterable[Annotation], new_text: str) -> ReanchorPlan:
+class PositionMap:
+    """Where each position of an old text is in a new one, from one diff of the two texts
+    (diff-match-patch): a moved passage is found by arithmetic, not by searching."""
+
+    def __init__(self, old: str, new: str):
+        matcher = diff_match_patch()
+        matcher.Diff_Timeout = 2.0
+        self.new_length = len(new)
+        self.starts: list[int] = []  # old position where each piece begins
+        self.pieces: list[tuple[int, int, int, bool]] = []  # old start, old end, new, kept
+        old_at = new_at = 0
+        for op, data in matcher.diff_main(old, new, checklines=True):
+            if op == diff_match_patch.DIFF_INSERT:
+                new_at += len(data)
+                continue
+            kept = op == diff_match_patch.DIFF_EQUAL
+            self.starts.append(old_at)
+            self.pieces.append((old_at, old_at + len(data), new_at, kept))
+            old_at += len(data)
+            if kept:
+                new_at += len(data)
+
+    def at(self, position: int) -> int:
+        """The new position of an old one (where it was, for deleted text)."""
+        index = bisect_right(self.starts, position) - 1
+        if index < 0 or position >= self.pieces[index][1]:
+            return self.new_length
+        start, _, new, kept = self.pieces[index]
+        return new + (position - start) if kept else new
+
+    def kept(self, start: int, end: int) -> int:
+        """How many characters of old[start:end] are still in the new text."""
+        total = 0
+        index = max(bisect_right(self.starts, start) - 1, 0)
+        for piece_start, piece_end, _, kept in self.pieces[index:]:
+            if piece_start >= end:
+                break
+            if kept:
+                total += max(0, min(end, piece_end) - max(start, piece_start))
+        return total
+
+
+def _mapped(current: Anchor, positions: PositionMap, new_text: str) -> tuple[Anchor | None, Anchor]:
+    """(the anchor where the diff puts the quote, if the quote is there or mostly
+    survived there; the current anchor moved to where the diff puts it, as a hint)."""
+    start = positions.at(current.start)
+    hint = replace(current, start=start, end=start + len(current.exact))
+    if new_text[hint.start : hint.end] == current.exact:
+        return anchor_at(new_text, hint.start, hint.end), hint
+    end = positions.at(current.end - 1) + 1  # the last character: text added after is not in it
+    kept = positions.kept(current.start, current.end)
+    # Mostly the same characters, not swollen by a long insertion inside it.
+    grown = end - start <= 2 * len(current.exact) + 40
+    if end > start and grown and kept >= 0.6 * len(current.exact):
+        if current.exact not in new_text:  # a copy elsewhere: reanchor weighs the two
+            return anchor_at(new_text, start, end), hint
+    return None, hint
+
+
+def plan_reanchor(
+    annotations: Iterable[Annotation], new_text: str, old_texts: dict[int, str] | None = None
+) -> ReanchorPlan:
     """Where each annotation goes in `new_text`; changes nothing.
 
-    An anchored annotation is looked for by its current quote, then by the quote it was
-    made on; an orphan by the quote it was made on, so it comes back when a later version
-    brings its text back.
+    An anchored annotation is looked for where a diff of its version's text
+    (`old_texts`, by version id) and the new one puts it, then by its current quote
+    (webapp/text/anchoring.py reanchor, from that spot), then by the quote it was made on;
+    an orphan by the quote it was made on, so it comes back when a later version brings
+    its text back.
     """
     plan = ReanchorPlan()
+    maps: dict[int, PositionMap] = {}
     for annotation in annotations:
         if annotation.is_orphan:
             found = reanchor(_original(annotation), new_text)
             result = REATTACHED if found is not None else STILL_ORPHANED
         else:
             current = _current(annotation)
-            found = reanchor(current, new_text)
+            found, hint = None, current
+            old_text = (old_texts or {}).get(annotation.version_id)
+            if old_text is not None:
+                if annotation.version_id not in maps:
+                    maps[annotation.version_id] = PositionMap(old_text, new_text)
+                positions = maps[annotation.version_id]
+                found, hint = _mapped(current, positions, new_text)
+                if found is None and positions.kept(current.start, current.end) == 0:
+                    # Deleted, says the diff: only an exact copy elsewhere can hold it.
+                    hint = replace(hint, prefix="", suffix="")
+            if found is None:
+                found = reanchor(hint, new_text)
             if found is None and annotation.original_exact not in ("", annotation.exact):
                 found = reanchor(_original(annotation), new_text)
             if found is None:
@@ -96,6 +173,17 @@ def plan_reanchor(annotations: Iterable[Annotation], new_text: str) -> ReanchorP
                 result = MOVED
         plan.outcomes.append(Outcome(annotation, result, found))
     return plan
+
+
+def texts_of(session: Session, annotations: Iterable[Annotation]) -> dict[int, str]:
+    """The canonical texts of the versions these annotations are anchored in."""
+    ids = {a.version_id for a in annotations if a.version_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(DocumentVersion.id, DocumentVersion.text).where(DocumentVersion.id.in_(ids))
+    )
+    return {version_id: text for version_id, text in rows}
 
 
 def annotations_of(session: Session, document: Document) -> list[Annotation]:
@@ -130,7 +218,7 @@ def reanchor_document(
     """Move every annotation of the document to `version` (or make it an orphan); orphans
     whose quote is back re-attach. Returns (anchored, orphaned)."""
     annotations = [a for a in annotations_of(session, document) if a.version_id != version.id]
-    plan = plan_reanchor(annotations, version.text)
+    plan = plan_reanchor(annotations, version.text, texts_of(session, annotations))
     apply_plan(plan, version)
     return plan.moved_or_kept, plan.orphaned
 
