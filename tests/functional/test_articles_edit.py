@@ -73,6 +73,7 @@ def edit(client, document, **data):
 
 def metadata(**changes) -> dict[str, str]:
     return {
+        "details": "exact",
         "title": "Otters of the Northern Rivers",
         "byline": "Ada Writer",
         "date": "March 3, 2024",

@@ -215,6 +215,13 @@ def test_publish_from_the_preview_with_edited_metadata(client, db, writer):
     assert reader.find("nav", class_="owner-tools") is not None
 
 
+def test_empty_details_on_the_form_are_taken_from_the_text(client, db, writer):
+    fields = {"title": "", "byline": "", "date": "", "source_url": ""}
+    root = page(preview(client, text=PASTED, **fields))
+    assert field(root, "byline").get("value") == "Jo Smith"
+    assert field(root, "details").get("value") == "exact"
+
+
 def test_publish_straight_from_the_form_as_the_contract_says(client, db, writer):
     response = post(client, text=PASTED)
     assert response.status_code == 302
@@ -519,7 +526,8 @@ def test_a_huge_upload_is_refused_in_the_form_also_before_the_csrf_check(client,
 
 def test_a_detail_cleared_in_the_preview_is_cleared(client, db, writer):
     token = draft_token(preview(client, text=PASTED))
-    response = post(client, draft=token, publish="1", title="", byline="", date="", source_url="")
+    fields = {"title": "", "byline": "", "date": "", "source_url": "", "details": "exact"}
+    response = post(client, draft=token, publish="1", **fields)
     assert response.status_code == 302
     version = documents(db)[0].current_version
     assert version.title == TITLE  # a blank title keeps the one found in the text

@@ -14,10 +14,11 @@ from webapp.services.intake import (
 )
 
 
-def test_fields_not_sent_keep_what_was_extracted_and_empty_ones_clear_it():
+def test_empty_fields_keep_what_was_extracted_unless_the_form_showed_every_detail():
     assert read_overrides({}) == Overrides()
-    assert read_overrides({"byline": "", "title": "  A   Title \x00"}) == Overrides(
-        title="A Title", byline=""
+    assert read_overrides({"byline": "", "title": "  A   Title \x00"}) == Overrides(title="A Title")
+    assert read_overrides({"byline": "", "date": "", "details": "exact"}) == Overrides(
+        byline="", date_text=""
     )
 
 

@@ -77,18 +77,19 @@ class Overrides:
         }
 
 
-def _one_line(value: str | None, field: str) -> str | None:
-    """None for a field not sent (what was extracted stands); "" for one sent empty (it
-    clears what was extracted, except a title, which an article cannot do without)."""
-    if value is None:
-        return None
-    text = " ".join(CONTROL.sub("", value).split())
+def _one_line(value: str | None, field: str, exact: bool) -> str | None:
+    """None for a field left out, or left empty on a form where empty means "take it from
+    the article"; "" for one emptied where the form showed every detail (`exact`: the
+    preview, the edit), which clears it (except a title: an article needs one)."""
+    text = " ".join(CONTROL.sub("", value or "").split())
     if len(text) > FIELD_LIMITS[field]:
         label = {"source_url": "source address"}.get(field, field)
         raise IntakeError(
             f"The {label} is {len(text):,} characters long; the limit is {FIELD_LIMITS[field]:,}.",
             field,
         )
+    if not text:
+        return "" if exact and value is not None else None
     return text
 
 
@@ -104,14 +105,16 @@ def check_web_address(value: str, field: str) -> str:
 
 
 def read_overrides(values: Mapping[str, str]) -> Overrides:
-    """The metadata fields of the form: title, byline, date, source_url."""
-    source_url = _one_line(values.get("source_url"), "source_url")
+    """The metadata fields of the form: title, byline, date, source_url; `details=exact`
+    says the form showed them all, so an empty one is cleared."""
+    exact = values.get("details") == "exact"
+    source_url = _one_line(values.get("source_url"), "source_url", exact)
     if source_url:
         check_web_address(source_url, "source_url")
     return Overrides(
-        title=_one_line(values.get("title"), "title"),
-        byline=_one_line(values.get("byline"), "byline"),
-        date_text=_one_line(values.get("date"), "date"),
+        title=_one_line(values.get("title"), "title", exact),
+        byline=_one_line(values.get("byline"), "byline", exact),
+        date_text=_one_line(values.get("date"), "date", exact),
         source_url=source_url,
     )
 
