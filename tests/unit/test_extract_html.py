@@ -155,3 +155,28 @@ def test_a_page_built_by_javascript_is_refused_clearly():
     )
     with pytest.raises(ExtractError, match="No article text was found in this page"):
         extract(page, filename="app.html")
+
+
+def test_a_figure_keeps_its_caption_as_text_and_the_image_beside_it():
+    body = ARTICLE_HTML + (
+        '<figure><img src="/pic.png" alt="pic"><figcaption>The caption of the '
+        "<em>picture</em>.</figcaption></figure>"
+        '<figure><img src="/gone.png" alt="gone"><figcaption>A caption whose image could not '
+        "be copied.</figcaption></figure>"
+        "<p>A closing paragraph that is long enough to be part of the article body.</p>"
+    )
+    image = png(2, 5, (7, 7, 7))
+    article = extract(
+        html_page(body).encode(),
+        base_url=PAGE_URL,
+        fetch_image=lambda url: image if url.endswith("/pic.png") else None,
+    )
+    [asset] = article.images
+    html = rendered(article)
+    assert (
+        f'<figure><img src="/media/{asset.digest}" alt="pic">'
+        "<figcaption>The caption of the <em>picture</em>.</figcaption></figure>"
+    ) in html
+    assert "<p>A caption whose image could not be copied.</p>" in html
+    text = build_layout(html).text
+    assert "The caption of the picture." in text  # captions are text, can be highlighted

@@ -37,6 +37,7 @@ _IMAGE_FETCH_THREADS = 4
 
 def extract_html(html: str, *, base_url: str | None, fetch_image: FetchImage | None):
     """The article of an HTML page (a whole page or a fragment)."""
+    html, captions = _captions_as_paragraphs(html)
     try:
         document = trafilatura.bare_extraction(
             html,
@@ -62,6 +63,7 @@ def extract_html(html: str, *, base_url: str | None, fetch_image: FetchImage | N
     _drop_heading_equal_to(body, title)
     images = ImageCollector()
     _copy_images(body, images, base_url, fetch_image)
+    _figures(body, captions)
     markdown = html_to_markdown(etree.tostring(body, encoding="unicode", method="html"), base_url)
     return ExtractedArticle(
         kind="html",
@@ -111,6 +113,48 @@ def _to_html(root) -> None:
             element.tag = "div"
         for name in ("rend", "target", "role"):
             element.attrib.pop(name, None)
+
+
+def _captions_as_paragraphs(html: str) -> tuple[str, set[str]]:
+    """trafilatura drops <figcaption> but keeps a paragraph there, after the image: the page
+    with its captions as paragraphs, and their texts to find them again."""
+    if "figcaption" not in html.lower():
+        return html, set()
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, etree.LxmlError):
+        return html, set()
+    captions = set()
+    for caption in tree.iter("figcaption"):
+        caption.tag = "p"
+        captions.add(_normal(caption.text_content()))
+    return lxml.html.tostring(tree, encoding="unicode"), captions
+
+
+def _figures(body, captions: set[str]) -> None:
+    """An image followed by its caption paragraph becomes <figure><img><figcaption>."""
+    for img in list(body.iter("img")):
+        anchor = img
+        parent = img.getparent()
+        if parent is not None and parent.tag == "p" and len(parent) == 1:
+            if not "".join(parent.itertext()).strip() and not (img.tail or "").strip():
+                anchor = parent  # an image alone in a paragraph
+        caption = anchor.getnext()
+        if (img.tail or "").strip() and anchor is img:
+            continue
+        if (
+            caption is None
+            or caption.tag != "p"
+            or _normal("".join(caption.itertext())) not in captions
+        ):
+            continue
+        figure = etree.Element("figure")
+        anchor.addprevious(figure)
+        figure.append(img)
+        caption.tag = "figcaption"
+        figure.append(caption)
+        if anchor is not img:
+            anchor.getparent().remove(anchor)
 
 
 def _drop_heading_equal_to(body, title: str | None) -> None:
@@ -194,6 +238,10 @@ def _first_h1(html: str) -> str | None:
         if text := _clean(heading.text_content()):
             return text
     return None
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _same_text(a: str, b: str) -> bool:
