@@ -532,3 +532,18 @@ def test_a_detail_cleared_in_the_preview_is_cleared(client, db, writer):
     version = documents(db)[0].current_version
     assert version.title == TITLE  # a blank title keeps the one found in the text
     assert (version.byline, version.published_text, version.source_url) == (None, None, None)
+
+
+def test_an_article_titled_new_does_not_hide_behind_the_form(client, db, writer):
+    response = post(client, text="# New\n\nA short article whose title is the word new.\n")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/articles/new-2"
+    assert "whose title is the word new" in client.get("/articles/new-2").get_data(as_text=True)
+
+
+def test_control_characters_in_a_paste_are_dropped(client, db, writer):
+    text = "# Bells\x00\x07\n\nThe bells \x00rang at noon\x1b.\n"
+    response = post(client, text=text)
+    assert response.status_code == 302
+    version = documents(db)[0].current_version
+    assert version.title == "Bells" and "The bells rang at noon." in version.text

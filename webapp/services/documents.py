@@ -344,9 +344,13 @@ def _inline_image(item: VoidTag, inline: dict[str, str]) -> VoidTag:
     return VoidTag(item.tag, attrs)
 
 
+# Paths under /articles/ that are not articles: an article may not take them as its slug.
+RESERVED_SLUGS = frozenset({"new"})
+
+
 def _unique_slug(session: Session, title: str) -> str:
     base = slugify(title)
-    slug, n = base, 2
+    slug, n = (base, 2) if base not in RESERVED_SLUGS else (f"{base}-2", 3)
     while session.scalar(sa.select(Document.id).where(Document.slug == slug)) is not None:
         slug, n = f"{base}-{n}", n + 1
     return slug

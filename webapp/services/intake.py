@@ -140,8 +140,8 @@ def _sentence(message: str) -> str:
 
 
 def from_text(text: str) -> ExtractedArticle:
-    """Pasted Markdown or plain text."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    """Pasted Markdown or plain text (control characters a paste may carry are dropped)."""
+    text = CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise IntakeError("The text is empty: paste the article's text.", "text")
     if len(text) > MAX_TEXT_CHARS:
@@ -201,7 +201,7 @@ def edited_markdown(
 ) -> ExtractedArticle:
     """The owner's edit of an article's Markdown body and details (the form's fields; one
     not sent keeps the current value); it may keep showing the current version's images."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise IntakeError("The text is empty: an article needs a body to read.", "text")
     if len(text) > MAX_TEXT_CHARS:
@@ -249,8 +249,8 @@ def save_draft(
         document_id=document.id if document else None,
         base_version_id=document.current_version_id if document else None,
         way=way,
-        input_text=input_text,
-        input_name=(input_name or "")[:2000] or None,
+        input_text=CONTROL.sub("", input_text) if input_text is not None else None,
+        input_name=CONTROL.sub("", input_name or "")[:2000] or None,
         kind=article.kind,
         title=(article.title or "")[:500] or None,
         byline=(article.byline or "")[:500] or None,
