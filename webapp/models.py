@@ -371,6 +371,7 @@ class ArticleDraft(db.Model):
     date_text: Mapped[str | None] = mapped_column(sa.String(100))
     source_url: Mapped[str | None] = mapped_column(sa.String(2000))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")  # what was left out, a line each
 
     images: Mapped[list[ArticleDraftImage]] = relationship(
         cascade="all, delete-orphan", order_by="ArticleDraftImage.id"

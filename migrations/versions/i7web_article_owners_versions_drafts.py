@@ -67,6 +67,7 @@ def upgrade():
     sa.Column('date_text', sa.String(length=100), nullable=True),
     sa.Column('source_url', sa.String(length=2000), nullable=True),
     sa.Column('body_markdown', sa.Text(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['base_version_id'], ['document_versions.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], ondelete='CASCADE'),

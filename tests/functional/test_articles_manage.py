@@ -4,13 +4,14 @@ class, archive and restore, delete for good, the version list."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.article_helpers import article_titled, owned_article, reload
 from tests.functional.helpers import create, page, select
-from webapp.models import Annotation, Assignment, Document, User
+from webapp.models import Annotation, Assignment, Classroom, Document, User
 from webapp.services.classes import create_class, join_class
 from webapp.services.discussion import add_reply
 
@@ -37,6 +38,27 @@ def sign_in(client, account: User | None) -> None:
         if account is not None:
             session["_user_id"] = str(account.id)
             session["_fresh"] = True
+
+
+@dataclass
+class Assigned:
+    owner: User
+    student: User
+    classroom: Classroom
+    document: Document
+
+
+def assigned_article(db, owner_name: str = "teacher", *students: str) -> Assigned:
+    """The owner's article, assigned to their class, which `students` (or "student") joined."""
+    owner = user(db, owner_name)
+    document = owned_article(db, owner)
+    classroom = create_class(db.session, owner, "Biology")
+    members = [user(db, name) for name in students or ("student",)]
+    for member in members:
+        join_class(db.session, member, classroom.join_code)
+    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
+    db.session.commit()
+    return Assigned(owner, members[0], classroom, document)
 
 
 def shelf_titles(client, shelf: str) -> list[str]:
@@ -76,12 +98,8 @@ def test_a_private_article_is_read_by_its_owner_only(client, db):
 
 
 def test_library_shelves(client, db, seed_document):
-    owner, student, stranger = user(db, "owner"), user(db, "student"), user(db, "stranger")
-    document = owned_article(db, owner)
-    classroom = create_class(db.session, owner, "Biology")
-    join_class(db.session, student, classroom.join_code)
-    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
-    db.session.commit()
+    setting = assigned_article(db, "owner")
+    owner, student, stranger = setting.owner, setting.student, user(db, "stranger")
 
     sign_in(client, owner)
     assert shelf_titles(client, "mine") == [TITLE]
@@ -138,12 +156,8 @@ def test_share_link_on_off_and_a_new_link_each_time(client, db, app):
 
 
 def test_only_the_owner_manages(client, db, app):
-    owner, student = user(db, "owner"), user(db, "student")
-    document = owned_article(db, owner)
-    classroom = create_class(db.session, owner, "Biology")
-    join_class(db.session, student, classroom.join_code)
-    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
-    db.session.commit()
+    setting = assigned_article(db, "owner")
+    owner, student, document = setting.owner, setting.student, setting.document
     stranger = user(db, "stranger")
     posts = ("share", "archive", "restore", "delete", "assign")
     sign_in(client, student)  # reads it, does not own it: 403
@@ -244,13 +258,14 @@ def test_class_page_offers_public_and_own_articles_only(client, db, seed_documen
 
 
 def test_archive_and_restore(client, db):
-    owner, student, classmate = user(db, "teacher"), user(db, "student"), user(db, "classmate")
-    document = owned_article(db, owner)
-    classroom = create_class(db.session, owner, "Biology")
-    join_class(db.session, student, classroom.join_code)
-    join_class(db.session, classmate, classroom.join_code)
-    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
-    db.session.commit()
+    setting = assigned_article(db, "teacher", "student", "classmate")
+    owner, student, classroom, document = (
+        setting.owner,
+        setting.student,
+        setting.classroom,
+        setting.document,
+    )
+    classmate = user(db, "classmate")
     text = document.current_version.text
     sign_in(client, student)
     note = create(
@@ -297,12 +312,13 @@ def test_archive_and_restore(client, db):
 
 
 def test_delete_for_good_only_while_no_one_else_annotated(client, db):
-    owner, student = user(db, "teacher"), user(db, "student")
-    document = owned_article(db, owner)
-    classroom = create_class(db.session, owner, "Biology")
-    join_class(db.session, student, classroom.join_code)
-    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
-    db.session.commit()
+    setting = assigned_article(db)
+    owner, student, classroom, document = (
+        setting.owner,
+        setting.student,
+        setting.classroom,
+        setting.document,
+    )
     text = document.current_version.text
     sign_in(client, owner)
     own = create(
@@ -340,12 +356,8 @@ def test_delete_for_good_only_while_no_one_else_annotated(client, db):
 
 def test_notes_on_an_article_one_can_no_longer_read_are_not_shown(client, db):
     """Unassigned: the class's members lose the article, and with it the notes on it."""
-    owner, student = user(db, "teacher"), user(db, "student")
-    document = owned_article(db, owner)
-    classroom = create_class(db.session, owner, "Biology")
-    join_class(db.session, student, classroom.join_code)
-    db.session.add(Assignment(classroom_id=classroom.id, document_id=document.id))
-    db.session.commit()
+    setting = assigned_article(db)
+    student, document = setting.student, setting.document
     sign_in(client, student)
     text = document.current_version.text
     create(client, select(text, "quiet rivers"), slug=document.slug)

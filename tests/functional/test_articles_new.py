@@ -547,3 +547,13 @@ def test_control_characters_in_a_paste_are_dropped(client, db, writer):
     assert response.status_code == 302
     version = documents(db)[0].current_version
     assert version.title == "Bells" and "The bells rang at noon." in version.text
+
+
+def test_the_preview_says_what_was_left_out(client, writer, site):
+    body = ARTICLE_HTML + f'<p><img src="http://127.0.0.2:{site.port}/a.png" alt="x"></p>'
+    site.page("/story", html_page(body))
+    response = preview(client, way="url", url=site.url("/story"))
+    notes = page(response).find("ul", class_="extract-notes")
+    assert notes is not None and "1 image could not be copied" in notes.text()
+    again = preview(client, draft=draft_token(response), title="Same draft")
+    assert "1 image could not be copied" in again.get_data(as_text=True)

@@ -257,6 +257,7 @@ def save_draft(
         date_text=(article.date_text or "")[:100] or None,
         source_url=(article.source_url or "")[:2000] or None,
         body_markdown=article.body_markdown,
+        notes="\n".join(" ".join(note.split()) for note in article.notes),
         images=[
             ArticleDraftImage(
                 digest=image.digest,
@@ -306,6 +307,7 @@ def draft_article(draft: ArticleDraft) -> ExtractedArticle:
             )
             for image in draft.images
         ),
+        notes=tuple(note for note in (draft.notes or "").split("\n") if note),
     )
 
 
@@ -349,22 +351,29 @@ def require_title(article: ExtractedArticle | ArticleDraft, overrides: Overrides
         )
 
 
+def _import(
+    session: Session,
+    draft: ArticleDraft,
+    overrides: Overrides,
+    source_name: str,
+    owner_id: int | None,
+) -> ImportResult:
+    """The draft through the one path into stored versions."""
+    article = draft_article(draft)
+    require_title(article, overrides)
+    try:
+        return documents.import_extracted(
+            session, article, source_name=source_name, owner_id=owner_id, **overrides.as_kwargs()
+        )
+    except (ExtractError, ArticleFormatError) as error:
+        raise IntakeError(_sentence(str(error))) from None
+
+
 def publish(
     session: Session, owner: User, draft: ArticleDraft, overrides: Overrides
 ) -> ImportResult:
     """Store the draft as a new article owned by `owner` (its first version), and forget it."""
-    article = draft_article(draft)
-    require_title(article, overrides)
-    try:
-        result = documents.import_extracted(
-            session,
-            article,
-            source_name=f"web:{uuid.uuid4().hex}",
-            owner_id=owner.id,
-            **overrides.as_kwargs(),
-        )
-    except (ExtractError, ArticleFormatError) as error:
-        raise IntakeError(_sentence(str(error))) from None
+    result = _import(session, draft, overrides, f"web:{uuid.uuid4().hex}", owner.id)
     version = result.document.current_version
     version.created_by_id = owner.id
     version.summary = {
@@ -403,19 +412,8 @@ def save_version(
         raise IntakeError(
             "The article changed since you started this edit. Review your changes again."
         )
-    article = draft_article(draft)
-    require_title(article, overrides)
     previous = document.current_version
-    try:
-        result = documents.import_extracted(
-            session,
-            article,
-            source_name=document.source_name,
-            owner_id=document.owner_id,
-            **overrides.as_kwargs(),
-        )
-    except (ExtractError, ArticleFormatError) as error:
-        raise IntakeError(_sentence(str(error))) from None
+    result = _import(session, draft, overrides, document.source_name, document.owner_id)
     if result.status != "unchanged":
         version = document.current_version
         version.created_by_id = editor.id
