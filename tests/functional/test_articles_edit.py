@@ -344,3 +344,16 @@ def test_the_command_line_reattaches_orphans_too(db, runner, tmp_path, auth):
     note = notes(db)["build dams"]
     latest = versions(db, document)[-1]
     assert note.version_id == latest.id and latest.text[note.start : note.end] == "build dams"
+
+
+def test_a_huge_upload_to_the_edit_form(client, db, setting, auth):
+    document, _ = setting
+    data = b"a" * (22 * 1024 * 1024)
+    response = edit(client, document, way="file", file=(data, "huge.md"), preview="1")
+    assert response.status_code == 413
+    root = page(response)
+    assert "20 MB" in root.find(None, role="alert").text() and root.by_id("article-form")
+    auth.login("stranger")
+    response = edit(client, document, way="file", file=(data, "huge.md"), preview="1")
+    assert response.status_code == 404
+    assert len(versions(db, document)) == 1

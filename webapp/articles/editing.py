@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.articles import bp
 from webapp.articles.views import get_owned
@@ -235,7 +235,11 @@ def too_large(error):
     db.session.rollback()
     message = IntakeError(TOO_LARGE, "file")
     if request.endpoint == "articles.save" and request.view_args:
-        return edit_page(get_owned(request.view_args["slug"]), 413, message)
+        try:
+            document = get_owned(request.view_args["slug"])
+        except HTTPException as refused:  # not theirs: say that, not the size
+            return error_response(refused.code, refused.description)
+        return edit_page(document, 413, message)
     if request.endpoint == "articles.create":
         return new_page(413, message)
     return error_response(413, error.description)
