@@ -44,6 +44,7 @@ test: $(VENV)/.installed-dev htmx chromium lint
 bench: $(VENV)/.installed-dev htmx
 	$(PY) tests/load/bench.py
 	$(PY) tests/load/bench_import.py
+	$(PY) tests/load/bench_reanchor.py
 
 clean:
 	rm -rf $(VENV) static/vendor .pytest_cache

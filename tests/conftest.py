@@ -120,6 +120,18 @@ class Auth:
         self.client.post("/logout")
 
 
+def session_id_for(db, user) -> str:
+    """What Flask-Login keeps in the session for `user`: a login session opened for it,
+    without the password form (tests that sign many people in)."""
+    from datetime import timedelta
+
+    from webapp.services.accounts import start_session
+
+    start_session(db.session, user, timedelta(days=1))
+    db.session.commit()
+    return user.get_id()
+
+
 @pytest.fixture
 def auth(client, db) -> Auth:
     return Auth(client, db)

@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp import cli, errors, security
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
+    from webapp.articles import bp as articles_bp
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine, guard_sqlite_file
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(articles_bp)
     app.register_blueprint(media_bp)
     security.init_app(app)
     errors.init_app(app)

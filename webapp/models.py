@@ -143,6 +143,9 @@ class Assignment(db.Model):
 
 
 class Document(db.Model):
+    """An article. `owner_id` None: public (seeds, command line); else added in the browser
+    and seen as webapp/visibility.py says. `share_token` is set while its share link is on."""
+
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,10 +155,20 @@ class Document(db.Model):
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("document_versions.id", use_alter=True, name="fk_documents_current_version")
     )
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", name="fk_documents_owner_id_users"), index=True
+    )
+    archived_at: Mapped[datetime | None]
+    share_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     current_version: Mapped[DocumentVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
     )
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+
+    @property
+    def is_public(self) -> bool:
+        return self.owner_id is None
 
 
 class DocumentVersion(db.Model):
@@ -179,8 +192,19 @@ class DocumentVersion(db.Model):
     text: Mapped[str] = mapped_column(sa.Text)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who made this version in the browser (None: imported), and what changed, in a line.
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", name="fk_document_versions_created_by_id_users")
+    )
+    summary: Mapped[str | None] = mapped_column(sa.String(500))
 
     document: Mapped[Document] = relationship(foreign_keys=[document_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+def _same_as(column: str):
+    """A default that copies another column of the same insert."""
+    return lambda context: context.get_current_parameters().get(column) or ""
 
 
 class DocumentAsset(db.Model):
@@ -217,7 +241,9 @@ class Annotation(db.Model):
     """A highlight (with an optional comment) on a passage of a document.
 
     `start`/`end` index the canonical text of `version`; `exact`/`prefix`/`suffix` are the
-    quote that re-anchors it when the document is edited. `version_id` is None for an orphan.
+    quote there, which re-anchors it when the document is edited. `original_*` keep the quote
+    it was made on: an orphan is looked for again by it in every later version.
+    `version_id` is None for an orphan.
     """
 
     __tablename__ = "annotations"
@@ -237,6 +263,9 @@ class Annotation(db.Model):
     exact: Mapped[str] = mapped_column(sa.Text)
     prefix: Mapped[str] = mapped_column(sa.String(200), default="")
     suffix: Mapped[str] = mapped_column(sa.String(200), default="")
+    original_exact: Mapped[str] = mapped_column(sa.Text, default=_same_as("exact"))
+    original_prefix: Mapped[str] = mapped_column(sa.String(200), default=_same_as("prefix"))
+    original_suffix: Mapped[str] = mapped_column(sa.String(200), default=_same_as("suffix"))
     colour: Mapped[str] = mapped_column(sa.String(16), default="yellow")
     body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
@@ -380,3 +409,54 @@ class ChangeCounter(db.Model):
         sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
     )
     last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class ArticleDraft(db.Model):
+    """An article between its preview and its publication (or a new version before it is
+    confirmed): what was extracted, kept briefly so a large upload is sent only once.
+
+    Seen by its owner only, through its random token; old drafts are swept away.
+    """
+
+    __tablename__ = "article_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # For a new version of an existing article: which one, and the version it was based on.
+    document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    base_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("document_versions.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # How it came in ("text", "file", "url"), and what was given, to go back to the form.
+    way: Mapped[str] = mapped_column(sa.String(10))
+    input_text: Mapped[str | None] = mapped_column(sa.Text)
+    input_name: Mapped[str | None] = mapped_column(sa.String(2000))
+    # The extracted article (webapp.text.extract.ExtractedArticle), images in the rows below.
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str | None] = mapped_column(sa.String(500))
+    byline: Mapped[str | None] = mapped_column(sa.String(500))
+    date_text: Mapped[str | None] = mapped_column(sa.String(100))
+    source_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")  # what was left out, a line each
+
+    images: Mapped[list[ArticleDraftImage]] = relationship(
+        cascade="all, delete-orphan", order_by="ArticleDraftImage.id"
+    )
+
+
+class ArticleDraftImage(db.Model):
+    __tablename__ = "article_draft_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("article_drafts.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    alt: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)

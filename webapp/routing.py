@@ -1,9 +1,11 @@
-"""Row ids from user input (URLs, forms, query strings): one parser, one range."""
+"""Row ids from user input (URLs, forms, query strings): one parser, one range; and
+request body limits per route."""
 
 from __future__ import annotations
 
 import re
 
+from flask import Request, current_app
 from werkzeug.routing import BaseConverter, ValidationError
 
 # Every id column is an INTEGER: 32-bit signed on PostgreSQL, where a larger number in a
@@ -57,3 +59,46 @@ class RowIdConverter(BaseConverter):
 
     def to_url(self, value: int) -> str:
         return str(int(value))
+
+
+def body_limits(content_length: int, form_memory: int):
+    """Let one view take a larger body than MAX_CONTENT_LENGTH (an upload form).
+
+    Put it between the route decorator and the view. The limit is known as soon as the URL
+    is matched, so it holds for the CSRF check that reads the form before the view runs.
+    """
+
+    def mark(view):
+        view.body_limits = (content_length, form_memory)
+        return view
+
+    return mark
+
+
+class LimitedRequest(Request):
+    """The request class: applies @body_limits of the matched view."""
+
+    def _route_limits(self) -> tuple[int, int] | None:
+        if not current_app or not self.endpoint:
+            return None
+        return getattr(current_app.view_functions.get(self.endpoint), "body_limits", None)
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and (limits := self._route_limits()):
+            return limits[0]
+        return Request.max_content_length.fget(self)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        if self._max_form_memory_size is None and (limits := self._route_limits()):
+            return limits[1]
+        return Request.max_form_memory_size.fget(self)
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value

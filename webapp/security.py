@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Request, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from webapp.database import start_request
+from webapp.routing import LimitedRequest
 from webapp.text.sanitize import drop_control_characters
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,7 +51,9 @@ class ControlFreeMultiDict(ImmutableMultiDict):
         super().__init__([(_without_controls(k), _without_controls(v)) for k, v in pairs])
 
 
-class ControlFreeRequest(Request):
+class ControlFreeRequest(LimitedRequest):
+    """The app's request class: per-route body limits, parameters without control characters."""
+
     parameter_storage_class = ControlFreeMultiDict
 
 

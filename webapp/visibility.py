@@ -7,17 +7,39 @@
   instructors and its author.
 - Reading contexts narrow this further: "private" shows one's private notes, "class-N"
   the notes of class N.
+
+Articles (documents):
+- A public article (no owner: the seeds, the command line) is read by everyone.
+- An article added in the browser is read by its owner, by the members of the classes it is
+  assigned to, and by whoever opened its share link while the link is on (the tokens they
+  hold are passed in as `shares`).
+- An archived article leaves every library; it is read only by its owner and by the
+  authors of annotations on it (their notes stay readable and exportable), and no one
+  annotates it any more.
+- Everyone else is told it does not exist (404), like a missing article.
+- Only the owner edits, shares, archives, restores or deletes an article; an instructor
+  assigns public articles and their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import Annotation, Classroom, Membership, Reply, Role, User
+from webapp.models import (
+    Annotation,
+    Assignment,
+    Classroom,
+    Document,
+    Membership,
+    Reply,
+    Role,
+    User,
+)
 from webapp.routing import parse_row_id
 
 PRIVATE = "private"
@@ -56,6 +78,84 @@ def visible_annotations(user: User | None, with_deleted_threads: bool = False):
         sa.or_(Annotation.hidden.is_(False), Annotation.classroom_id.in_(_teaches(user))),
     )
     return sa.and_(live, sa.or_(own, class_visible))
+
+
+def _assigned_to_classes_of(user: User):
+    return sa.select(Assignment.document_id).where(Assignment.classroom_id.in_(_member_of(user)))
+
+
+def visible_documents(user: User | None, shares: Iterable[str] = ()):
+    """A WHERE clause selecting the documents `user` may open (holding these share tokens)."""
+    tokens = [token for token in shares if token]
+    current = [Document.owner_id.is_(None)]
+    if tokens:
+        current.append(Document.share_token.in_(tokens))
+    if not _signed_in(user):
+        return sa.and_(Document.archived_at.is_(None), sa.or_(*current))
+    current.append(Document.id.in_(_assigned_to_classes_of(user)))
+    annotated = sa.select(Annotation.document_id).where(Annotation.author_id == user.id)
+    return sa.or_(
+        Document.owner_id == user.id,
+        sa.and_(Document.archived_at.is_(None), sa.or_(*current)),
+        sa.and_(Document.archived_at.is_not(None), Document.id.in_(annotated)),
+    )
+
+
+def can_read_document(user: User | None, document: Document, shares: Iterable[str] = ()) -> bool:
+    if document.owner_id is None and document.archived_at is None:
+        return True  # the public library: no query needed
+    return (
+        db.session.scalar(
+            sa.select(Document.id).where(
+                Document.id == document.id, visible_documents(user, shares)
+            )
+        )
+        is not None
+    )
+
+
+def owns(user: User | None, document: Document) -> bool:
+    """The owner edits, shares, archives, restores and deletes the article."""
+    return _signed_in(user) and document.owner_id is not None and document.owner_id == user.id
+
+
+def can_annotate_document(document: Document) -> bool:
+    """Anyone who reads an article annotates it, unless it is archived."""
+    return document.archived_at is None
+
+
+def library_shelves(user: User | None) -> dict[str, sa.ColumnElement[bool]]:
+    """The library's tabs as WHERE clauses: public, mine, assigned to my classes, and my
+    archived articles (to restore). Each lies within visible_documents."""
+    shelves = {"public": sa.and_(Document.owner_id.is_(None), Document.archived_at.is_(None))}
+    if _signed_in(user):
+        shelves["mine"] = sa.and_(Document.owner_id == user.id, Document.archived_at.is_(None))
+        shelves["assigned"] = sa.and_(
+            Document.archived_at.is_(None), Document.id.in_(_assigned_to_classes_of(user))
+        )
+        shelves["archived"] = sa.and_(
+            Document.owner_id == user.id, Document.archived_at.is_not(None)
+        )
+    return shelves
+
+
+def assignable_documents(user: User | None):
+    """A WHERE clause for the articles an instructor may assign: public ones and their own."""
+    if not _signed_in(user):
+        return sa.false()
+    return sa.and_(
+        Document.archived_at.is_(None),
+        sa.or_(Document.owner_id.is_(None), Document.owner_id == user.id),
+    )
+
+
+def may_assign(user: User | None, document: Document) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Document.id).where(Document.id == document.id, assignable_documents(user))
+        )
+        is not None
+    )
 
 
 def visible_replies(user: User | None):

@@ -40,15 +40,13 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import HTMX, SEED_SLUG
+from tests.conftest import HTMX, SEED_SLUG, session_id_for
 from tests.functional.helpers import marks_for, parse, select
-from webapp.models import Annotation, Reply, User, utcnow
-from webapp.services.accounts import start_session
+from webapp.models import Annotation, Document, Reply, User, utcnow
 from webapp.services.annotations import create_annotation, update_annotation
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, update_reply
@@ -233,10 +231,8 @@ class World:
         if actor == "anonymous":
             return
         user = self.users[actor]
-        start_session(self.db.session, user, timedelta(days=1))  # a login, without hashing
-        self.db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = session_id_for(self.db, user)
             session["_fresh"] = True
 
     def contexts(self) -> dict[str, str | None]:
@@ -655,3 +651,261 @@ def test_the_world_is_what_the_matrix_assumes(world, client):
         as_text=True
     )
     assert THREAD_TEXT in body and TEXT["class_annotation"] in body
+
+
+# === Articles: who reads, annotates and manages which article ====================================
+#
+# Actors: anonymous; anonymous holding the share link (anon_link); a signed-in stranger; a
+# signed-in user holding the share link (link_holder); the owner, who teaches the class; a
+# student of the class who annotated the archived article before it was archived
+# (annotator); a classmate who never annotated anything.
+# Articles: a public one (the seed), the owner's private one, one assigned to the class,
+# one with its share link on, and one (assigned, annotated) then archived.
+# Actions: listed in the library; the reader page, its cards, its live poll, its JSON-LD
+# collection, its version list; saving a highlight on it; its manage page.
+# A deny asserts the precise status and that the article's title appears nowhere.
+
+ARTICLE_ACTORS = (
+    "anonymous",
+    "anon_link",
+    "stranger",
+    "link_holder",
+    "owner",
+    "annotator",
+    "classmate",
+)
+ARTICLES = ("public", "private", "assigned", "shared", "archived")
+ARTICLE_READS = ("page", "cards", "live", "export_list", "versions")
+ARTICLE_ACTIONS = ("library", *ARTICLE_READS, "annotate", "manage")
+ARTICLE_TITLES = {
+    "private": "Wombat burrows private reading",
+    "assigned": "Kakapo nights assigned reading",
+    "shared": "Tuatara shared reading",
+    "archived": "Dugong archived reading",
+}
+SEED_TITLE = "Russian Military Needed in Syria Long Term, Assad Says"
+
+ARTICLE_TABLE = """
+article   action       anonymous anon_link stranger link_holder owner annotator classmate
+public    library      Y         Y         Y        Y           Y     Y         Y
+public    page         Y         Y         Y        Y           Y     Y         Y
+public    cards        Y         Y         Y        Y           Y     Y         Y
+public    live         Y         Y         Y        Y           Y     Y         Y
+public    export_list  Y         Y         Y        Y           Y     Y         Y
+public    versions     Y         Y         Y        Y           Y     Y         Y
+public    annotate     -         -         Y        Y           Y     Y         Y
+public    manage       -         -         -        -           -     -         -
+private   library      -         -         -        -           Y     -         -
+private   page         -         -         -        -           Y     -         -
+private   cards        -         -         -        -           Y     -         -
+private   live         -         -         -        -           Y     -         -
+private   export_list  -         -         -        -           Y     -         -
+private   versions     -         -         -        -           Y     -         -
+private   annotate     -         -         -        -           Y     -         -
+private   manage       -         -         -        -           Y     -         -
+assigned  library      -         -         -        -           Y     Y         Y
+assigned  page         -         -         -        -           Y     Y         Y
+assigned  cards        -         -         -        -           Y     Y         Y
+assigned  live         -         -         -        -           Y     Y         Y
+assigned  export_list  -         -         -        -           Y     Y         Y
+assigned  versions     -         -         -        -           Y     Y         Y
+assigned  annotate     -         -         -        -           Y     Y         Y
+assigned  manage       -         -         -        -           Y     -         -
+shared    library      -         -         -        -           Y     -         -
+shared    page         -         Y         -        Y           Y     -         -
+shared    cards        -         Y         -        Y           Y     -         -
+shared    live         -         Y         -        Y           Y     -         -
+shared    export_list  -         Y         -        Y           Y     -         -
+shared    versions     -         Y         -        Y           Y     -         -
+shared    annotate     -         -         -        Y           Y     -         -
+shared    manage       -         -         -        -           Y     -         -
+archived  library      -         -         -        -           Y     -         -
+archived  page         -         -         -        -           Y     Y         -
+archived  cards        -         -         -        -           Y     Y         -
+archived  live         -         -         -        -           Y     Y         -
+archived  export_list  -         -         -        -           Y     Y         -
+archived  versions     -         -         -        -           Y     Y         -
+archived  annotate     -         -         -        -           -     -         -
+archived  manage       -         -         -        -           Y     -         -
+"""
+
+
+def parse_article_table(table: str) -> dict[tuple[str, str, str], bool]:
+    lines = [line.split() for line in table.strip().splitlines()]
+    assert tuple(lines[0][2:]) == ARTICLE_ACTORS
+    expected = {}
+    for article, action, *marks in lines[1:]:
+        assert len(marks) == len(ARTICLE_ACTORS), (article, action)
+        for actor, mark in zip(ARTICLE_ACTORS, marks, strict=True):
+            assert mark in ("Y", "-"), (article, action, mark)
+            expected[(actor, article, action)] = mark == "Y"
+    return expected
+
+
+ARTICLE_EXPECTED = parse_article_table(ARTICLE_TABLE)
+SIGNED_IN = ("stranger", "link_holder", "owner", "annotator", "classmate")
+
+
+def article_reader(actor: str, article: str) -> bool:
+    """Public: everyone. Private: the owner. Assigned: the owner and the class. Shared: the
+    owner and whoever holds the link. Archived: the owner and the authors of notes on it."""
+    return {
+        "public": True,
+        "private": actor == "owner",
+        "assigned": actor in ("owner", "annotator", "classmate"),
+        "shared": actor in ("owner", "link_holder", "anon_link"),
+        "archived": actor in ("owner", "annotator"),
+    }[article]
+
+
+def article_rule(actor: str, article: str, action: str) -> bool:
+    if action == "library":  # a share link does not put an article on a shelf
+        if article == "shared":
+            return actor == "owner"
+        if article == "archived":  # the owner's Archived shelf, to restore it
+            return actor == "owner"
+        return article_reader(actor, article)
+    if action in ARTICLE_READS:
+        return article_reader(actor, article)
+    if action == "annotate":
+        return article_reader(actor, article) and actor in SIGNED_IN and article != "archived"
+    if action == "manage":
+        return actor == "owner" and article != "public"
+    raise AssertionError(action)
+
+
+def test_article_table_follows_the_rules():
+    cells = {(a, o, x) for o in ARTICLES for x in ARTICLE_ACTIONS for a in ARTICLE_ACTORS}
+    assert set(ARTICLE_EXPECTED) == cells
+    wrong = {c: allowed for c, allowed in ARTICLE_EXPECTED.items() if allowed != article_rule(*c)}
+    assert not wrong, f"the article table disagrees with the rules at {wrong}"
+
+
+@dataclass
+class Shelf:
+    """The articles' world: users, the class, the five articles and the share token."""
+
+    db: object
+    users: dict[str, User]
+    slugs: dict[str, str]
+    token: str
+
+    def sign_in(self, client, actor: str) -> None:
+        with client.session_transaction() as session:
+            if actor in ("anon_link", "link_holder"):
+                session["shares"] = [self.token]
+            if actor in SIGNED_IN:
+                session["_user_id"] = session_id_for(self.db, self.users[actor])
+                session["_fresh"] = True
+
+    def title(self, article: str) -> str:
+        return SEED_TITLE if article == "public" else ARTICLE_TITLES[article]
+
+
+@pytest.fixture
+def shelf(db, seed_document) -> Shelf:
+    from webapp.services.articles import archive, share_on
+    from webapp.services.documents import import_article
+
+    session = db.session
+    users = {}
+    for actor in SIGNED_IN:
+        users[actor] = User(username=f"u-{actor}", password_hash="!not-a-password")
+        session.add(users[actor])
+    session.flush()
+    classroom = create_class(session, users["owner"], "Zoology")
+    join_class(session, users["annotator"], classroom.join_code)
+    join_class(session, users["classmate"], classroom.join_code)
+    documents = {"public": seed_document}
+    for article, title in ARTICLE_TITLES.items():
+        source = f"# {title}\n\nThe numbat forages for termites by day.\n\nA second paragraph.\n"
+        document = import_article(session, source, f"matrix-{article}").document
+        document.owner_id = users["owner"].id
+        documents[article] = document
+    assign(session, classroom, documents["assigned"], None)
+    assign(session, classroom, documents["archived"], None)
+    token = share_on(documents["shared"])
+    version = documents["archived"].current_version
+    form = {**select(version.text, "numbat forages"), "audience": f"class-{classroom.id}"}
+    create_annotation(session, users["annotator"], version, form)
+    archive(documents["archived"])
+    session.commit()
+    slugs = {article: document.slug for article, document in documents.items()}
+    return Shelf(db, users, slugs, token)
+
+
+def article_cells():
+    for article in ARTICLES:
+        for action in ARTICLE_ACTIONS:
+            for actor in ARTICLE_ACTORS:
+                yield pytest.param(actor, article, action, id=f"{actor}-{article}-{action}")
+
+
+def assert_no_title(shelf: Shelf, article: str, body: str, where: str) -> None:
+    if article != "public":
+        assert shelf.title(article) not in body, f"LEAK: {article}'s title in {where}"
+
+
+@pytest.mark.parametrize(("actor", "article", "action"), list(article_cells()))
+def test_article_access(shelf, client, actor, article, action):
+    shelf.sign_in(client, actor)
+    allowed = ARTICLE_EXPECTED[(actor, article, action)]
+    slug = shelf.slugs[article]
+    reader = article_reader(actor, article)
+    if action == "library":
+        body = client.get("/").get_data(as_text=True)
+        assert (shelf.title(article) in body) == allowed, f"library for {actor}"
+        return
+    if action == "annotate":
+        db = shelf.db
+        before = db.session.scalar(sa.select(sa.func.count(Annotation.id)))
+        document = db.session.scalar(sa.select(Document).where(Document.slug == slug))
+        phrase = "Hmeimim military base" if article == "public" else "numbat forages"
+        fields = select(document.current_version.text, phrase)
+        response = client.post(f"/articles/{slug}/annotations", data=fields, headers=HTMX)
+        db.session.expire_all()
+        after = db.session.scalar(sa.select(sa.func.count(Annotation.id)))
+        if allowed:
+            assert response.status_code == 200 and after == before + 1, response.status_code
+            return
+        if actor not in SIGNED_IN:
+            status = 401
+        elif not reader:
+            status = 404
+        else:
+            status = 409  # archived: read-only
+        assert response.status_code == status and after == before, response.status_code
+        assert_no_title(shelf, article, response.get_data(as_text=True), "annotate")
+        return
+    if action == "manage":
+        response = client.get(f"/articles/{slug}/manage")
+        body = response.get_data(as_text=True)
+        if allowed:
+            assert response.status_code == 200 and shelf.title(article) in body
+            return
+        if actor not in SIGNED_IN:
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == (403 if reader else 404), response.status_code
+        if not reader:
+            assert_no_title(shelf, article, body, "manage")
+        return
+    url, headers = {
+        "page": (f"/articles/{slug}", {}),
+        "cards": (f"/articles/{slug}/cards", HTMX),
+        "live": (f"/articles/{slug}/changes?cursor=0", HTMX),
+        "export_list": (f"/api/articles/{slug}/annotations", {}),
+        "versions": (f"/articles/{slug}/versions", {}),
+    }[action]
+    response = client.get(url, headers=headers)
+    body = response.get_data(as_text=True)
+    if not allowed:
+        assert response.status_code == 404, (url, response.status_code)
+        assert_no_title(shelf, article, body, url)
+        return
+    if action == "live":
+        assert response.status_code in ((204,) if actor not in SIGNED_IN else (200, 204))
+    else:
+        assert response.status_code == 200, (url, response.status_code)
+    if action in ("page", "export_list", "versions"):
+        assert shelf.title(article) in body, f"{url}: no title"

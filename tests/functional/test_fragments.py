@@ -22,6 +22,7 @@ from flask import request, template_rendered
 from jinja2_fragments.flask import template_block_rendered
 
 from tests.conftest import HTMX, SEED_SLUG
+from tests.functional.article_helpers import owned_article
 from tests.functional.test_discussion import (  # noqa: F401 - fixtures
     as_,
     body_of,
@@ -33,6 +34,7 @@ from tests.functional.test_discussion import (  # noqa: F401 - fixtures
 )
 from webapp import htmx
 from webapp.models import Reply
+from webapp.services.classes import assign
 
 
 def reaches_render_view(function, seen: set | None = None) -> bool:
@@ -123,6 +125,8 @@ def data(as_, db, text, room, class_note):
         "annotation_id": class_note.id,
         "reply_id": db.session.query(Reply).one().id,
         "code": room.classroom.join_code,
+        "digest": "0" * 64,  # no such image: a 404, never a 5xx
+        "token": "no-such-share-token",
     }
 
 
@@ -171,8 +175,20 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
     ]
 
 
+def owner_error_rerenders(room, slug: str) -> list[tuple[str, str, dict]]:
+    """The article owner's forms answering bad input with their page again."""
+    article = f"/articles/{slug}"
+    return [
+        ("articles.create", "/articles/new", {"way": "text", "text": ""}),
+        ("articles.save", f"{article}/edit", {"way": "edit", "text": ""}),
+        ("articles.assign_to_class", f"{article}/assign", {"classroom_id": ""}),
+        ("articles.delete", f"{article}/delete", {}),  # ann has notes on it: refused
+        ("articles.share", f"{article}/share", {"on": "1"}),  # archived first: refused
+    ]
+
+
 def test_every_page_renders_its_htmx_block_on_its_own(
-    app, client, as_, room, seed_document, data, rendered
+    app, client, as_, db, room, seed_document, data, rendered
 ):
     gets = get_urls(app, data)
     covered = set()
@@ -184,6 +200,35 @@ def test_every_page_renders_its_htmx_block_on_its_own(
     for endpoint, url, form in error_rerenders(room, seed_document.id):
         check_fragment(teacher, rendered, "POST", url, **form)
         assert [e for e, _, _ in rendered.blocks] == [endpoint], url
+        covered.add(endpoint)
+
+    # An article of the teacher's, assigned to the class and annotated by a student: its
+    # owner's pages, then its owner's forms with bad input.
+    owned = owned_article(db, room.teacher)
+    assign(db.session, room.classroom, owned, None)
+    db.session.commit()
+    version = owned.current_version
+    start = version.text.index("Otters")
+    as_("ann").post(
+        f"/articles/{owned.slug}/annotations",
+        data={
+            "start": start,
+            "end": start + 6,
+            "exact": "Otters",
+            "body": "Mine.",
+            "audience": room.key,
+            "version": version.id,
+        },
+    )
+    for endpoint, url in get_urls(app, {**data, "slug": owned.slug}):
+        if endpoint.startswith("articles."):
+            check_fragment(teacher, rendered, "GET", url)
+            covered |= {endpoint for endpoint, _, _ in rendered.blocks}
+    for endpoint, url, form in owner_error_rerenders(room, owned.slug):
+        if endpoint == "articles.share":
+            teacher.post(f"/articles/{owned.slug}/archive")
+        check_fragment(teacher, rendered, "POST", url, **form)
+        assert endpoint in [e for e, _, _ in rendered.blocks], (url, rendered.blocks)
         covered.add(endpoint)
     missing = render_view_endpoints(app) - covered
     assert not missing, f"no request here rendered the htmx block of {missing}: add one"

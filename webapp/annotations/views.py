@@ -16,7 +16,7 @@ from webapp.annotations.cards import (
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, Reply
-from webapp.reader.views import get_document
+from webapp.reader.views import get_document, readable
 from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
@@ -46,7 +46,9 @@ def get_annotation(
         abort(404, description="That annotation does not exist or is not visible to you.")
     if check_author and not viewer_of(current_user).can_edit(annotation):
         abort(403, description="Only the author of an annotation can change or delete it.")
-    if not can_see(current_user, annotation, with_deleted_threads):
+    if not can_see(current_user, annotation, with_deleted_threads) or not readable(
+        annotation.document
+    ):
         abort(404, description="That annotation does not exist or is not visible to you.")
     return annotation
 
@@ -57,7 +59,7 @@ def get_reply(reply_id: int, check_author: bool = False) -> Reply:
         abort(404, description="That reply does not exist or is not visible to you.")
     if check_author and not viewer_of(current_user).can_edit(reply):
         abort(403, description="Only the author of a reply can change or delete it.")
-    if not can_see_reply(current_user, reply):
+    if not can_see_reply(current_user, reply) or not readable(reply.annotation.document):
         abort(404, description="That reply does not exist or is not visible to you.")
     return reply
 
@@ -160,7 +162,7 @@ def back_to(annotation: Annotation):
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
-    document, version = get_document(slug)
+    document, version = get_document(slug, annotate=True)
     try:
         check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
     except RateLimited as error:

@@ -26,7 +26,7 @@ from webapp.services.classes import (
     unassign,
 )
 from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
-from webapp.visibility import membership
+from webapp.visibility import assignable_documents, may_assign, membership
 
 NOT_A_MEMBER = "There is no such class, or you are not a member of it."
 INSTRUCTORS_ONLY = "Only the instructors of this class can do that."
@@ -67,7 +67,11 @@ def class_page(mine: Membership, status: int = 200, **form):
         me=mine,
         members=members(db.session, classroom),
         assignments=assignments_of(db.session, classroom),
-        documents=library_documents(db.session) if mine.is_instructor else [],
+        documents=(
+            library_documents(db.session, assignable_documents(current_user))
+            if mine.is_instructor
+            else []
+        ),
         join_url=url_for("classes.join_link", code=classroom.join_code, _external=True),
         **form,
     )
@@ -193,6 +197,8 @@ def assign_article(classroom_id: int):
     mine = get_membership(classroom_id, instructor=True)
     document_id = form_id("document_id")
     document = db.session.get(Document, document_id) if document_id else None
+    if document is not None and not may_assign(current_user, document):
+        document = None  # someone else's article: as if it did not exist
     if document is None or document.current_version is None:
         return class_page(mine, 400, assign_error="Choose an article from the library.")
     try:

@@ -176,11 +176,13 @@ def assign(
 
 
 def assignments_of(session: Session, classroom: Classroom) -> list[Assignment]:
+    """The class's reading list (an archived article leaves it until it is restored)."""
     return list(
         session.scalars(
             sa.select(Assignment)
+            .join(Document, Document.id == Assignment.document_id)
             .options(selectinload(Assignment.document).selectinload(Document.current_version))
-            .where(Assignment.classroom_id == classroom.id)
+            .where(Assignment.classroom_id == classroom.id, Document.archived_at.is_(None))
             .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
         )
     )
@@ -196,13 +198,15 @@ def unassign(session: Session, classroom: Classroom, assignment_id: int) -> Assi
     return assignment
 
 
-def library_documents(session: Session) -> list[Document]:
-    """Every article that can be assigned (it has a current version), by title."""
+def library_documents(session: Session, where=None) -> list[Document]:
+    """Every article that can be assigned (it has a current version, and it passes
+    `where`: webapp/visibility.py assignable_documents), by title."""
     return list(
         session.scalars(
             sa.select(Document)
             .join(DocumentVersion, DocumentVersion.id == Document.current_version_id)
             .options(contains_eager(Document.current_version))
+            .where(where if where is not None else sa.true())
             .order_by(sa.func.lower(DocumentVersion.title), Document.id)
         )
     )
@@ -237,8 +241,9 @@ def summaries_of(session: Session, user: User) -> list[ClassSummary]:
     assigned: dict[int, list[Assignment]] = {}
     for assignment in session.scalars(
         sa.select(Assignment)
+        .join(Document, Document.id == Assignment.document_id)
         .options(selectinload(Assignment.document).selectinload(Document.current_version))
-        .where(Assignment.classroom_id.in_(ids))
+        .where(Assignment.classroom_id.in_(ids), Document.archived_at.is_(None))
         .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
     ):
         assigned.setdefault(assignment.classroom_id, []).append(assignment)

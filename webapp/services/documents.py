@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, Document, DocumentAsset, DocumentVersion, VersionAsset
+from webapp.models import Document, DocumentAsset, DocumentVersion, VersionAsset
 from webapp.services.participation import count_words
-from webapp.text.anchoring import Anchor, reanchor
+from webapp.services.versions import reanchor_document
 from webapp.text.document import Layout, VoidTag, build_layout
 from webapp.text.extract import (
     MAX_IMAGE_BYTES,
@@ -346,9 +346,13 @@ def _inline_image(item: VoidTag, inline: dict[str, str]) -> VoidTag:
     return VoidTag(item.tag, attrs)
 
 
+# Paths under /articles/ that are not articles: an article may not take them as its slug.
+RESERVED_SLUGS = frozenset({"new"})
+
+
 def _unique_slug(session: Session, title: str) -> str:
     base = slugify(title)
-    slug, n = base, 2
+    slug, n = (base, 2) if base not in RESERVED_SLUGS else (f"{base}-2", 3)
     while session.scalar(sa.select(Document.id).where(Document.slug == slug)) is not None:
         slug, n = f"{base}-{n}", n + 1
     return slug
@@ -357,29 +361,9 @@ def _unique_slug(session: Session, title: str) -> str:
 def _reanchor_annotations(
     session: Session, document: Document, version: DocumentVersion
 ) -> tuple[int, int]:
-    """Move every anchored annotation to the new version, or make it an orphan."""
-    moved = orphaned = 0
-    annotations = session.scalars(
-        sa.select(Annotation).where(
-            Annotation.document_id == document.id,
-            Annotation.version_id.is_not(None),
-            Annotation.version_id != version.id,
-        )
-    )
-    for annotation in annotations:
-        old = Anchor(
-            annotation.start, annotation.end, annotation.exact, annotation.prefix, annotation.suffix
-        )
-        new = reanchor(old, version.text)
-        if new is None:
-            annotation.version_id = None
-            orphaned += 1
-            continue
-        annotation.version_id = version.id
-        annotation.start, annotation.end = new.start, new.end
-        annotation.exact, annotation.prefix, annotation.suffix = new.exact, new.prefix, new.suffix
-        moved += 1
-    return moved, orphaned
+    """Move every annotation to the new version, or make it an orphan (orphans whose
+    original quote is back re-attach): webapp/services/versions.py."""
+    return reanchor_document(session, document, version)
 
 
 def import_directory(session: Session, folder: Path) -> list[tuple[Path, ImportResult]]:
