@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine
+    from webapp.discussion import bp as discussion_bp
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(reader_bp)
     app.register_blueprint(annotations_bp)
+    app.register_blueprint(discussion_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

@@ -5,19 +5,19 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from webapp.annotations.cards import (
+from webapp.extensions import db
+from webapp.htmx import fragments, is_htmx, render_view
+from webapp.models import Annotation, Document, DocumentVersion
+from webapp.reader import bp
+from webapp.reader.cards import render_card
+from webapp.reader.state import (
     FILTERS,
     SORTS,
     ReaderState,
     SidebarQuery,
     context_for,
     contexts_of_user,
-    render_card,
 )
-from webapp.extensions import db
-from webapp.htmx import fragments, is_htmx, render_view
-from webapp.models import Annotation, Document, DocumentVersion
-from webapp.reader import bp
 from webapp.routing import parse_row_id
 from webapp.services.annotations import COLOURS
 from webapp.services.classes import members
