@@ -1153,3 +1153,37 @@ def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
     blocks = [e for e in answer.top_level() if (e.id or "").startswith("block-")]
     # The blocks keep the marks the page shows, plus the new one.
     assert marked(blocks[0]) - {saved.id} <= marked(root)
+
+
+# --- text fidelity ----------------------------------------------------------------------------
+
+TRICKY = "&amp;lt;b&amp;gt; <i>x</i> &copy; AT&T"
+
+
+def test_comments_replies_and_plain_text_show_exactly_what_was_written(as_, db, text, room):
+    """A comment and a reply show what CommonMark makes of them (entities decoded once);
+    a class name, a hide reason and a flag reason show exactly what was typed."""
+    room.classroom.name = TRICKY
+    db.session.commit()
+    ann, teacher = as_("ann"), as_("teacher")
+    shared = note(ann, db, text, FIRST, room.key, body=TRICKY)
+    assert reply(teacher, shared, TRICKY).status_code == 200
+    hidden_reason, flag_reason = f"reason {TRICKY}", f"flag {TRICKY}"
+    assert post(as_("ben"), f"/annotations/{shared.id}/flag", reason=flag_reason).status_code == 200
+    hide = post(teacher, f"/annotations/{shared.id}/hide", hidden="1", reason=hidden_reason)
+    assert hide.status_code == 200
+
+    markdown_shows = "&lt;b&gt; <i>x</i> © AT&T"
+    root = read(ann, context=room.key)
+    card = root.by_id(f"annotation-{shared.id}")
+    comments = [" ".join(c.text().split()) for c in card.find_all("div", class_="comment")]
+    assert comments == [markdown_shows, markdown_shows]
+    hidden_note = with_class(card, "p", "hidden-note")
+    assert " ".join(hidden_note.text().split()).endswith(f": {hidden_reason}")
+    current = root.find("nav", class_="contexts").find("a", aria_current="page")
+    assert current.text() == TRICKY
+    assert TRICKY in [o.text() for o in root.by_id("audience").find_all("option")]
+    flags = with_class(read(teacher, context=room.key), "details", "flags")
+    assert f"ben: {flag_reason}" in [" ".join(li.text().split()) for li in flags.find_all("li")]
+    for url in ("/classes", f"/classes/{room.classroom.id}"):
+        assert TRICKY in page(ann.get(url)).text()
