@@ -453,14 +453,47 @@ def test_two_people_voting_count_two(as_, db, room, class_note):
     for who in ("ben", "teacher"):
         assert post(as_(who), f"/annotations/{class_note.id}/vote").status_code == 200
     assert vote_count(db, class_note) == 2
-    for who, pressed in (("ann", "false"), ("ben", "true"), ("teacher", "true")):
+    for who in ("ben", "teacher"):
         button = vote_button(read(as_(who)), class_note)
-        assert (button.text().split()[-1], button.get("aria-pressed")) == ("2", pressed)
-    # Without JavaScript: a redirect back to the card, and the vote counted once more.
-    plain = post(as_("ann"), f"/annotations/{class_note.id}/vote", htmx=False)
+        assert (button.text().split()[-1], button.get("aria-pressed")) == ("2", "true")
+    # Without JavaScript: a redirect back to the card, and the vote taken back.
+    plain = post(as_("ben"), f"/annotations/{class_note.id}/vote", htmx=False)
     assert plain.status_code == 302
     assert plain.headers["Location"].endswith(f"?context={room.key}#annotation-{class_note.id}")
-    assert vote_count(db, class_note) == 3
+    assert vote_count(db, class_note) == 1
+
+
+def own_count(root: Element, annotation: Annotation) -> Element | None:
+    return with_class(root.by_id(f"annotation-{annotation.id}"), "span", "vote-count")
+
+
+def test_an_author_cannot_upvote_their_own_note(as_, db, room, class_note):
+    """Refused with a message; the author's card shows the count, without a button."""
+    ann = as_("ann")
+    assert_error(
+        post(ann, f"/annotations/{class_note.id}/vote"), 403, "You cannot upvote your own note."
+    )
+    assert vote_count(db, class_note) == 0
+    assert post(as_("ben"), f"/annotations/{class_note.id}/vote").status_code == 200
+    root = read(ann)
+    assert vote_button(root, class_note) is None
+    count = own_count(root, class_note)
+    assert (count.text(), count.get("aria-label")) == ("▲ 1", "1 upvote")
+    assert own_count(read(as_("ben")), class_note) is None
+
+
+def test_a_self_vote_from_before_is_not_counted(as_, db, room, class_note):
+    """Votes stored before self-votes were refused stay in the database, uncounted (as
+    participation never counted them)."""
+    db.session.add(Vote(annotation_id=class_note.id, user_id=room.ann.id))
+    db.session.commit()
+    root = read(as_("ben"))
+    assert vote_button(root, class_note).text().split() == ["▲", "0"]
+    assert root.by_id(f"annotation-{class_note.id}").get("data-votes") == "0"
+    assert own_count(read(as_("ann")), class_note).text() == "▲ 0"
+    assert post(as_("ben"), f"/annotations/{class_note.id}/vote").status_code == 200
+    assert vote_button(read(as_("teacher")), class_note).text().split() == ["▲", "1"]
+    assert vote_count(db, class_note) == 2  # both rows kept
 
 
 def test_the_database_holds_one_vote_per_person(db, room, class_note):

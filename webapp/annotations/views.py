@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from webapp.annotations import bp
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
-from webapp.models import Annotation
 from webapp.reader.cards import (
     back_to,
     card_page,
@@ -17,7 +16,6 @@ from webapp.reader.cards import (
     get_annotation,
     input_error,
     render_card,
-    require,
 )
 from webapp.reader.state import ReaderState, SidebarQuery, context_for
 from webapp.reader.views import get_document
@@ -29,7 +27,6 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.limits import RateLimited, check_write_allowed
-from webapp.visibility import viewer_of
 
 
 @bp.post("/articles/<slug>/annotations")
@@ -128,13 +125,7 @@ def delete(annotation_id: int):
 @login_required
 def restore(annotation_id: int):
     """Undo a delete: the mark and the card come back."""
-    annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None:
-        abort(404, description="That annotation does not exist.")
-    require(
-        viewer_of(current_user).can_edit(annotation),
-        "Only the author of an annotation can restore it.",
-    )
+    annotation = get_annotation(annotation_id, check_author=True, with_deleted=True)
     restore_annotation(db.session, annotation, current_user)
     db.session.commit()
     if not is_htmx():

@@ -100,10 +100,12 @@ def delete_reply(reply_id: int):
 def vote(annotation_id: int):
     """Upvote (once per person), or take the upvote back."""
     annotation = get_annotation(annotation_id)
+    viewer = viewer_of(current_user)
     require(
-        annotation.classroom_id is not None and viewer_of(current_user).can_take_part(annotation),
+        annotation.classroom_id is not None and viewer.can_take_part(annotation),
         "Only members of the note's class can vote on it.",
     )
+    require(viewer.can_vote(annotation), "You cannot upvote your own note.")
     discussion.toggle_vote(db.session, current_user, annotation)
     db.session.commit()
     return card_response(annotation) if is_htmx() else back_to(annotation)

@@ -21,33 +21,40 @@ def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = No
     )
 
 
-def get_annotation(
-    annotation_id: int, check_author: bool = False, with_deleted_threads: bool = False
-) -> Annotation:
-    """An annotation the current user may see (404 otherwise).
+NO_ANNOTATION = "That annotation does not exist or is not visible to you."
+NO_REPLY = "That reply does not exist or is not visible to you."
 
-    With check_author, one that is not theirs is a 403 whether or not they can see it:
-    changing it is refused either way, and saying so is clearer than "not found".
+
+def get_annotation(
+    annotation_id: int,
+    check_author: bool = False,
+    with_deleted_threads: bool = False,
+    with_deleted: bool = False,
+) -> Annotation:
+    """An annotation the current user may see; else a 404, the same as for an id that does
+    not exist, so that no answer tells whether someone else's note exists.
+
+    With check_author, one they see but may not change (not theirs, or a class they left)
+    is a 403. with_deleted finds deleted ones too (to restore them).
     """
     annotation = db.session.get(Annotation, annotation_id)
-    live = annotation is not None and (annotation.deleted_at is None or with_deleted_threads)
-    if not live:
-        abort(404, description="That annotation does not exist or is not visible to you.")
+    if annotation is None or not can_see(
+        current_user, annotation, with_deleted_threads, with_deleted
+    ):
+        abort(404, description=NO_ANNOTATION)
     if check_author and not viewer_of(current_user).can_edit(annotation):
         abort(403, description="Only the author of an annotation can change or delete it.")
-    if not can_see(current_user, annotation, with_deleted_threads):
-        abort(404, description="That annotation does not exist or is not visible to you.")
     return annotation
 
 
 def get_reply(reply_id: int, check_author: bool = False) -> Reply:
+    """A reply the current user may see (404 otherwise, as for get_annotation); with
+    check_author, a 403 for one they see but may not change."""
     reply = db.session.get(Reply, reply_id)
-    if reply is None or reply.deleted_at is not None:
-        abort(404, description="That reply does not exist or is not visible to you.")
+    if reply is None or reply.deleted_at is not None or not can_see_reply(current_user, reply):
+        abort(404, description=NO_REPLY)
     if check_author and not viewer_of(current_user).can_edit(reply):
         abort(403, description="Only the author of a reply can change or delete it.")
-    if not can_see_reply(current_user, reply):
-        abort(404, description="That reply does not exist or is not visible to you.")
     return reply
 
 
