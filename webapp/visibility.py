@@ -6,7 +6,9 @@
 - A reply is seen by whoever sees its annotation; a hidden reply only by the class's
   instructors and its author.
 - Reading contexts narrow this further: "private" shows one's private notes, "class-N"
-  the notes of class N.
+  the notes of class N and, beside them, one's own bare highlights (a highlight without
+  a comment, question or tags is private wherever it is made: it must not vanish from the
+  class view it was made in).
 """
 
 from __future__ import annotations
@@ -94,13 +96,21 @@ class ReadingContext:
     def contains(self, annotation: Annotation) -> bool:
         if self.classroom is None:
             return annotation.classroom_id is None
+        if annotation.classroom_id is None:
+            mine = annotation.author_id == self.membership.user_id
+            return mine and annotation.is_bare_highlight
         return annotation.classroom_id == self.classroom.id
 
     def clause(self):
         """Narrows visible_annotations to this context."""
         if self.classroom is None:
             return Annotation.classroom_id.is_(None)
-        return Annotation.classroom_id == self.classroom.id
+        own_highlights = sa.and_(
+            Annotation.classroom_id.is_(None),
+            Annotation.author_id == self.membership.user_id,
+            Annotation.bare_highlight(),
+        )
+        return sa.or_(Annotation.classroom_id == self.classroom.id, own_highlights)
 
 
 class ContextError(LookupError):

@@ -887,7 +887,7 @@ def test_members_flag_notes_and_replies_and_instructors_see_the_count(as_, db, r
 
 def test_flagging_a_reply_of_another_thread_or_a_private_note(as_, db, text, room, class_note):
     ann, ben = as_("ann"), as_("ben")
-    other = note(ben, db, text, THIRD, room.key)
+    other = note(ben, db, text, THIRD, room.key, body="ben's note")
     reply(ann, other, "elsewhere")
     [elsewhere] = replies_of(db, other)
     assert_error(
@@ -1125,7 +1125,8 @@ def test_a_note_saved_for_another_audience_gives_an_info_flash(as_, db, text, ro
 
 
 def test_without_javascript_a_note_redirects_to_its_own_context(as_, db, text, room):
-    response = create(as_("ann"), {**select(text, FIRST), "audience": room.key}, htmx=False)
+    fields = {**select(text, FIRST), "audience": room.key, "intent": "comment", "body": "hi"}
+    response = create(as_("ann"), fields, htmx=False)
     assert response.status_code == 302
     saved = latest_annotation(db)
     assert response.headers["Location"] == f"{ARTICLE}?context={room.key}#annotation-{saved.id}"
@@ -1163,10 +1164,12 @@ def form_fields(root: Element, form_id: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("context", ["private", "class", "evening"])
+@pytest.mark.parametrize("intent", ["highlight", "comment"])
 def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
-    as_, db, text, room, contexts, context
+    as_, db, text, room, contexts, context, intent
 ):
-    """Highlighting from a page in any context puts the card in that page's sidebar."""
+    """Highlighting or commenting from a page in any context puts the card in that page's
+    sidebar; a comment goes to the view's audience, a bare highlight stays private."""
     key = {"private": "private", "class": room.key, "evening": f"class-{contexts['evening'].id}"}[
         context
     ]
@@ -1174,17 +1177,21 @@ def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
     root = read(ann, context=key)
     fields = form_fields(root, "annotate-form")
     assert fields["audience"] == key
-    fields.update(select(text, "Middle East"), intent="highlight")
+    fields.update(select(text, "Middle East"), intent=intent)
+    if intent == "comment":
+        fields["body"] = "A comment for this view"
     response = ann.post(f"{ARTICLE}/annotations", data=fields, headers=HTMX)
     assert response.status_code == 200
     saved = latest_annotation(db)
-    assert saved.classroom_id == (None if key == "private" else int(key[6:]))
+    shared = intent == "comment" and key != "private"
+    assert saved.classroom_id == (int(key[6:]) if shared else None)
     answer = parse(body_of(response))
     card = answer.by_id(f"annotation-{saved.id}")
     assert card is not None, text_of(response)
     assert card.get("hx-swap-oob") == "outerHTML"
     blocks = [e for e in answer.top_level() if (e.id or "").startswith("block-")]
     # The blocks keep the marks the page shows, plus the new one.
+    assert saved.id in marked(blocks[0])
     assert marked(blocks[0]) - {saved.id} <= marked(root)
 
 
@@ -1220,3 +1227,98 @@ def test_comments_replies_and_plain_text_show_exactly_what_was_written(as_, db, 
     assert f"ben: {flag_reason}" in [" ".join(li.text().split()) for li in flags.find_all("li")]
     for url in ("/classes", f"/classes/{room.classroom.id}"):
         assert TRICKY in page(ann.get(url)).text()
+
+
+# --- a bare highlight is its author's own ---------------------------------------------------
+
+
+def test_a_bare_highlight_made_in_a_class_view_is_private(as_, db, text, room):
+    """The server keeps it private whatever audience the toolbar sends; its author still
+    sees it in the class view (mark and card, marked "Only you"), nobody else anywhere."""
+    ann, ben = as_("ann"), as_("ben")
+    cursor = cursor_of(read(ann, context=room.key))
+    mark = note(ann, db, text, FIRST, room.key)
+    assert mark.classroom_id is None
+    root = read(ann, context=room.key)
+    assert marks_for(root, mark.id)
+    card = root.by_id(f"annotation-{mark.id}")
+    assert "Only you" in [s.text() for s in card.find_all("span") if "badge" in s.classes]
+    assert read(ann, context="private").by_id(f"annotation-{mark.id}") is not None
+    for who in ("ben", "teacher"):
+        page_root = read(as_(who), context=room.key)
+        assert page_root.by_id(f"annotation-{mark.id}") is None
+        assert not marks_for(page_root, mark.id)
+        assert f"annotation-{mark.id}" not in body_of(poll(as_(who), cursor, room.key))
+    # The author's other tabs on the class view get it live, as the page shows it.
+    assert parse(body_of(poll(ann, cursor, room.key))).by_id(f"annotation-{mark.id}")
+    assert post(ben, f"/annotations/{mark.id}/vote").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "extra", [{"question": "on"}, {"tags": "sources"}, {"intent": "comment", "body": "Why?"}]
+)
+def test_a_comment_a_question_or_tags_make_a_note_for_the_class(as_, db, text, room, extra):
+    shared = note(as_("ann"), db, text, FIRST, room.key, **extra)
+    assert shared.classroom_id == room.classroom.id
+    assert read(as_("ben"), context=room.key).by_id(f"annotation-{shared.id}") is not None
+
+
+def edit_form(client, annotation: Annotation, context: str) -> Element:
+    response = client.get(
+        f"/annotations/{annotation.id}/edit", query_string={"context": context}, headers=HTMX
+    )
+    assert response.status_code == 200, body_of(response)
+    return card_in(response, annotation)
+
+
+def test_a_private_highlight_given_a_comment_stays_private_unless_shared(as_, db, text, room):
+    ann, ben = as_("ann"), as_("ben")
+    mark = note(ann, db, text, FIRST, room.key)
+    url = f"/annotations/{mark.id}/edit"
+    # The edit form offers the author's classes, "Only me" chosen.
+    choice = edit_form(ann, mark, room.key).find("select", name="audience")
+    options = [(o.get("value"), o.text(), "selected" in o.attrs) for o in choice.find_all("option")]
+    assert options == [("private", "Only me", True), (room.key, "Reading group", False)]
+
+    # A comment alone keeps it private: it leaves the class view, which says where it went.
+    response = post(ann, url, body="Only my thought", audience="private", context=room.key)
+    assert response.status_code == 200
+    assert fetch_annotation(db, mark.id).classroom_id is None
+    root = parse(body_of(response))
+    assert root.by_id(f"annotation-{mark.id}") is None
+    assert "Saved to your private notes." in root.by_id("flash").text()
+    blocks = [e for e in root.top_level() if (e.id or "").startswith("block-")]
+    assert blocks and not any(marks_for(block, mark.id) for block in blocks)
+    assert read(ann, context=room.key).by_id(f"annotation-{mark.id}") is None
+    assert read(ann, context="private").by_id(f"annotation-{mark.id}") is not None
+
+    # Shared from the private view: it goes to the class, and the class sees it.
+    response = post(ann, url, body="For everyone", audience=room.key, context="private")
+    assert response.status_code == 200, body_of(response)
+    assert fetch_annotation(db, mark.id).classroom_id == room.classroom.id
+    assert "Shared with Reading group." in parse(body_of(response)).by_id("flash").text()
+    assert read(ben, context=room.key).by_id(f"annotation-{mark.id}") is not None
+    # A shared note stays shared; the edit form no longer offers a choice.
+    assert edit_form(ann, mark, room.key).find("select", name="audience") is None
+    assert_error(
+        post(ann, url, body="back", audience="private", context=room.key),
+        422,
+        "A note shared with a class stays there",
+    )
+    assert fetch_annotation(db, mark.id).classroom_id == room.classroom.id
+
+
+def test_sharing_needs_a_comment_and_a_class_of_ones_own(as_, db, text, room):
+    ann = as_("ann")
+    mark = note(ann, db, text, FIRST, "private")
+    url = f"/annotations/{mark.id}/edit"
+    assert_error(
+        post(ann, url, body="  ", audience=room.key),
+        422,
+        "Write a comment to share it with Reading group.",
+    )
+    other = create_class(db.session, room.carl, "Carl's class")
+    db.session.commit()
+    assert_error(post(ann, url, body="hi", audience=f"class-{other.id}"), 422, "Cannot share")
+    stored = fetch_annotation(db, mark.id)
+    assert (stored.classroom_id, stored.body_markdown) == (None, "")

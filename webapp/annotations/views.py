@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from webapp.annotations import bp
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
+from webapp.models import Annotation
 from webapp.reader.cards import (
     back_to,
     card_page,
@@ -17,7 +18,7 @@ from webapp.reader.cards import (
     input_error,
     render_card,
 )
-from webapp.reader.state import ReaderState, SidebarQuery, context_for
+from webapp.reader.state import ReaderState, SidebarQuery, context_for, contexts_of_user
 from webapp.reader.views import get_document
 from webapp.services.annotations import (
     AnnotationInputError,
@@ -53,19 +54,19 @@ def create(slug: str):
         parts.append(render_card(annotation, state.extras([annotation]), oob="outerHTML"))
         parts.append(cleared_flash())
     else:
-        where = annotation.classroom.name if annotation.classroom else "your private notes"
-        parts.append(
-            render_template(
-                "partials/_flash_oob.html",
-                message=f"Saved to {where}. Switch the view to see it there.",
-                level="info",
-            )
-        )
+        parts.append(saved_elsewhere(annotation))
     response = fragments(*parts)
     response.headers["HX-Trigger"] = json.dumps(
         {"annotation-saved": {"id": annotation.id, "comment": bool(annotation.body_markdown)}}
     )
     return response
+
+
+def saved_elsewhere(annotation: Annotation) -> str:
+    """The notice for a note saved where this view does not show it."""
+    where = annotation.classroom.name if annotation.classroom else "your private notes"
+    message = f"Saved to {where}. Switch the view to see it there."
+    return render_template("partials/_flash_oob.html", message=message, level="info")
 
 
 @bp.get("/annotations/<id:annotation_id>")
@@ -82,17 +83,21 @@ def show(annotation_id: int):
 def edit(annotation_id: int):
     """The card as an edit form."""
     annotation = get_annotation(annotation_id, check_author=True)
+    # A private note may be shared with one of one's classes; a shared one stays shared.
+    audiences = contexts_of_user()[1:] if annotation.classroom_id is None else []
     if is_htmx():
-        return card_response(annotation, editing=True)
-    return card_page(annotation, "Edit note", editing=True)
+        return card_response(annotation, editing=True, audiences=audiences)
+    return card_page(annotation, "Edit note", editing=True, audiences=audiences)
 
 
 @bp.post("/annotations/<id:annotation_id>/edit")
 @login_required
 def update(annotation_id: int):
-    """Save a changed comment, colour, tags or question mark."""
+    """Save a changed comment, colour, tags or question mark; or share a private note."""
     annotation = get_annotation(annotation_id, check_author=True)
-    colour_before = annotation.colour
+    context = context_for(annotation.document)
+    shown = context.contains(annotation)
+    colour, classroom_id = annotation.colour, annotation.classroom_id
     try:
         update_annotation(db.session, annotation, current_user, request.form.to_dict())
     except AnnotationInputError as error:
@@ -100,7 +105,17 @@ def update(annotation_id: int):
     db.session.commit()
     if not is_htmx():
         return back_to(annotation)
-    return card_response(annotation, blocks=annotation.colour != colour_before)
+    # A highlight given a comment may leave the view (a class view shows one's private
+    # highlights, not one's private notes) or, shared, join the class's discussion.
+    still_shown = context.contains(annotation)
+    notice = ""
+    if annotation.classroom_id != classroom_id:
+        message = f"Shared with {annotation.classroom.name}."
+        notice = render_template("partials/_flash_oob.html", message=message, level="info")
+    elif shown and not still_shown:
+        notice = saved_elsewhere(annotation)
+    redraw = annotation.colour != colour or annotation.classroom_id != classroom_id
+    return card_response(annotation, blocks=redraw or shown != still_shown, notice=notice)
 
 
 @bp.post("/annotations/<id:annotation_id>/delete")

@@ -89,6 +89,7 @@ def card_response(
     editing: bool = False,
     replying: int | None = None,
     editing_reply: int | None = None,
+    audiences: list | None = None,
     notice: str = "",
 ):
     """The annotation's card as the context shows it (the main swap, or out of band) and,
@@ -115,6 +116,7 @@ def card_response(
                 editing=editing,
                 replying=replying,
                 editing_reply=editing_reply,
+                audiences=audiences or [],
             )
         )
     elif oob:
