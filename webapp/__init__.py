@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine, guard_sqlite_file
+    from webapp.discussion import bp as discussion_bp
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.health import bp as health_bp
     from webapp.media import bp as media_bp
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(reader_bp)
     app.register_blueprint(annotations_bp)
+    app.register_blueprint(discussion_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

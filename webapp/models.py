@@ -237,6 +237,12 @@ class VersionAsset(db.Model):
     )
 
 
+def has_note(body: str, question: bool, tags) -> bool:
+    """A comment, a question or tags make a note, which may be shared with a class. Without
+    them an annotation is a bare highlight: its author's own, wherever it is made."""
+    return bool(body or question or tags)
+
+
 class Annotation(db.Model):
     """A highlight (with an optional comment) on a passage of a document.
 
@@ -289,6 +295,19 @@ class Annotation(db.Model):
     @property
     def is_orphan(self) -> bool:
         return self.version_id is None
+
+    @property
+    def is_bare_highlight(self) -> bool:
+        return not has_note(self.body_markdown, self.is_question, self.tags)
+
+    @classmethod
+    def bare_highlight(cls):
+        """is_bare_highlight as a WHERE clause."""
+        return sa.and_(
+            cls.body_markdown == "",
+            cls.is_question.is_(False),
+            ~sa.exists().where(AnnotationTag.annotation_id == cls.id),
+        )
 
 
 class FailedAttempt(db.Model):

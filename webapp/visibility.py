@@ -6,7 +6,9 @@
 - A reply is seen by whoever sees its annotation; a hidden reply only by the class's
   instructors and its author.
 - Reading contexts narrow this further: "private" shows one's private notes, "class-N"
-  the notes of class N.
+  the notes of class N and, beside them, one's own bare highlights (a highlight without
+  a comment, question or tags is private wherever it is made: it must not vanish from the
+  class view it was made in).
 
 Articles (documents):
 - A public article (no owner: the seeds, the command line) is read by everyone.
@@ -57,16 +59,21 @@ def _teaches(user: User):
     return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
 
 
-def visible_annotations(user: User | None, with_deleted_threads: bool = False):
+def visible_annotations(
+    user: User | None, with_deleted_threads: bool = False, with_deleted: bool = False
+):
     """A WHERE clause selecting the annotations `user` may see.
 
     Deleted annotations are left out, except (with_deleted_threads) those whose thread
-    still has live replies: the thread stays readable, marked as deleted.
+    still has live replies: the thread stays readable, marked as deleted. with_deleted
+    keeps every deleted one that would be visible were it not deleted (to restore it).
     """
     if not _signed_in(user):
         return sa.false()
     live = Annotation.deleted_at.is_(None)
-    if with_deleted_threads:
+    if with_deleted:
+        live = sa.true()
+    elif with_deleted_threads:
         thread = aliased(Reply)  # its own alias: the outer query may be on replies too
         live = sa.or_(
             live,
@@ -189,13 +196,21 @@ class ReadingContext:
     def contains(self, annotation: Annotation) -> bool:
         if self.classroom is None:
             return annotation.classroom_id is None
+        if annotation.classroom_id is None:
+            mine = annotation.author_id == self.membership.user_id
+            return mine and annotation.is_bare_highlight
         return annotation.classroom_id == self.classroom.id
 
     def clause(self):
         """Narrows visible_annotations to this context."""
         if self.classroom is None:
             return Annotation.classroom_id.is_(None)
-        return Annotation.classroom_id == self.classroom.id
+        own_highlights = sa.and_(
+            Annotation.classroom_id.is_(None),
+            Annotation.author_id == self.membership.user_id,
+            Annotation.bare_highlight(),
+        )
+        return sa.or_(Annotation.classroom_id == self.classroom.id, own_highlights)
 
 
 class ContextError(LookupError):
@@ -225,11 +240,14 @@ def reading_context(user: User | None, key: str | None) -> ReadingContext:
     return ReadingContext(found.classroom, found)
 
 
-def can_see(user: User | None, annotation: Annotation, with_deleted_threads=False) -> bool:
+def can_see(
+    user: User | None, annotation: Annotation, with_deleted_threads=False, with_deleted=False
+) -> bool:
     return (
         db.session.scalar(
             sa.select(Annotation.id).where(
-                Annotation.id == annotation.id, visible_annotations(user, with_deleted_threads)
+                Annotation.id == annotation.id,
+                visible_annotations(user, with_deleted_threads, with_deleted),
             )
         )
         is not None
@@ -277,6 +295,14 @@ class Viewer:
         if annotation.classroom_id is None:
             return self.can_edit(annotation)
         return annotation.classroom_id in self.roles
+
+    def can_vote(self, annotation: Annotation) -> bool:
+        """Class members upvote class notes, other than their own."""
+        return (
+            annotation.classroom_id is not None
+            and annotation.classroom_id in self.roles
+            and annotation.author_id != self.user.id
+        )
 
     def can_mark_answered(self, annotation: Annotation) -> bool:
         return self.can_edit(annotation) or self.can_moderate(annotation)

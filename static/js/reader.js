@@ -8,6 +8,8 @@
   if (!body || !form) return;
   var commentBox = form.querySelector(".comment-box");
   var textarea = form.querySelector("textarea[name=body]");
+  var audience = form.querySelector("select[name=audience]");
+  var hint = document.getElementById("toolbar-hint");
   var pending = null; // {start, end, exact, rect} captured before a click can clear it
 
   // --- offsets: the server counts code points, JavaScript counts UTF-16 units ----------
@@ -138,6 +140,36 @@
     });
   }
 
+  // Each note starts afresh: no comment, tags or question carried over from the last one,
+  // and the audience the page offers (a question ticked once must not follow a highlight).
+  function resetNote() {
+    if (textarea) textarea.value = "";
+    if (form.elements.tags) form.elements.tags.value = "";
+    if (form.elements.question) form.elements.question.checked = false;
+    if (audience) {
+      Array.prototype.forEach.call(audience.options, function (option) {
+        option.selected = option.defaultSelected;
+      });
+      describeAudience();
+    }
+  }
+
+  function describeAudience() {
+    if (!hint || !audience) return;
+    var option = audience.options[audience.selectedIndex];
+    hint.textContent = option.value === "private"
+      ? "Highlights and comments are private."
+      : "Highlights are private; comments go to " + option.textContent + ".";
+  }
+
+  // A new passage: the toolbar answers it, with a fresh note unless one is being typed.
+  function offer(selection) {
+    if (!commentBox || commentBox.hidden) resetNote();
+    pending = selection;
+    fill(selection);
+    place(selection.rect);
+  }
+
   function hideToolbar() {
     showPending(null);
     form.hidden = true;
@@ -152,9 +184,7 @@
       if (!form.contains(document.activeElement)) hideToolbar();
       return;
     }
-    pending = selection;
-    fill(selection);
-    place(selection.rect);
+    offer(selection);
   }
 
   // While the comment box has focus the selection is gone: keep the passage visibly
@@ -230,9 +260,7 @@
     var selection = capture();
     if (!selection) return;
     event.preventDefault();
-    pending = selection;
-    fill(selection);
-    place(selection.rect);
+    offer(selection);
     if (event.key === "h") form.requestSubmit(form.querySelector("button[value=highlight]"));
     else openComment();
   });
@@ -243,9 +271,11 @@
     if (message && !event.target.closest("button, a")) message.remove();
   });
 
+  if (audience) audience.addEventListener("change", describeAudience);
+
   document.body.addEventListener("annotation-saved", function (event) {
     hideToolbar();
-    if (textarea) textarea.value = "";
+    resetNote();
     var selection = window.getSelection();
     if (selection) selection.removeAllRanges();
     var card = document.getElementById("annotation-" + event.detail.id);

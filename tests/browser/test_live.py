@@ -353,10 +353,13 @@ def test_a_note_arriving_out_of_sight_shows_n_new(services, reader):
     sidebar.evaluate("s => { s.scrollTop = s.scrollHeight; }")
     mark_no_reload(b)
 
-    # A highlights a passage near the top of the article: in position order its card goes
-    # first, far above what B is looking at.
+    # A comments on a passage near the top of the article (a bare highlight would stay
+    # A's own): in position order its card goes first, far above what B is looking at.
     drag_select(a, "Russian forces were needed in the country long-term")
-    a.get_by_role("toolbar").get_by_role("button", name="Highlight", exact=True).click()
+    toolbar = a.get_by_role("toolbar")
+    toolbar.get_by_role("button", name="Comment", exact=True).click()
+    a.get_by_placeholder("Your comment (Markdown)").fill("Needed by whom?")
+    toolbar.get_by_role("button", name="Save comment").click()
     expect(a.locator(".card")).to_have_count(16)
     new_id = card_ids(a)[0]
 

@@ -276,3 +276,45 @@ def test_keyboard_only_comment(page):
     expect(page.locator(f"#annotation-{annotation_id} .comment")).to_have_text(
         "Who took the photo?"
     )
+
+
+def test_the_toolbar_starts_each_note_afresh(page):
+    """A question with tags, then another comment and a plain highlight: neither inherits
+    the question box, the tags or the comment (nor does a new selection after a cancel)."""
+    sign_up(page)
+    page.goto(SEED_URL)
+    toolbar = page.get_by_role("toolbar")
+    comment = page.get_by_placeholder("Your comment (Markdown)")
+    tags = toolbar.get_by_placeholder("Tags, e.g. sources bias")
+    question = toolbar.get_by_role("checkbox", name="Question")
+
+    drag_select(page, "Russian forces were needed in the country long-term")
+    toolbar.get_by_role("button", name="Comment", exact=True).click()
+    comment.fill("Needed by whom?")
+    tags.fill("q1")
+    question.check()
+    toolbar.get_by_role("button", name="Save comment").click()
+    expect(page.locator(".card")).to_have_count(1)
+    (asked,) = card_ids(page)
+    expect(page.locator(f"#annotation-{asked} .badge-question")).to_have_text("Question")
+    expect(page.locator(f"#annotation-{asked} .tags")).to_have_text("#q1")
+
+    drag_select(page, "the main issue being discussed")
+    toolbar.get_by_role("button", name="Comment", exact=True).click()
+    expect(comment).to_have_value("")
+    expect(tags).to_have_value("")
+    expect(question).not_to_be_checked()
+    # Filled in, then abandoned: a new selection starts afresh too.
+    comment.fill("Never mind")
+    tags.fill("abandoned")
+    question.check()
+    toolbar.get_by_role("button", name="Cancel").click()
+    expect(toolbar).to_be_hidden()
+
+    plain = highlight(page, "Hmeimim military base")
+    card = page.locator(f"#annotation-{plain}")
+    expect(card.locator(".quote")).to_have_text("Hmeimim military base")
+    expect(card.locator(".badge-question")).to_have_count(0)
+    expect(card.locator(".tags")).to_have_count(0)
+    expect(card.locator(".comment")).to_have_count(0)
+    assert page.errors == []

@@ -6,8 +6,10 @@ instructor. Objects, all A's: a private annotation, a class annotation, a class 
 the instructor hid, a reply on B's class annotation, and the same kind of reply hidden.
 Actions: see it on the page, in the cards partial, by searching the sidebar, in its card
 (GET /annotations/<id>), in a live update, in the JSON-LD export (one annotation, and the
-article's collection), be counted in the participation CSV; edit, delete, hide (unhide,
-for the hidden ones), pin.
+article's collection), be counted in the participation CSV; and every write: edit,
+delete, restore (after its author deleted it), hide (unhide, for the hidden ones), pin,
+reply (to the note, or to the reply), vote, mark answered (the notes are questions), flag
+(the note, or the reply).
 
 The expected allow/deny table is written out below (EXPECTED, one line per object and
 action); test_table_follows_the_rules derives it again from the rules in DESIGN.md so that a
@@ -15,6 +17,10 @@ typo in either is caught. Every cell builds the whole world afresh (with the ser
 through HTTP) and checks both ways: a deny asserts the precise status and that the object's
 text and id appear nowhere in the response; an allow asserts success and that the text
 appears (reads) or that the database changed (writes).
+
+A refused write never tells whether the object exists: to someone who cannot see the
+object it answers exactly (status and message) as the same request about an id that does
+not exist; 403 is only for an object one sees but may not change.
 
 Notes on what "appears" means here:
 - The quote is article text (it is on the page anyway), so each object carries a comment
@@ -46,8 +52,8 @@ import sqlalchemy as sa
 
 from tests.conftest import HTMX, SEED_SLUG, session_id_for
 from tests.functional.helpers import marks_for, parse, select
-from webapp.models import Annotation, Document, Reply, User, utcnow
-from webapp.services.annotations import create_annotation, update_annotation
+from webapp.models import Annotation, Document, Flag, Reply, User, Vote, utcnow
+from webapp.services.annotations import create_annotation, delete_annotation, update_annotation
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, update_reply
 from webapp.services.live import latest_change
@@ -64,7 +70,9 @@ ANNOTATIONS = ("private_annotation", "class_annotation", "hidden_annotation")
 REPLIES = ("reply", "hidden_reply")
 OBJECTS = ANNOTATIONS + REPLIES
 READS = ("page", "cards", "search", "card", "live", "export", "export_list", "csv")
-WRITES = ("edit", "delete", "hide", "pin")
+WRITES = ("edit", "delete", "restore", "hide", "pin", "reply", "vote", "answered", "flag")
+ANNOTATION_ONLY = ("pin", "restore", "vote", "answered")  # no such route for a reply
+MISSING_ID = 987654321
 
 # Each object's comment: a word found nowhere else, so its presence is unambiguous.
 TEXT = {
@@ -81,9 +89,9 @@ SEARCHES_REPLIES = False  # the sidebar's search (?q=) looks in quotes and comme
 
 
 def actions_of(obj: str) -> tuple[str, ...]:
-    """Pinning is for annotations; a reply has no pin."""
+    """Pinning, restoring, voting and marking answered are for annotations only."""
     actions = READS + WRITES
-    return actions if obj in ANNOTATIONS else tuple(a for a in actions if a != "pin")
+    return actions if obj in ANNOTATIONS else tuple(a for a in actions if a not in ANNOTATION_ONLY)
 
 
 # --- the expected table ---------------------------------------------------------------------
@@ -101,8 +109,13 @@ private_annotation  export_list  -         -          Y      -               -  
 private_annotation  csv          -         -          -      -               -           -
 private_annotation  edit         -         -          Y      -               -           -
 private_annotation  delete       -         -          Y      -               -           -
+private_annotation  restore      -         -          Y      -               -           -
 private_annotation  hide         -         -          -      -               -           -
 private_annotation  pin          -         -          -      -               -           -
+private_annotation  reply        -         -          Y      -               -           -
+private_annotation  vote         -         -          -      -               -           -
+private_annotation  answered     -         -          Y      -               -           -
+private_annotation  flag         -         -          -      -               -           -
 class_annotation    page         -         -          Y      Y               -           Y
 class_annotation    cards        -         -          Y      Y               -           Y
 class_annotation    search       -         -          Y      Y               -           Y
@@ -113,8 +126,13 @@ class_annotation    export_list  -         -          Y      Y               -  
 class_annotation    csv          -         -          -      -               -           Y
 class_annotation    edit         -         -          Y      -               -           -
 class_annotation    delete       -         -          Y      -               -           -
+class_annotation    restore      -         -          Y      -               -           -
 class_annotation    hide         -         -          -      -               -           Y
 class_annotation    pin          -         -          -      -               -           Y
+class_annotation    reply        -         -          Y      Y               -           Y
+class_annotation    vote         -         -          -      Y               -           Y
+class_annotation    answered     -         -          Y      -               -           Y
+class_annotation    flag         -         -          Y      Y               -           Y
 hidden_annotation   page         -         -          Y      -               -           Y
 hidden_annotation   cards        -         -          Y      -               -           Y
 hidden_annotation   search       -         -          Y      -               -           Y
@@ -125,8 +143,13 @@ hidden_annotation   export_list  -         -          Y      -               -  
 hidden_annotation   csv          -         -          -      -               -           Y
 hidden_annotation   edit         -         -          Y      -               -           -
 hidden_annotation   delete       -         -          Y      -               -           -
+hidden_annotation   restore      -         -          Y      -               -           -
 hidden_annotation   hide         -         -          -      -               -           Y
 hidden_annotation   pin          -         -          -      -               -           Y
+hidden_annotation   reply        -         -          Y      -               -           Y
+hidden_annotation   vote         -         -          -      -               -           Y
+hidden_annotation   answered     -         -          Y      -               -           Y
+hidden_annotation   flag         -         -          Y      -               -           Y
 reply               page         -         -          Y      Y               -           Y
 reply               cards        -         -          Y      Y               -           Y
 reply               search       -         -          -      -               -           -
@@ -138,6 +161,8 @@ reply               csv          -         -          -      -               -  
 reply               edit         -         -          Y      -               -           -
 reply               delete       -         -          Y      -               -           -
 reply               hide         -         -          -      -               -           Y
+reply               reply        -         -          Y      Y               -           Y
+reply               flag         -         -          Y      Y               -           Y
 hidden_reply        page         -         -          Y      -               -           Y
 hidden_reply        cards        -         -          Y      -               -           Y
 hidden_reply        search       -         -          -      -               -           -
@@ -149,6 +174,8 @@ hidden_reply        csv          -         -          -      -               -  
 hidden_reply        edit         -         -          Y      -               -           -
 hidden_reply        delete       -         -          Y      -               -           -
 hidden_reply        hide         -         -          -      -               -           Y
+hidden_reply        reply        -         -          Y      -               -           Y
+hidden_reply        flag         -         -          Y      -               -           Y
 """
 
 
@@ -195,10 +222,18 @@ def rule(actor: str, obj: str, action: str) -> bool:
         return rule_sees(actor, obj) and (obj in ANNOTATIONS or SEARCHES_REPLIES)
     if action == "csv":  # counts for the class's instructor, of class work only
         return actor == "instructor" and obj != "private_annotation"
-    if action in ("edit", "delete"):
+    if action in ("edit", "delete", "restore"):
         return actor == "author"
     if action in ("hide", "pin"):
         return actor == "instructor" and obj != "private_annotation"
+    if action == "reply":  # whoever sees it (on a private note, that is its author)
+        return rule_sees(actor, obj)
+    if action == "vote":  # class members who see it, but not for their own note
+        return rule_sees(actor, obj) and obj != "private_annotation" and actor != "author"
+    if action == "answered":  # the asker or the class's instructor
+        return rule_sees(actor, obj) and actor in ("author", "instructor")
+    if action == "flag":  # class members who see it
+        return rule_sees(actor, obj) and obj != "private_annotation"
     raise AssertionError(action)
 
 
@@ -292,7 +327,7 @@ def world(db, seed_document) -> World:
 
     def note(author: User, phrase: str, body: str, audience: str) -> Annotation:
         form = {**select(version.text, phrase), "body": body, "audience": audience}
-        return create_annotation(session, author, version, form)
+        return create_annotation(session, author, version, {**form, "question": "on"})
 
     author = users["author"]
     private = note(
@@ -537,6 +572,22 @@ def check_csv(world, client, actor, obj, allowed):
 # --- the writes -------------------------------------------------------------------------------
 
 
+def related(world: World, obj: str, model) -> int:
+    """Rows of `model` (Reply, Vote or Flag) about the object: replies answering it, votes
+    for it, flags on it."""
+    session = world.db.session
+    if model is Reply:
+        column = Reply.parent_id if obj in REPLIES else Reply.annotation_id
+        return session.scalar(sa.select(sa.func.count(Reply.id)).where(column == world.ids[obj]))
+    if model is Flag and obj in REPLIES:
+        where = Flag.reply_id == world.ids[obj]
+    elif model is Flag:
+        where = sa.and_(Flag.annotation_id == world.ids[obj], Flag.reply_id.is_(None))
+    else:
+        where = Vote.annotation_id == world.ids[obj]
+    return session.scalar(sa.select(sa.func.count()).select_from(model).where(where))
+
+
 def snapshot(world: World, obj: str) -> tuple:
     row = world.row(obj)
     return (
@@ -544,64 +595,110 @@ def snapshot(world: World, obj: str) -> tuple:
         row.deleted_at,
         row.hidden,
         getattr(row, "pinned", None),
+        getattr(row, "answered_at", None),
+        related(world, obj, Reply),
+        related(world, obj, Vote),
+        related(world, obj, Flag),
     )
 
 
-def write_url(world: World, obj: str, action: str) -> str:
-    kind = "annotations" if obj in ANNOTATIONS else "replies"
-    return f"/{kind}/{world.ids[obj]}/{action}"
+ROUTES = {
+    "reply": ("replies", "parent_id"),
+    "flag": ("flag", "reply_id"),
+}
 
 
-def write_data(world: World, obj: str, action: str) -> dict[str, str]:
+def write_request(world: World, obj: str, action: str, missing: bool = False):
+    """The URL and form of the write, about the object or (missing) about an id that does
+    not exist in the same place: a reply is answered and flagged through its thread."""
+    number = MISSING_ID if missing else world.ids[obj]
+    data: dict[str, str] = {}
     if action == "edit":
-        return {"body": EDITED}
-    if action == "hide":  # toggles: a hidden object is unhidden
-        return {"hidden": "0" if world.row(obj).hidden else "1", "reason": "matrix"}
-    if action == "pin":
-        return {"pinned": "1"}
-    return {}
+        data = {"body": EDITED}
+    elif action == "hide":  # toggles: a hidden object is unhidden
+        data = {"hidden": "0" if world.row(obj).hidden else "1", "reason": "matrix"}
+    elif action == "pin":
+        data = {"pinned": "1"}
+    elif action == "answered":
+        data = {"answered": "1"}
+    elif action == "reply":
+        data = {"body": "A reply from the access matrix"}
+    elif action == "flag":
+        data = {"reason": "matrix"}
+    if action in ROUTES and obj in REPLIES:
+        path, field = ROUTES[action]
+        data[field] = str(number)
+        return f"/annotations/{world.thread_id}/{path}", data
+    kind = "annotations" if obj in ANNOTATIONS else "replies"
+    path = ROUTES.get(action, (action,))[0]
+    return f"/{kind}/{number}/{path}", data
 
 
-def changed(world: World, obj: str, action: str, before: tuple) -> bool:
+def changed(world: World, actor: str, obj: str, action: str, before: tuple) -> bool:
     row = world.row(obj)
     if action == "edit":
         return row.body_markdown == EDITED
     if action == "delete":
         return row.deleted_at is not None
+    if action == "restore":
+        return row.deleted_at is None
     if action == "hide":
         return row.hidden != before[2]
     if action == "pin":
         return row.pinned is True
+    if action == "answered":
+        return row.answered_at is not None
+    if action == "reply":
+        return related(world, obj, Reply) == before[5] + 1
+    if action == "vote":
+        user_id = world.users[actor].id
+        return (
+            world.db.session.scalar(
+                sa.select(Vote.id).where(Vote.annotation_id == row.id, Vote.user_id == user_id)
+            )
+            is not None
+        )
+    if action == "flag":
+        return related(world, obj, Flag) == before[7] + 1
     raise AssertionError(action)
 
 
-def deny_status(actor: str, obj: str, action: str) -> int:
-    """401 for anonymous; 403 for a non-author's edit or delete (refused whether or not
-    they can see it); for hide and pin, 404 when they cannot see it, else 403."""
-    if actor == "anonymous":
-        return 401
-    if action in ("edit", "delete"):
-        return 403
-    return 403 if rule_sees(actor, obj) else 404
+def message(response) -> str:
+    return " ".join(parse(response.get_data(as_text=True)).text().split())
 
 
 def check_write(action):
     def check(world, client, actor, obj, allowed):
+        if action == "restore":  # something to restore: the author deleted it
+            delete_annotation(world.db.session, world.row(obj), world.users["author"])
+            world.db.session.commit()
         before = snapshot(world, obj)
-        url = write_url(world, obj, action)
-        response = client.post(url, data=write_data(world, obj, action), headers=HTMX)
+        url, data = write_request(world, obj, action)
+        response = client.post(url, data=data, headers=HTMX)
         body = response.get_data(as_text=True)
         if allowed:
             assert response.status_code == 200, (url, response.status_code, body[:300])
-            assert changed(world, obj, action, before), f"{url} answered 200, changed nothing"
+            assert changed(world, actor, obj, action, before), (
+                f"{url} answered 200, changed nothing"
+            )
             return
-        assert response.status_code == deny_status(actor, obj, action), (
-            url,
-            response.status_code,
-            body[:300],
-        )
         assert snapshot(world, obj) == before, f"{url} was refused but changed {obj}"
         assert TEXT[obj] not in body, f"LEAK: {obj}'s text in the refusal of {url}"
+        if actor == "anonymous":
+            assert response.status_code == 401, (url, response.status_code, body[:300])
+        elif rule_sees(actor, obj):
+            assert response.status_code == 403, (url, response.status_code, body[:300])
+        else:  # as if it did not exist: same status, same message
+            missing_url, missing_data = write_request(world, obj, action, missing=True)
+            missing = client.post(missing_url, data=missing_data, headers=HTMX)
+            # Answering a reply that is not there, in a thread one sees, is bad input.
+            in_thread = action == "reply" and obj in REPLIES and container_visible(actor, obj)
+            expected = 422 if in_thread else 404
+            assert missing.status_code == expected, (missing_url, missing.status_code)
+            assert (response.status_code, message(response)) == (
+                missing.status_code,
+                message(missing),
+            ), f"ORACLE: {url} answers unlike {missing_url}"
 
     return check
 

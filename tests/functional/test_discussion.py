@@ -453,14 +453,47 @@ def test_two_people_voting_count_two(as_, db, room, class_note):
     for who in ("ben", "teacher"):
         assert post(as_(who), f"/annotations/{class_note.id}/vote").status_code == 200
     assert vote_count(db, class_note) == 2
-    for who, pressed in (("ann", "false"), ("ben", "true"), ("teacher", "true")):
+    for who in ("ben", "teacher"):
         button = vote_button(read(as_(who)), class_note)
-        assert (button.text().split()[-1], button.get("aria-pressed")) == ("2", pressed)
-    # Without JavaScript: a redirect back to the card, and the vote counted once more.
-    plain = post(as_("ann"), f"/annotations/{class_note.id}/vote", htmx=False)
+        assert (button.text().split()[-1], button.get("aria-pressed")) == ("2", "true")
+    # Without JavaScript: a redirect back to the card, and the vote taken back.
+    plain = post(as_("ben"), f"/annotations/{class_note.id}/vote", htmx=False)
     assert plain.status_code == 302
     assert plain.headers["Location"].endswith(f"?context={room.key}#annotation-{class_note.id}")
-    assert vote_count(db, class_note) == 3
+    assert vote_count(db, class_note) == 1
+
+
+def own_count(root: Element, annotation: Annotation) -> Element | None:
+    return with_class(root.by_id(f"annotation-{annotation.id}"), "span", "vote-count")
+
+
+def test_an_author_cannot_upvote_their_own_note(as_, db, room, class_note):
+    """Refused with a message; the author's card shows the count, without a button."""
+    ann = as_("ann")
+    assert_error(
+        post(ann, f"/annotations/{class_note.id}/vote"), 403, "You cannot upvote your own note."
+    )
+    assert vote_count(db, class_note) == 0
+    assert post(as_("ben"), f"/annotations/{class_note.id}/vote").status_code == 200
+    root = read(ann)
+    assert vote_button(root, class_note) is None
+    count = own_count(root, class_note)
+    assert (count.text(), count.get("aria-label")) == ("▲ 1", "1 upvote")
+    assert own_count(read(as_("ben")), class_note) is None
+
+
+def test_a_self_vote_from_before_is_not_counted(as_, db, room, class_note):
+    """Votes stored before self-votes were refused stay in the database, uncounted (as
+    participation never counted them)."""
+    db.session.add(Vote(annotation_id=class_note.id, user_id=room.ann.id))
+    db.session.commit()
+    root = read(as_("ben"))
+    assert vote_button(root, class_note).text().split() == ["▲", "0"]
+    assert root.by_id(f"annotation-{class_note.id}").get("data-votes") == "0"
+    assert own_count(read(as_("ann")), class_note).text() == "▲ 0"
+    assert post(as_("ben"), f"/annotations/{class_note.id}/vote").status_code == 200
+    assert vote_button(read(as_("teacher")), class_note).text().split() == ["▲", "1"]
+    assert vote_count(db, class_note) == 2  # both rows kept
 
 
 def test_the_database_holds_one_vote_per_person(db, room, class_note):
@@ -854,7 +887,7 @@ def test_members_flag_notes_and_replies_and_instructors_see_the_count(as_, db, r
 
 def test_flagging_a_reply_of_another_thread_or_a_private_note(as_, db, text, room, class_note):
     ann, ben = as_("ann"), as_("ben")
-    other = note(ben, db, text, THIRD, room.key)
+    other = note(ben, db, text, THIRD, room.key, body="ben's note")
     reply(ann, other, "elsewhere")
     [elsewhere] = replies_of(db, other)
     assert_error(
@@ -1092,7 +1125,8 @@ def test_a_note_saved_for_another_audience_gives_an_info_flash(as_, db, text, ro
 
 
 def test_without_javascript_a_note_redirects_to_its_own_context(as_, db, text, room):
-    response = create(as_("ann"), {**select(text, FIRST), "audience": room.key}, htmx=False)
+    fields = {**select(text, FIRST), "audience": room.key, "intent": "comment", "body": "hi"}
+    response = create(as_("ann"), fields, htmx=False)
     assert response.status_code == 302
     saved = latest_annotation(db)
     assert response.headers["Location"] == f"{ARTICLE}?context={room.key}#annotation-{saved.id}"
@@ -1130,10 +1164,12 @@ def form_fields(root: Element, form_id: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("context", ["private", "class", "evening"])
+@pytest.mark.parametrize("intent", ["highlight", "comment"])
 def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
-    as_, db, text, room, contexts, context
+    as_, db, text, room, contexts, context, intent
 ):
-    """Highlighting from a page in any context puts the card in that page's sidebar."""
+    """Highlighting or commenting from a page in any context puts the card in that page's
+    sidebar; a comment goes to the view's audience, a bare highlight stays private."""
     key = {"private": "private", "class": room.key, "evening": f"class-{contexts['evening'].id}"}[
         context
     ]
@@ -1141,15 +1177,148 @@ def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
     root = read(ann, context=key)
     fields = form_fields(root, "annotate-form")
     assert fields["audience"] == key
-    fields.update(select(text, "Middle East"), intent="highlight")
+    fields.update(select(text, "Middle East"), intent=intent)
+    if intent == "comment":
+        fields["body"] = "A comment for this view"
     response = ann.post(f"{ARTICLE}/annotations", data=fields, headers=HTMX)
     assert response.status_code == 200
     saved = latest_annotation(db)
-    assert saved.classroom_id == (None if key == "private" else int(key[6:]))
+    shared = intent == "comment" and key != "private"
+    assert saved.classroom_id == (int(key[6:]) if shared else None)
     answer = parse(body_of(response))
     card = answer.by_id(f"annotation-{saved.id}")
     assert card is not None, text_of(response)
     assert card.get("hx-swap-oob") == "outerHTML"
     blocks = [e for e in answer.top_level() if (e.id or "").startswith("block-")]
     # The blocks keep the marks the page shows, plus the new one.
+    assert saved.id in marked(blocks[0])
     assert marked(blocks[0]) - {saved.id} <= marked(root)
+
+
+# --- text fidelity ----------------------------------------------------------------------------
+
+TRICKY = "&amp;lt;b&amp;gt; <i>x</i> &copy; AT&T"
+
+
+def test_comments_replies_and_plain_text_show_exactly_what_was_written(as_, db, text, room):
+    """A comment and a reply show what CommonMark makes of them (entities decoded once);
+    a class name, a hide reason and a flag reason show exactly what was typed."""
+    room.classroom.name = TRICKY
+    db.session.commit()
+    ann, teacher = as_("ann"), as_("teacher")
+    shared = note(ann, db, text, FIRST, room.key, body=TRICKY)
+    assert reply(teacher, shared, TRICKY).status_code == 200
+    hidden_reason, flag_reason = f"reason {TRICKY}", f"flag {TRICKY}"
+    assert post(as_("ben"), f"/annotations/{shared.id}/flag", reason=flag_reason).status_code == 200
+    hide = post(teacher, f"/annotations/{shared.id}/hide", hidden="1", reason=hidden_reason)
+    assert hide.status_code == 200
+
+    markdown_shows = "&lt;b&gt; <i>x</i> © AT&T"
+    root = read(ann, context=room.key)
+    card = root.by_id(f"annotation-{shared.id}")
+    comments = [" ".join(c.text().split()) for c in card.find_all("div", class_="comment")]
+    assert comments == [markdown_shows, markdown_shows]
+    hidden_note = with_class(card, "p", "hidden-note")
+    assert " ".join(hidden_note.text().split()).endswith(f": {hidden_reason}")
+    current = root.find("nav", class_="contexts").find("a", aria_current="page")
+    assert current.text() == TRICKY
+    assert TRICKY in [o.text() for o in root.by_id("audience").find_all("option")]
+    flags = with_class(read(teacher, context=room.key), "details", "flags")
+    assert f"ben: {flag_reason}" in [" ".join(li.text().split()) for li in flags.find_all("li")]
+    for url in ("/classes", f"/classes/{room.classroom.id}"):
+        assert TRICKY in page(ann.get(url)).text()
+
+
+# --- a bare highlight is its author's own ---------------------------------------------------
+
+
+def test_a_bare_highlight_made_in_a_class_view_is_private(as_, db, text, room):
+    """The server keeps it private whatever audience the toolbar sends; its author still
+    sees it in the class view (mark and card, marked "Only you"), nobody else anywhere."""
+    ann, ben = as_("ann"), as_("ben")
+    cursor = cursor_of(read(ann, context=room.key))
+    mark = note(ann, db, text, FIRST, room.key)
+    assert mark.classroom_id is None
+    root = read(ann, context=room.key)
+    assert marks_for(root, mark.id)
+    card = root.by_id(f"annotation-{mark.id}")
+    assert "Only you" in [s.text() for s in card.find_all("span") if "badge" in s.classes]
+    assert read(ann, context="private").by_id(f"annotation-{mark.id}") is not None
+    for who in ("ben", "teacher"):
+        page_root = read(as_(who), context=room.key)
+        assert page_root.by_id(f"annotation-{mark.id}") is None
+        assert not marks_for(page_root, mark.id)
+        assert f"annotation-{mark.id}" not in body_of(poll(as_(who), cursor, room.key))
+    # The author's other tabs on the class view get it live, as the page shows it.
+    assert parse(body_of(poll(ann, cursor, room.key))).by_id(f"annotation-{mark.id}")
+    assert post(ben, f"/annotations/{mark.id}/vote").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "extra", [{"question": "on"}, {"tags": "sources"}, {"intent": "comment", "body": "Why?"}]
+)
+def test_a_comment_a_question_or_tags_make_a_note_for_the_class(as_, db, text, room, extra):
+    shared = note(as_("ann"), db, text, FIRST, room.key, **extra)
+    assert shared.classroom_id == room.classroom.id
+    assert read(as_("ben"), context=room.key).by_id(f"annotation-{shared.id}") is not None
+
+
+def edit_form(client, annotation: Annotation, context: str) -> Element:
+    response = client.get(
+        f"/annotations/{annotation.id}/edit", query_string={"context": context}, headers=HTMX
+    )
+    assert response.status_code == 200, body_of(response)
+    return card_in(response, annotation)
+
+
+def test_a_private_highlight_given_a_comment_stays_private_unless_shared(as_, db, text, room):
+    ann, ben = as_("ann"), as_("ben")
+    mark = note(ann, db, text, FIRST, room.key)
+    url = f"/annotations/{mark.id}/edit"
+    # The edit form offers the author's classes, "Only me" chosen.
+    choice = edit_form(ann, mark, room.key).find("select", name="audience")
+    options = [(o.get("value"), o.text(), "selected" in o.attrs) for o in choice.find_all("option")]
+    assert options == [("private", "Only me", True), (room.key, "Reading group", False)]
+
+    # A comment alone keeps it private: it leaves the class view, which says where it went.
+    response = post(ann, url, body="Only my thought", audience="private", context=room.key)
+    assert response.status_code == 200
+    assert fetch_annotation(db, mark.id).classroom_id is None
+    root = parse(body_of(response))
+    assert root.by_id(f"annotation-{mark.id}") is None
+    assert "Saved to your private notes." in root.by_id("flash").text()
+    blocks = [e for e in root.top_level() if (e.id or "").startswith("block-")]
+    assert blocks and not any(marks_for(block, mark.id) for block in blocks)
+    assert read(ann, context=room.key).by_id(f"annotation-{mark.id}") is None
+    assert read(ann, context="private").by_id(f"annotation-{mark.id}") is not None
+
+    # Shared from the private view: it goes to the class, and the class sees it.
+    response = post(ann, url, body="For everyone", audience=room.key, context="private")
+    assert response.status_code == 200, body_of(response)
+    assert fetch_annotation(db, mark.id).classroom_id == room.classroom.id
+    assert "Shared with Reading group." in parse(body_of(response)).by_id("flash").text()
+    assert read(ben, context=room.key).by_id(f"annotation-{mark.id}") is not None
+    # A shared note stays shared; the edit form no longer offers a choice.
+    assert edit_form(ann, mark, room.key).find("select", name="audience") is None
+    assert_error(
+        post(ann, url, body="back", audience="private", context=room.key),
+        422,
+        "A note shared with a class stays there",
+    )
+    assert fetch_annotation(db, mark.id).classroom_id == room.classroom.id
+
+
+def test_sharing_needs_a_comment_and_a_class_of_ones_own(as_, db, text, room):
+    ann = as_("ann")
+    mark = note(ann, db, text, FIRST, "private")
+    url = f"/annotations/{mark.id}/edit"
+    assert_error(
+        post(ann, url, body="  ", audience=room.key),
+        422,
+        "Write a comment to share it with Reading group.",
+    )
+    other = create_class(db.session, room.carl, "Carl's class")
+    db.session.commit()
+    assert_error(post(ann, url, body="hi", audience=f"class-{other.id}"), 422, "Cannot share")
+    stored = fetch_annotation(db, mark.id)
+    assert (stored.classroom_id, stored.body_markdown) == (None, "")

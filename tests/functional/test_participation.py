@@ -106,7 +106,11 @@ def discussed(world) -> World:
     w = world
     session = w.db.session
     w.a1 = w.note(w.ana, "Hmeimim military base", at(1, 10), "Why forty years?", question=True)
-    w.a2 = w.note(w.ana, "White Helmets", at(3, 12))  # a highlight: no words
+    # A bare highlight is private even when made for the class, and one posted to the
+    # class before that rule (as this one is made to be) is no shared note: neither counts.
+    w.a2 = w.note(w.ana, "White Helmets", at(3, 12))
+    assert w.a2.classroom_id is None
+    w.a2.classroom_id = w.classroom.id
     w.a3 = w.note(w.ana, "Syria Civil Defense", at(1, 1), "gone words here", question=True)
     w.b1 = w.note(
         w.ben, "The rapid return of refugees to Syria", at(2, 9), "Return to what? قرأ الطلاب"
@@ -153,7 +157,7 @@ def test_every_measure_per_student(discussed):
     assert list(rows) == ["ana", "ben", "chloe"]
 
     ana = rows["ana"]
-    assert (ana.annotations, ana.replies, ana.words, ana.questions, ana.upvotes) == (2, 1, 5, 1, 2)
+    assert (ana.annotations, ana.replies, ana.words, ana.questions, ana.upvotes) == (1, 1, 5, 1, 2)
     assert (ana.first_activity, ana.last_activity) == (at(1, 10), at(5, 7, 30))
 
     ben = rows["ben"]
@@ -211,9 +215,10 @@ def test_deleting_and_undeleting_changes_the_counts(discussed):
     w.a1.deleted_at = utcnow()
     w.db.session.commit()
     ana = rows_by_name(participation(w.db.session, w.classroom, w.assignment))["ana"]
-    # a1 and its votes go; ana's reply in its thread stays.
-    assert (ana.annotations, ana.questions, ana.upvotes, ana.replies) == (1, 0, 0, 1)
-    assert ana.words == 2 and ana.first_activity == at(3, 12)
+    # a1 and its votes go; ana's reply in its thread stays (a2, a bare highlight, never
+    # counted, nor is it activity).
+    assert (ana.annotations, ana.questions, ana.upvotes, ana.replies) == (0, 0, 0, 1)
+    assert ana.words == 2 and ana.first_activity == at(5, 7, 30)
 
 
 def test_a_vote_counts_once_and_a_taken_back_vote_not_at_all(discussed):
@@ -329,14 +334,14 @@ def test_the_page_lists_assignments_and_the_first_one_s_table(client, auth, disc
     assert "selected" in options[0].attrs and "(due 2026-01-20)" in options[0].text()
     rows = table_rows(root)
     assert rows == {
-        "ana": ["2", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30"],
+        "ana": ["1", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30"],
         "ben": ["1", "2", "12", "0", "1", "2026-01-02 09:00", "2026-01-04 08:00"],
         "chloe": ["0", "1", "1", "0", "0", "2026-01-02 02:00", "2026-01-02 02:00"],
     }
     table = root.by_id("participation-table")
     assert table.find("time").get("datetime") == "2026-01-01T10:00:00Z"
     totals = [c.text() for c in table.find("tfoot").find_all() if c.tag in ("th", "td")]
-    assert totals[:6] == ["All students", "3", "4", "18", "1", "3"]
+    assert totals[:6] == ["All students", "2", "4", "18", "1", "3"]
     csv_link = root.find("a", download=True)
     assert csv_link.get("href") == (
         f"/classes/{w.classroom.id}/participation.csv?assignment={w.assignment.id}"
@@ -417,7 +422,7 @@ def test_the_csv_download(client, auth, discussed):
             klass,
             title,
             "ana",
-            "2",
+            "1",
             "1",
             "5",
             "1",
@@ -452,7 +457,7 @@ def test_the_csv_download(client, auth, discussed):
     ]
     # Numbers are bare (a spreadsheet reads them as numbers); the quoted class name is
     # one cell despite its comma and quotes.
-    assert b",ana,2,1,5,1,2,2026-01-01T10:00:00,2026-01-05T07:30:00\r\n" in data
+    assert b",ana,1,1,5,1,2,2026-01-01T10:00:00,2026-01-05T07:30:00\r\n" in data
     assert data.count(b"\r\n") == 4
 
 
@@ -517,7 +522,8 @@ def test_demo_runs_twice_and_its_logins_work(runner, client, db, monkeypatch):
     annotations = db.session.scalars(
         sa.select(Annotation).where(Annotation.classroom_id == classroom_id)
     ).all()
-    assert len(annotations) == 5  # not twice
+    # Not twice; the demo's bare highlight is its author's own, not the class's.
+    assert len(annotations) == 4
     assert all(a.document_id == assignment.document_id for a in annotations)
     version = assignment.document.current_version
     for annotation in annotations:

@@ -243,3 +243,124 @@ def test_comment_with_non_latin_text_and_emoji():
     rendered = render_comment("مرحبا 👏🏽 — Привет 𝔐 & <3")
     assert text_of(rendered) == "مرحبا 👏🏽 — Привет 𝔐 & <3"
     assert "&lt;3" in rendered
+
+
+# -- links obey the scheme allowlist ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "data://example.com/,alert(1)",
+        "ftp://files.example.org/report.pdf",
+        "ssh://host.example.com",
+        "telnet://example.com:23",
+        "sftp://user@files.example.org/x",
+        "ftp:files.example.org",
+        "<ftp://files.example.org/x>",
+        "[x](ftp://files.example.org/x)",
+    ],
+)
+def test_urls_with_other_schemes_stay_text(markdown):
+    """Neither the whole URL nor its host part becomes a link: the text stays as written."""
+    rendered = render_comment(markdown)
+    assert links(rendered) == []
+    assert "<a" not in rendered
+    if not markdown.startswith("["):
+        assert text_of(rendered) == markdown.strip("<>")
+
+
+def test_allowlisted_schemes_still_become_links_next_to_other_text():
+    rendered = render_comment(
+        "see:https://example.org/a, mailto:someone@example.org and ftp://x.example.org"
+    )
+    assert [link["href"] for link in links(rendered)] == [
+        "https://example.org/a",
+        "mailto:someone@example.org",
+    ]
+    assert text_of(rendered).endswith("and ftp://x.example.org")
+
+
+# -- text fidelity: a comment shows what CommonMark makes of it ---------------------------------
+
+# (Markdown, the HTML CommonMark gives for it.) Entities are decoded once, by Markdown,
+# except in code spans and blocks and autolinks; what a browser shows is that text.
+COMMONMARK = [
+    ("&amp;lt;b&amp;gt;", "<p>&amp;lt;b&amp;gt;</p>"),
+    ("&lt;b&gt;bold?&lt;/b&gt;", "<p>&lt;b&gt;bold?&lt;/b&gt;</p>"),
+    ("&amp;amp; &amp;quot;", "<p>&amp;amp; &amp;quot;</p>"),
+    ("&#38;lt; and &#x26;gt;", "<p>&amp;lt; and &amp;gt;</p>"),
+    ("\\&lt; \\&amp;", "<p>&amp;lt; &amp;amp;</p>"),
+    ("\\\\&lt;", "<p>\\&lt;</p>"),
+    ("&copy; &#169; &#xA9; &MadeUp;", "<p>© © © &amp;MadeUp;</p>"),
+    ("<b>&amp;</b>", "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>"),
+    ("*&amp;* **&lt;i&gt;**", "<p><em>&amp;</em> <strong>&lt;i&gt;</strong></p>"),
+    ("`<b> & &amp; </b>`", "<p><code>&lt;b&gt; &amp; &amp;amp; &lt;/b&gt;</code></p>"),
+    ("``a ` &lt; b``", "<p><code>a ` &amp;lt; b</code></p>"),
+    (
+        "```\n<b>&amp;</b> & >\n```",
+        "<pre><code>&lt;b&gt;&amp;amp;&lt;/b&gt; &amp; &gt;\n</code></pre>",
+    ),
+    (
+        "<https://example.com/?a=1&b=2>",
+        '<p><a href="https://example.com/?a=1&amp;b=2">https://example.com/?a=1&amp;b=2</a></p>',
+    ),
+    (
+        "<https://example.com/?q=&lt;>",
+        '<p><a href="https://example.com/?q=&amp;lt;">https://example.com/?q=&amp;lt;</a></p>',
+    ),
+    (
+        '[a &amp; b](https://example.com/?x=1&amp;y=2 "t &quot;q&quot;")',
+        '<p><a href="https://example.com/?x=1&amp;y=2" title="t &quot;q&quot;">a &amp; b</a></p>',
+    ),
+]
+
+
+class _Events(HTMLParser):
+    """What a browser makes of some HTML: elements with their attributes, and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        kept = sorted((n, v) for n, v in attrs if n not in ("rel", "target"))
+        self.events.append(("start", tag, tuple(kept)))
+
+    def handle_endtag(self, tag):
+        self.events.append(("end", tag))
+
+    def handle_data(self, data):
+        if self.events and self.events[-1][0] == "text":
+            data = self.events.pop()[1] + data
+        self.events.append(("text", data))
+
+
+def displayed(html: str) -> list[tuple]:
+    parser = _Events()
+    parser.feed(html.strip())
+    parser.close()
+    return parser.events
+
+
+@pytest.mark.parametrize(("markdown", "expected"), COMMONMARK)
+def test_comment_shows_exactly_what_commonmark_makes_of_it(markdown, expected):
+    assert displayed(render_comment(markdown)) == displayed(expected)
+
+
+def test_double_escaped_entities_show_as_typed():
+    """The reported case: the text "&lt;b&gt;" stays visible, never a "<b>"."""
+    rendered = render_comment("&amp;lt;b&amp;gt;")
+    assert text_of(rendered) == "&lt;b&gt;"
+    assert rendered == "<p>&amp;lt;b&amp;gt;</p>"
+
+
+@pytest.mark.parametrize("html", [expected for _, expected in COMMONMARK])
+def test_cleaning_html_keeps_its_text(html):
+    """The cleaner reads character references once and writes the same text back."""
+    assert displayed(clean_article_html(html)) == displayed(html)
+
+
+def test_article_text_is_decoded_once_too():
+    html = render_article("Write &amp;lt;b&amp;gt; for a bold tag, and AT&amp;T.\n")
+    assert text_of(html).strip() == "Write &lt;b&gt; for a bold tag, and AT&T."

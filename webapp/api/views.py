@@ -5,7 +5,6 @@ import json
 from flask import Response, abort, request, url_for
 from flask_login import current_user
 
-from webapp.annotations.views import get_annotation
 from webapp.api import bp
 from webapp.extensions import db
 from webapp.models import Annotation
@@ -16,7 +15,8 @@ from webapp.presenters import (
     annotation_jsonld,
     collection_page_jsonld,
 )
-from webapp.reader.views import get_document
+from webapp.reader.cards import get_annotation
+from webapp.reader.documents import get_document
 from webapp.services.annotations import annotations_for_reader
 
 

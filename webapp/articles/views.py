@@ -7,7 +7,7 @@ from webapp.articles import bp
 from webapp.extensions import db
 from webapp.htmx import render_view
 from webapp.models import Document
-from webapp.reader.views import get_document, hold_share
+from webapp.reader.documents import get_document, hold_share
 from webapp.routing import parse_row_id
 from webapp.services import articles
 from webapp.services.classes import ClassError, assign, classes_of, parse_due

@@ -1,24 +1,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
-from webapp.annotations.cards import (
+from webapp.extensions import db
+from webapp.htmx import fragments, is_htmx, render_view
+from webapp.models import Annotation, Document, DocumentVersion
+from webapp.reader import bp
+from webapp.reader.cards import render_card
+from webapp.reader.documents import get_document
+from webapp.reader.state import (
     FILTERS,
     SORTS,
     ReaderState,
     SidebarQuery,
     context_for,
     contexts_of_user,
-    render_card,
 )
-from webapp.extensions import db
-from webapp.htmx import fragments, is_htmx, render_view
-from webapp.models import Annotation, Document, DocumentVersion
-from webapp.reader import bp
 from webapp.routing import parse_row_id
 from webapp.services.annotations import COLOURS
 from webapp.services.classes import members
@@ -26,47 +27,9 @@ from webapp.services.documents import layout_for
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.text.marks import render_layout
 from webapp.visibility import (
-    can_annotate_document,
-    can_read_document,
     library_shelves,
     owns,
 )
-
-SHARES_KEY = "shares"
-
-
-def held_shares() -> list[str]:
-    """The share tokens this browser has opened (kept in the signed session)."""
-    tokens = session.get(SHARES_KEY, [])
-    return [t for t in tokens if isinstance(t, str)] if isinstance(tokens, list) else []
-
-
-def hold_share(token: str) -> None:
-    """Remember a share link's token in the session (the newest few)."""
-    tokens = [t for t in held_shares() if t != token]
-    session[SHARES_KEY] = (tokens + [token])[-50:]
-
-
-def readable(document: Document | None) -> bool:
-    """The document exists and the visitor may read it (webapp/visibility.py decides)."""
-    return (
-        document is not None
-        and document.current_version is not None
-        and can_read_document(current_user, document, held_shares())
-    )
-
-
-def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentVersion]:
-    """The document and its current version, or 404 (also when the visitor may not read
-    it: the same answer as for a missing article). With `annotate`, an archived article
-    is refused: it is read-only."""
-    document = db.session.scalar(sa.select(Document).where(Document.slug == slug))
-    if not readable(document):
-        abort(404, description=f"There is no article at /articles/{slug}.")
-    if annotate and not can_annotate_document(document):
-        abort(409, description="This article is archived: it can be read but not annotated.")
-    return document, document.current_version
-
 
 SHELVES = {
     "assigned": "Assigned to my classes",

@@ -7,12 +7,26 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.models import Annotation, AnnotationTag, Document, DocumentVersion, User, utcnow
+from webapp.models import (
+    Annotation,
+    AnnotationTag,
+    Document,
+    DocumentVersion,
+    User,
+    has_note,
+    utcnow,
+)
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
 from webapp.text.sanitize import drop_control_characters, render_comment
-from webapp.visibility import ContextError, ReadingContext, reading_context, visible_annotations
+from webapp.visibility import (
+    PRIVATE,
+    ContextError,
+    ReadingContext,
+    reading_context,
+    visible_annotations,
+)
 
 COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
@@ -83,10 +97,14 @@ def create_annotation(
         raise AnnotationInputError(str(error)) from None
     colour = check_colour(form.get("colour"))
     body = check_comment(form.get("body"), required=form.get("intent") == "comment")
+    question = _checked(form.get("question"))
+    tags = parse_tags(form.get("tags"))
     try:
         audience = reading_context(author, form.get("audience"))
     except ContextError as error:
         raise AnnotationInputError(f"Cannot post there: {error}") from None
+    # A bare highlight is its author's own wherever it is made: sharing starts with a note.
+    classroom = audience.classroom if has_note(body, question, tags) else None
     now = utcnow()
     annotation = Annotation(
         created_at=now,
@@ -102,10 +120,10 @@ def create_annotation(
         colour=colour,
         body_markdown=body,
         body_html=render_comment(body) if body else "",
-        classroom_id=audience.classroom.id if audience.classroom else None,
-        is_question=_checked(form.get("question")),
+        classroom_id=classroom.id if classroom else None,
+        is_question=question,
     )
-    annotation.tags = [AnnotationTag(name=name) for name in parse_tags(form.get("tags"))]
+    annotation.tags = [AnnotationTag(name=name) for name in tags]
     session.add(annotation)
     session.flush()
     record_change(session, annotation, author, "created")
@@ -137,6 +155,9 @@ def parse_tags(value: str | None) -> list[str]:
 def update_annotation(
     session: Session, annotation: Annotation, actor: User, form: dict[str, str]
 ) -> Annotation:
+    """Change what the form holds. `audience` shares a private note with one of the
+    author's classes (it needs a comment, a question or tags); a shared note stays shared."""
+    share_with = _sharing(annotation, actor, form.get("audience"))
     if "body" in form:
         body = check_comment(form.get("body"))
         annotation.body_markdown = body
@@ -150,9 +171,28 @@ def update_annotation(
         annotation.tags = kept + [AnnotationTag(name=n) for n in names if n not in have]
     if "question" in form or form.get("has_question_field"):
         annotation.is_question = _checked(form.get("question"))
+    if share_with is not None:
+        if not has_note(annotation.body_markdown, annotation.is_question, annotation.tags):
+            raise AnnotationInputError(f"Write a comment to share it with {share_with.name}.")
+        annotation.classroom_id = share_with.id
     annotation.updated_at = utcnow()
     record_change(session, annotation, actor, "updated")
     return annotation
+
+
+def _sharing(annotation: Annotation, actor: User, key: str | None):
+    """The class a private note is to be shared with, if the form asks for one."""
+    current = f"class-{annotation.classroom_id}" if annotation.classroom_id else PRIVATE
+    if not key or key == current:
+        return None
+    if annotation.classroom_id is not None:
+        raise AnnotationInputError(
+            "A note shared with a class stays there: delete it to take it back."
+        )
+    try:
+        return reading_context(actor, key).classroom
+    except ContextError as error:
+        raise AnnotationInputError(f"Cannot share it there: {error}") from None
 
 
 def delete_annotation(session: Session, annotation: Annotation, actor: User) -> None:

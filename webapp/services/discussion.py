@@ -29,8 +29,17 @@ def add_reply(
         parent_key = parse_row_id(parent_id)
         if parent_key is None:
             raise AnnotationInputError("The reply you answered is not a valid reply id.")
-        parent = session.get(Reply, parent_key)
-        if parent is None or parent.annotation_id != annotation.id or parent.deleted_at:
+        # A reply the author may not see is answered exactly as one that does not exist.
+        parent = session.scalar(
+            sa.select(Reply)
+            .join(Annotation, Annotation.id == Reply.annotation_id)
+            .where(
+                Reply.id == parent_key,
+                Reply.annotation_id == annotation.id,
+                visible_replies(author),
+            )
+        )
+        if parent is None:
             raise AnnotationInputError("The reply you answered is no longer in this thread.")
     now = utcnow()
     reply = Reply(
@@ -114,11 +123,14 @@ def toggle_vote(session: Session, user: User, annotation: Annotation) -> bool:
 
 
 def vote_counts(session: Session, annotation_ids: list[int]) -> dict[int, int]:
+    """Upvotes per annotation. A vote of the author for their own note (possible before
+    self-votes were refused) is not counted, here as in participation."""
     if not annotation_ids:
         return {}
     rows = session.execute(
         sa.select(Vote.annotation_id, sa.func.count())
-        .where(Vote.annotation_id.in_(annotation_ids))
+        .join(Annotation, Annotation.id == Vote.annotation_id)
+        .where(Vote.annotation_id.in_(annotation_ids), Vote.user_id != Annotation.author_id)
         .group_by(Vote.annotation_id)
     )
     return dict(rows.all())

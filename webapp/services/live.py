@@ -114,13 +114,13 @@ def changed_since(
 ) -> tuple[list[int], int]:
     """Annotation ids changed in one audience after `cursor`, and the new cursor.
 
-    In the private audience only the viewer's own notes change. The annotations are then
-    loaded through the visibility rule, like every other read.
+    In the private audience only the viewer's own notes change; a class's audience adds
+    them to the class's (the class view shows one's bare highlights). The annotations are
+    then loaded through the visibility rule and the context, like every other read.
     """
-    if classroom_id is None:
-        audience = sa.and_(Change.classroom_id.is_(None), Change.actor_id == viewer_id)
-    else:
-        audience = Change.classroom_id == classroom_id
+    audience = sa.and_(Change.classroom_id.is_(None), Change.actor_id == viewer_id)
+    if classroom_id is not None:
+        audience = sa.or_(Change.classroom_id == classroom_id, audience)
     rows = session.execute(
         sa.select(Change.seq, Change.annotation_id)
         .where(Change.document_id == document_id, Change.seq > cursor, audience)

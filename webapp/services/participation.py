@@ -4,14 +4,16 @@ The rules, in one place:
 
 - A row per member of the class with the student role, activity or not; instructors are
   counted the same way but kept apart (`Participation.instructors`), not graded.
-- Annotations: the member's class annotations on the assignment's document (any version,
+- Annotations: the member's class notes on the assignment's document (any version,
   orphans included, hidden ones included: hiding is moderation, the work was done), not
-  deleted. Questions: those of them marked as questions.
+  deleted. A note has a comment, a question or tags: a bare highlight is not shared work
+  and never counts (it is private since it is made; older ones may sit in a class).
+  Questions: those of them marked as questions.
 - Replies: the member's replies, not deleted, in threads of the class's annotations on
   the document (a reply under a since-deleted annotation still counts: the thread stays).
 - Words: the words of those annotations' comments and of those replies (see count_words).
-- Upvotes received: votes by other people on those annotations (a vote for one's own
-  annotation does not count).
+- Upvotes received: votes by other people on those notes (a vote for one's own note
+  does not count).
 - First and last activity: the earliest and latest creation time among those annotations
   and replies (UTC, naive, as stored).
 
@@ -28,7 +30,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, Assignment, Classroom, Membership, Reply, Role, User, Vote
+from webapp.models import (
+    Annotation,
+    Assignment,
+    Classroom,
+    Membership,
+    Reply,
+    Role,
+    User,
+    Vote,
+)
 
 # Scripts written without spaces between words: each character counts as a word, as word
 # processors count them (Han ideographs, kana, and the CJK compatibility ranges).
@@ -178,6 +189,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
         Annotation.classroom_id == classroom.id,
         Annotation.document_id == assignment.document_id,
     )
+    notes = sa.and_(class_annotations, ~Annotation.bare_highlight())
 
     annotations = session.execute(
         sa.select(
@@ -186,7 +198,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
             Annotation.created_at,
             Annotation.body_markdown,
         ).where(
-            class_annotations,
+            notes,
             Annotation.deleted_at.is_(None),
             Annotation.author_id.in_(member_ids),
         )
@@ -213,7 +225,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
         sa.select(Annotation.author_id, sa.func.count(Vote.id))
         .join(Vote, Vote.annotation_id == Annotation.id)
         .where(
-            class_annotations,
+            notes,
             Annotation.deleted_at.is_(None),
             Annotation.author_id.in_(member_ids),
             Vote.user_id != Annotation.author_id,

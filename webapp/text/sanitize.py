@@ -1,14 +1,26 @@
-"""The one place that cleans HTML. Only what these functions return is ever marked safe."""
+"""The one place that cleans HTML. Only what these functions return is ever marked safe.
+
+Text passes through exactly once: the parser decodes the HTML's character references into
+text, and the serializer escapes that text again. (bleach's own clean() and linkify keep
+entity-like text as entities: "&amp;lt;" came out as "&lt;", which a browser shows as "<".)
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Container
 from functools import partial
+from urllib.parse import urlsplit
 
 import bleach
+from bleach import html5lib_shim
 from bleach.html5lib_shim import Filter
-from bleach.linkifier import LinkifyFilter
+from bleach.linkifier import LinkifyFilter, build_url_re
+from bleach.sanitizer import (
+    INVISIBLE_CHARACTERS_RE,
+    INVISIBLE_REPLACEMENT_CHAR,
+    BleachSanitizerFilter,
+)
 
 from webapp.text.markdown import MEDIA_PREFIX, article_to_html, comment_to_html
 
@@ -87,10 +99,24 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 UGC_REL = "nofollow noopener ugc"
 
 
+# Bare URLs become links only with an allowlisted scheme, or with none (then http). A
+# domain right after some other scheme ("ftp://", "data:", "ssh://") stays text: linking
+# just its host part would point somewhere else than what was written.
+_AFTER_OTHER_SCHEME = r"(?<!:)(?<!:/)(?<!://)(?<!:///)"
+_ALLOWED_SCHEME_HERE = "(?=(?:{}):)".format("|".join(sorted(ALLOWED_PROTOCOLS)))
+_BARE_URL = build_url_re(protocols=ALLOWED_PROTOCOLS)
+BARE_URL = re.compile(
+    f"(?:{_ALLOWED_SCHEME_HERE}|{_AFTER_OTHER_SCHEME})" + _BARE_URL.pattern, _BARE_URL.flags
+)
+
+
 def _mark_user_link(attrs: dict, new: bool = False) -> dict | None:
+    """rel="nofollow noopener ugc" on every link; a link without an allowed href (the
+    sanitizer dropped it) becomes its text."""
     href = attrs.get((None, "href"), "")
-    if not href:
-        return attrs
+    scheme = urlsplit(href).scheme.lower() if href else ""
+    if not href or (scheme and scheme not in ALLOWED_PROTOCOLS):
+        return None
     attrs[(None, "rel")] = UGC_REL
     attrs[(None, "target")] = "_blank"
     return attrs
@@ -108,19 +134,77 @@ class _OwnImagesOnly(Filter):
             yield token
 
 
-_article_cleaner = bleach.Cleaner(
+class _TextSanitizer(BleachSanitizerFilter):
+    """bleach's sanitizer on text that is already text: no entity is looked for in it."""
+
+    def sanitize_characters(self, token):
+        data = token.get("data", "")
+        if data:
+            token["data"] = INVISIBLE_CHARACTERS_RE.sub(INVISIBLE_REPLACEMENT_CHAR, data)
+        return token
+
+
+class _TextLinkifier(LinkifyFilter):
+    """bleach's linkifier on text that is already text: no entity is looked for in it."""
+
+    def extract_entities(self, token):
+        yield token
+
+
+class _Cleaner(bleach.Cleaner):
+    """bleach.Cleaner whose parser decodes character references once, into text, and whose
+    serializer escapes text and attribute values as they are."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=self.tags, strip=self.strip, consume_entities=True, namespaceHTMLElements=False
+        )
+        self.serializer = html5lib_shim.HTMLSerializer(
+            quote_attr_values="always",
+            omit_optional_tags=False,
+            escape_lt_in_attrs=True,
+            resolve_entities=False,
+            sanitize=False,
+            alphabetical_attributes=False,
+        )
+
+    def clean(self, text: str) -> str:
+        if not text:
+            return ""
+        filtered = _TextSanitizer(
+            source=self.walker(self.parser.parseFragment(text)),
+            allowed_tags=self.tags,
+            attributes=self.attributes,
+            strip_disallowed_tags=self.strip,
+            strip_html_comments=self.strip_comments,
+            allowed_protocols=self.protocols,
+        )
+        for filter_class in self.filters:
+            filtered = filter_class(source=filtered)
+        return self.serializer.render(filtered)
+
+
+_article_cleaner = _Cleaner(
     tags=ARTICLE_TAGS,
     attributes=ARTICLE_ATTRIBUTES,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     filters=[_OwnImagesOnly],
 )
-_comment_cleaner = bleach.Cleaner(
+_comment_cleaner = _Cleaner(
     tags=COMMENT_TAGS,
     attributes=COMMENT_ATTRIBUTES,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
-    filters=[partial(LinkifyFilter, callbacks=[_mark_user_link], skip_tags={"pre", "code"})],
+    filters=[
+        partial(
+            _TextLinkifier,
+            callbacks=[_mark_user_link],
+            skip_tags={"pre", "code"},
+            url_re=BARE_URL,
+        )
+    ],
 )
 
 

@@ -1,4 +1,4 @@
-"""What the reader's sidebar and marks show for one request: context, filters, cards, blocks.
+"""The reader's view model for one request: context, filters, the cards' extras, blocks.
 
 Every list here starts from annotations_for_reader, which applies the visibility rule.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort, render_template, request
+from flask import abort, request
 from flask_login import current_user
 
 from webapp.extensions import db
@@ -16,7 +16,6 @@ from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
     CARDS_PER_PAGE,
-    COLOURS,
     annotations_for_reader,
     highlights_of,
 )
@@ -210,12 +209,6 @@ class ReaderState:
 
     def extras(self, cards: list[Annotation]) -> CardExtras:
         return CardExtras.load(cards, self.context, self.votes)
-
-
-def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
-    return render_template(
-        "partials/_card.html", annotation=annotation, x=extras, oob=oob, colours=COLOURS, **flags
-    )
 
 
 def contexts_of_user() -> list[ReadingContext]:

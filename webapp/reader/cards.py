@@ -1,0 +1,162 @@
+"""A note's card in the reader's sidebar, shared by the reader, annotations and discussion
+blueprints: looking a note or a reply up for the current user (404/403), rendering its
+card, answering a write with it."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.htmx import fragments
+from webapp.models import Annotation, Reply
+from webapp.reader.documents import readable
+from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
+from webapp.services.annotations import COLOURS, AnnotationInputError, annotations_for_reader
+from webapp.visibility import can_see, can_see_reply, viewer_of
+
+
+def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
+    return render_template(
+        "partials/_card.html", annotation=annotation, x=extras, oob=oob, colours=COLOURS, **flags
+    )
+
+
+NO_ANNOTATION = "That annotation does not exist or is not visible to you."
+NO_REPLY = "That reply does not exist or is not visible to you."
+
+
+def get_annotation(
+    annotation_id: int,
+    check_author: bool = False,
+    with_deleted_threads: bool = False,
+    with_deleted: bool = False,
+) -> Annotation:
+    """An annotation the current user may see; else a 404, the same as for an id that does
+    not exist, so that no answer tells whether someone else's note exists.
+
+    With check_author, one they see but may not change (not theirs, or a class they left)
+    is a 403. with_deleted finds deleted ones too (to restore them).
+    """
+    annotation = db.session.get(Annotation, annotation_id)
+    if (
+        annotation is None
+        or not can_see(current_user, annotation, with_deleted_threads, with_deleted)
+        or not readable(annotation.document)
+    ):
+        abort(404, description=NO_ANNOTATION)
+    if check_author and not viewer_of(current_user).can_edit(annotation):
+        abort(403, description="Only the author of an annotation can change or delete it.")
+    return annotation
+
+
+def get_reply(reply_id: int, check_author: bool = False) -> Reply:
+    """A reply the current user may see (404 otherwise, as for get_annotation); with
+    check_author, a 403 for one they see but may not change."""
+    reply = db.session.get(Reply, reply_id)
+    if (
+        reply is None
+        or reply.deleted_at is not None
+        or not can_see_reply(current_user, reply)
+        or not readable(reply.annotation.document)
+    ):
+        abort(404, description=NO_REPLY)
+    if check_author and not viewer_of(current_user).can_edit(reply):
+        abort(403, description="Only the author of a reply can change or delete it.")
+    return reply
+
+
+def require(allowed: bool, message: str) -> None:
+    if not allowed:
+        abort(403, description=message)
+
+
+def input_error(error: AnnotationInputError):
+    abort(422, description=str(error))
+
+
+def cleared_flash() -> str:
+    return '<div id="flash" hx-swap-oob="innerHTML"></div>'
+
+
+def state_for(annotation: Annotation, context=None) -> ReaderState:
+    """Everything the reader shows in the current view: for redrawing blocks."""
+    document = annotation.document
+    if document.current_version is None:
+        abort(404, description="That article no longer exists.")
+    return ReaderState.load(
+        document, document.current_version, context or context_for(document), SidebarQuery()
+    )
+
+
+def card_response(
+    annotation: Annotation,
+    *,
+    blocks: bool = False,
+    oob: str | None = None,
+    editing: bool = False,
+    replying: int | None = None,
+    editing_reply: int | None = None,
+    audiences: list | None = None,
+    notice: str = "",
+):
+    """The annotation's card as the context shows it (the main swap, or out of band) and,
+    when marks changed, the blocks it covers. A card the context no longer shows is
+    removed. Only this annotation is loaded, unless its blocks are redrawn too."""
+    document = annotation.document
+    context = context_for(document)
+    found = annotations_for_reader(
+        db.session,
+        current_user,
+        document,
+        context,
+        with_deleted_threads=True,
+        only_ids=[annotation.id],
+    )
+    shown = found[0] if found else None
+    parts = []
+    if shown is not None:
+        parts.append(
+            render_card(
+                shown,
+                CardExtras.load([shown], context),
+                oob=oob,
+                editing=editing,
+                replying=replying,
+                editing_reply=editing_reply,
+                audiences=audiences or [],
+            )
+        )
+    elif oob:
+        parts.append(f'<div id="annotation-{annotation.id}" hx-swap-oob="delete"></div>')
+    else:
+        parts.append("")
+    if blocks:
+        parts += state_for(annotation, context).blocks_for([annotation])
+    parts.append(notice or cleared_flash())
+    return fragments(*parts)
+
+
+def card_page(annotation: Annotation, heading: str, **flags):
+    """The no-JavaScript page for a card form (edit, reply)."""
+    state = state_for(annotation)
+    return render_template(
+        "annotations/edit.html",
+        annotation=annotation,
+        x=state.extras([annotation]),
+        heading=heading,
+        colours=COLOURS,
+        **flags,
+    )
+
+
+def back_to(annotation: Annotation):
+    """The no-JavaScript answer to a write: the article, at the card."""
+    return redirect(
+        url_for(
+            "reader.article",
+            slug=annotation.document.slug,
+            context=f"class-{annotation.classroom_id}" if annotation.classroom_id else "private",
+            _anchor=f"annotation-{annotation.id}",
+        )
+    )

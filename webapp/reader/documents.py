@@ -1,0 +1,47 @@
+"""The article a request is about, looked up through the visibility rule: a missing
+article and one the visitor may not read get the same 404."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, session
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import Document, DocumentVersion
+from webapp.visibility import can_annotate_document, can_read_document
+
+SHARES_KEY = "shares"
+
+
+def held_shares() -> list[str]:
+    """The share tokens this browser has opened (kept in the signed session)."""
+    tokens = session.get(SHARES_KEY, [])
+    return [t for t in tokens if isinstance(t, str)] if isinstance(tokens, list) else []
+
+
+def hold_share(token: str) -> None:
+    """Remember a share link's token in the session (the newest few)."""
+    tokens = [t for t in held_shares() if t != token]
+    session[SHARES_KEY] = (tokens + [token])[-50:]
+
+
+def readable(document: Document | None) -> bool:
+    """The document exists and the visitor may read it (webapp/visibility.py decides)."""
+    return (
+        document is not None
+        and document.current_version is not None
+        and can_read_document(current_user, document, held_shares())
+    )
+
+
+def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentVersion]:
+    """The document and its current version, or 404 (also when the visitor may not read
+    it: the same answer as for a missing article). With `annotate`, an archived article
+    is refused: it is read-only."""
+    document = db.session.scalar(sa.select(Document).where(Document.slug == slug))
+    if not readable(document):
+        abort(404, description=f"There is no article at /articles/{slug}.")
+    if annotate and not can_annotate_document(document):
+        abort(409, description="This article is archived: it can be read but not annotated.")
+    return document, document.current_version
