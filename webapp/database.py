@@ -177,31 +177,37 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 def drop_read_only_connections(engine: Engine) -> None:
     """A repaired database costs no restart and no refused write.
 
-    A connection opened while the SQLite file (or its PostgreSQL database) was read-only
-    stays read-only after the operator fixes it. So a read-only error invalidates the pool,
-    and from then on until a write commits, no pooled connection is used twice: each
-    request opens its own, which sees the database as it is now. (Reads keep working
-    meanwhile, on fresh connections.)"""
-    read_only_seen = False
+    A connection opened while the SQLite file (or the PostgreSQL database) was read-only
+    stays read-only after the operator fixes it. So such a connection serves one request
+    and is closed: each request opens its own, which sees the database as it is now, and
+    reads keep working meanwhile. A connection refused a write as read-only is dropped too.
+    Connections opened writable are pooled as usual, with no check at all."""
+    path = sqlite_file(engine)
 
-    @event.listens_for(engine, "handle_error")
-    def _read_only(context) -> None:
-        nonlocal read_only_seen
-        if _driver_kind(context.original_exception) == READ_ONLY:
-            read_only_seen = True
-            context.is_disconnect = True  # this connection and the pooled ones are dropped
+    @event.listens_for(engine, "connect")
+    def _note_read_only(dbapi_connection, record) -> None:
+        if engine.dialect.name == "sqlite":
+            # Not writable for this process (permissions, a read-only mount): SQLite then
+            # opens the file read-only, silently.
+            record.info["read_only"] = path is not None and not os.access(path, os.W_OK)
+        elif engine.dialect.name == "postgresql":
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SHOW transaction_read_only")  # a standby, or set read-only
+            record.info["read_only"] = cursor.fetchone()[0] == "on"
+            cursor.close()
+            dbapi_connection.rollback()
 
     @event.listens_for(engine, "checkout")
-    def _fresh_while_read_only(_dbapi_connection, record, _proxy) -> None:
-        if read_only_seen and record.info.get("used"):
+    def _once_if_read_only(_dbapi_connection, record, _proxy) -> None:
+        if record.info.get("read_only") and record.info.get("used"):
             raise exc.DisconnectionError("opened while the database was read-only")
         record.info["used"] = True  # cleared when the connection is closed or replaced
 
-    @event.listens_for(engine, "commit")
-    def _writes_work(_connection) -> None:
-        nonlocal read_only_seen
-        if write_intent.get():
-            read_only_seen = False
+    @event.listens_for(engine, "handle_error")
+    def _read_only(context) -> None:
+        if _driver_kind(context.original_exception) == READ_ONLY:
+            context.is_disconnect = True  # close it: the next one may be writable
+            context.invalidate_pool_on_disconnect = False
 
 
 class DatabaseFileError(Exception):

@@ -7,6 +7,7 @@ import logging
 import socket
 import sqlite3
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -144,41 +145,29 @@ def test_postgres_read_only_and_missing_databases_are_faults_of_their_kind(
     missing.dispose()
 
 
-def test_a_connection_opened_read_only_is_not_used_again_until_a_write_commits(tmp_path):
-    # The SQLite file is read-only to this engine's connections (mode=ro stands for a file
-    # the server may not write); a read-only error makes every later request open its own
-    # connection, until a write commits.
-    path = tmp_path / "x.db"
-    with sqlite3.connect(path) as setup:
-        setup.execute("PRAGMA journal_mode=WAL")  # as the app leaves it
-        setup.execute("CREATE TABLE t (id INTEGER)")
-    setup.close()
+def test_a_connection_opened_read_only_serves_once_and_writable_ones_are_pooled(
+    postgres_url,  # noqa: F811
+):
+    name = postgres_url.rsplit("/", 1)[1]
     engine = sa.create_engine(
-        f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=sa.pool.QueuePool, pool_size=1
+        postgres_url.replace("postgresql://", "postgresql+psycopg://"), pool_size=1
     )
     configure_engine(engine)
     opened = []
     sa.event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    assert len(opened) == 1  # pooled as usual
-    with engine.connect() as connection:
-        raised(lambda: connection.exec_driver_sql("INSERT INTO t VALUES (1)"))
-    for _ in range(2):
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    assert len(opened) == 3  # one per checkout since the fault
-    token = write_intent.set(True)
-    try:
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        for _ in range(3):
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")  # reads work
+        assert len(opened) == 3  # one connection per use while it is read-only
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+    for _ in range(3):
         with engine.begin() as connection:
-            connection.exec_driver_sql("SELECT 1")  # a write transaction that commits
-    finally:
-        write_intent.reset(token)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    assert len(opened) == 4  # its own, then pooled again
+            connection.exec_driver_sql(
+                "CREATE TEMPORARY TABLE t (id INTEGER) ON COMMIT DROP"
+            )  # writes
+    assert len(opened) == 4  # writable: opened once, then pooled
     engine.dispose()
 
 
