@@ -11,6 +11,7 @@ can fail for want of the lock.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -151,7 +152,9 @@ def describe_fault(error: BaseException) -> str:
     """The first line of what the driver said: enough for the log, no traceback."""
     original = getattr(error, "orig", None) or error
     lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__
+    text = lines[0] if lines else type(original).__name__
+    code = getattr(original, "sqlite_errorname", None) or getattr(original, "sqlstate", None)
+    return f"{text} [{code}]" if code else text
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
@@ -208,6 +211,12 @@ def drop_read_only_connections(engine: Engine) -> None:
         if _driver_kind(context.original_exception) == READ_ONLY:
             context.is_disconnect = True  # close it: the next one may be writable
             context.invalidate_pool_on_disconnect = False
+            # SQLAlchemy leaves a disconnected cursor open. Its statement would keep the
+            # SQLite file open underneath, and with it the read-only shared memory that
+            # every new connection in this process to the same file then uses.
+            if (cursor := getattr(context.execution_context, "cursor", None)) is not None:
+                with contextlib.suppress(Exception):
+                    cursor.close()
 
 
 class DatabaseFileError(Exception):
