@@ -70,7 +70,7 @@ def unavailable_kind(error: BaseException) -> str | None:
     if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
         return BUSY
     if not isinstance(error, exc.DBAPIError):
-        return _driver_kind(error)
+        return None
     if kind := _driver_kind(error.orig):
         return kind
     if error.connection_invalidated:

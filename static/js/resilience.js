@@ -42,8 +42,8 @@
     var wait = parseFloat(detail.xhr.getResponseHeader("Retry-After"));
     var tries = retried.get(elt) || 0;
     detail.shouldSwap = false;
-    if (detail.xhr.status === 503 && wait >= 0 && wait <= LONGEST_WAIT && tries < RETRIES && !poll &&
-        document.body.contains(elt) && document.body.contains(config.target)) {
+    if (detail.xhr.status === 503 && wait >= 0 && wait <= LONGEST_WAIT && tries < RETRIES &&
+        !poll && document.body.contains(elt) && document.body.contains(config.target)) {
       retried.set(elt, tries + 1);
       waiting = say("The server is busy; trying again…", "info");
       setTimeout(resend, wait * 1000 * Math.pow(2, tries) * (1 + Math.random() / 2), config);
