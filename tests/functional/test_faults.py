@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 
 import psycopg
@@ -27,7 +28,7 @@ from tests.functional.helpers import (
     parse,
     select,
 )
-from tests.support.disks import fill, tmpfs
+from tests.support.disks import fill, postgres_database_on_small_disk, tmpfs
 from tests.support.postgres import ADMIN_URL, throwaway_database
 from webapp import create_app
 from webapp.errors import FAULT_MESSAGE, FAULT_READ_MESSAGE, FAULT_RETRY_AFTER_SECONDS
@@ -227,6 +228,48 @@ def test_postgres_database_dropped_under_the_app_is_503_with_a_page_that_needs_n
     assert health.status_code == 503
     assert "does not exist" in health.get_json()["problems"][0]
     assert_one_line_per_fault(caplog, "unreachable")
+
+
+@pytest.fixture
+def postgres_small_disk_app(tmp_path):
+    with postgres_database_on_small_disk() as (url, disk):
+        uri = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        fresh_login_cache(app)
+        app.disk = disk
+        with app.app_context():
+            upgrade()
+            app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
+            yield app
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_postgres_full_disk_refuses_writes_keeps_reads_and_recovers(
+    postgres_small_disk_app, caplog
+):
+    caplog.set_level(logging.WARNING)
+    client = postgres_small_disk_app.test_client()
+    sign_up(client, "pgfull")
+    fields = select(current_version(_db).text, PHRASE)
+    _db.session.remove()
+    filler = fill(postgres_small_disk_app.disk)
+    # Random text does not compress: it needs new pages, which cannot be had.
+    body = secrets.token_hex(4000)
+    for _ in range(3):
+        assert_refused(create(client, fields, intent="comment", body=body))
+        _db.session.remove()
+    assert client.get(ARTICLE).status_code == 200
+    assert annotation_count(_db) == 0
+    _db.session.remove()
+    assert_one_line_per_fault(caplog, "disk full")
+    assert "[53100]" in fault_lines(caplog, "disk full")[0]
+
+    filler.unlink()
+    assert create(client, fields, intent="comment", body=body).status_code == 200
+    assert annotation_count(_db) == 1
+    assert "is over" in fault_lines(caplog, "disk full")[-1]
 
 
 # --- SQLite: the file's folder gone ----------------------------------------------------------

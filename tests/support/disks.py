@@ -14,11 +14,17 @@ import errno
 import os
 import shutil
 import subprocess
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
+
+from tests.support.postgres import ADMIN_URL
 
 # Root that obeys file permissions: no CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH, in this
 # process's children or any program they start.
@@ -69,4 +75,39 @@ def without_override(program: str | os.PathLike) -> list[str]:
     """The command that runs `program` as root obeying file permissions, or skips."""
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is needed to run a server that obeys permissions")
+    probe = subprocess.run([*WITHOUT_OVERRIDE, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot drop capabilities with setpriv: {probe.stderr.strip()}")
     return [*WITHOUT_OVERRIDE, str(program)]
+
+
+@contextmanager
+def postgres_database_on_small_disk(size: str = "8m") -> Iterator[tuple[str, Path]]:
+    """A throw-away PostgreSQL database whose tables live on a tmpfs of `size` (a
+    tablespace there); yields its URL and the folder to fill. Its write-ahead log stays on
+    the server's own disk, so a full tmpfs refuses new table pages (53100), as a full data
+    disk does, and nothing else. Needs the server on this machine, and root."""
+    if urlsplit(ADMIN_URL).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        pytest.skip("a tablespace on a small disk needs PostgreSQL on this machine")
+    # The server's own user must reach the folder: not under pytest's private tmp folder.
+    base = Path(tempfile.mkdtemp(prefix="marginalia-disk-", dir="/tmp"))
+    base.chmod(0o755)
+    name = f"marginalia_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with tmpfs(base / "disk", size) as disk:
+            location = disk / "tablespace"
+            location.mkdir()
+            shutil.chown(location, "postgres", "postgres")
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f"CREATE TABLESPACE {name} LOCATION '{location}'")
+                try:
+                    admin.execute(f'CREATE DATABASE "{name}" TABLESPACE {name}')
+                    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name, disk
+                finally:
+                    # Space first: dropping takes a checkpoint, which writes there.
+                    for filler in disk.glob("filler*"):
+                        filler.unlink()
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    admin.execute(f"DROP TABLESPACE IF EXISTS {name}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
