@@ -150,7 +150,7 @@ def test_lock_contention_is_a_503_that_changed_nothing_never_a_500(contended_ser
     writes = [write for per_writer in results for write in per_writer]
 
     statuses = {write.status for write in writes}
-    log = (contended_server.root / "gunicorn.log").read_text()
+    log = contended_server.log_path.read_text()
     assert statuses <= {200, 503}, (sorted(statuses), log[-3000:])
     assert sum(w.kind == "create" for w in writes) >= WRITERS  # every writer got to write
     refused = [write for write in writes if write.status == 503]
