@@ -82,7 +82,13 @@ def load_config(instance_path: Path) -> dict:
 
 def derived_config(config: dict) -> dict:
     """Settings that follow others, computed once any overrides are in."""
-    return {
+    derived = {
         "REMEMBER_COOKIE_DURATION": timedelta(days=config["REMEMBER_DAYS"]),
         "REMEMBER_COOKIE_SECURE": config["SESSION_COOKIE_SECURE"],
     }
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A pooled connection to a server that restarted (or ended it) is found dead before
+        # a request uses it, and replaced: a restart costs no request an error.
+        options = config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        derived["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **options}
+    return derived

@@ -1,5 +1,5 @@
 """Engine settings: SQLite pragmas, BEGIN IMMEDIATE for writes, and which database errors
-mean "busy, try again".
+mean "unavailable, try again later" (busy, read-only, disk full, unreachable) and so a 503.
 
 On SQLite a transaction that reads and then writes under a plain (deferred) BEGIN fails at
 once with "database is locked" when another writer holds the lock, whatever the busy
@@ -11,9 +11,13 @@ can fail for want of the lock.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import logging
 import os
 import sqlite3
+import threading
+import time
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
@@ -24,11 +28,25 @@ write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_inten
 # nothing was changed.
 committed: contextvars.ContextVar[bool] = contextvars.ContextVar("committed", default=False)
 
-_SQLITE_BUSY_OR_LOCKED = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
-# PostgreSQL: lock_not_available, serialization_failure, deadlock_detected, query_canceled
-# (lock or statement timeout), admin/crash shutdown, cannot_connect_now, too_many_connections;
-# class 08 is "connection exception".
-_POSTGRES_RETRYABLE = {"55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "53300"}
+# What kind of "unavailable" an error is decides what the answer says and when to try again.
+BUSY = "busy"  # contention, or a connection lost mid-request: trying again at once may work
+READ_ONLY = "read-only"  # the file, its folder or the PostgreSQL database refuses writes
+DISK_FULL = "disk full"
+DISK_ERROR = "disk error"  # the disk fails to read or write
+UNREACHABLE = "unreachable"  # the server is down or the database was dropped or cannot be opened
+FILE_GONE = "file gone"  # the SQLite file was deleted or replaced under the server
+
+# SQLite primary result codes (the low byte of the extended code).
+_SQLITE_FAULTS = {5: BUSY, 6: BUSY, 8: READ_ONLY, 10: DISK_ERROR, 13: DISK_FULL, 14: UNREACHABLE}
+# PostgreSQL SQLSTATEs. Busy: lock_not_available, serialization_failure, deadlock_detected,
+# query_canceled (lock or statement timeout), admin and crash shutdown (a terminated
+# connection: the next one works), cannot_connect_now, too_many_connections.
+_POSTGRES_FAULTS = {
+    **dict.fromkeys(["55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "53300"], BUSY),
+    "25006": READ_ONLY,  # read_only_sql_transaction: a standby, default_transaction_read_only
+    "53100": DISK_FULL,
+    "3D000": UNREACHABLE,  # invalid_catalog_name: the database does not exist (any more)
+}
 
 
 def start_request(writes: bool) -> None:
@@ -43,29 +61,104 @@ def _after_commit(_session) -> None:
     committed.set(True)
 
 
-def is_unavailable(error: BaseException) -> bool:
-    """True when `error` says the database could not be had in time (locked, busy, timed
-    out, unreachable): the transaction did not commit, and trying again later may work."""
+def unavailable_kind(error: BaseException) -> str | None:
+    """The kind of fault when `error` says the database cannot be used for now (busy,
+    read-only, disk full, unreachable, file gone): the transaction did not commit, and
+    trying again later may work. None for anything else (a missing table, a bug)."""
+    if isinstance(error, DatabaseFileError):
+        return FILE_GONE
     if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
-        return True
+        return BUSY
     if not isinstance(error, exc.DBAPIError):
-        return False
+        return None
+    if kind := _driver_kind(error.orig):
+        return kind
     if error.connection_invalidated:
-        return True
+        return BUSY  # the connection was lost: the next request opens a new one
     original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(original, sqlite3.Error):
+        return None
+    if sqlstate:
+        return UNREACHABLE if sqlstate.startswith("08") else None  # connection exception
+    # psycopg has no SQLSTATE when it cannot reach the server at all.
+    return UNREACHABLE if isinstance(error, exc.OperationalError) else None
+
+
+def _driver_kind(original: BaseException | None) -> str | None:
     if isinstance(original, sqlite3.Error):
         code = getattr(original, "sqlite_errorcode", None)
         if code is None:
-            return "locked" in str(original) or "busy" in str(original)
-        return code & 0xFF in _SQLITE_BUSY_OR_LOCKED
+            return BUSY if "locked" in str(original) or "busy" in str(original) else None
+        return _SQLITE_FAULTS.get(code & 0xFF)
     sqlstate = getattr(original, "sqlstate", None)
-    if sqlstate:
-        return sqlstate in _POSTGRES_RETRYABLE or sqlstate.startswith("08")
-    # psycopg has no SQLSTATE when it cannot reach the server at all.
-    return isinstance(error, exc.OperationalError)
+    return _POSTGRES_FAULTS.get(sqlstate) if isinstance(sqlstate, str) else None
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be used for now: a 503, not a 500."""
+    return unavailable_kind(error) is not None
+
+
+class FaultLog:
+    """One log line when a kind of fault starts, at most one a minute while it lasts, and
+    one when writes work again: never a line (or a traceback) per refused request.
+
+    Per process; the clock is a parameter for the tests."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60, clock=time.monotonic):
+        self.logger = logger
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._logged_at: dict[str, float] = {}  # kind -> when a line last said it happened
+        self._unreported: dict[str, int] = {}  # kind -> refusals no line has counted
+        self._open: set[str] = set()  # kinds a line said started and none yet said ended
+
+    def refused(self, kind: str, detail: str) -> None:
+        """A request was refused because of a fault of this kind."""
+        with self._lock:
+            now = self.clock()
+            unreported = self._unreported.get(kind, 0)
+            logged_at = self._logged_at.get(kind)
+            if logged_at is not None and now - logged_at < self.interval:
+                self._unreported[kind] = unreported + 1
+                return
+            self._logged_at[kind] = now
+            self._unreported[kind] = 0
+            if kind != BUSY:  # contention comes and goes by itself: no "over" line
+                self._open.add(kind)
+            more = f" ({unreported} more refused since the last report)" if unreported else ""
+            self.logger.log(
+                logging.WARNING if kind == BUSY else logging.ERROR,
+                "Database fault (%s): %s. Requests that need it answer 503 with Retry-After"
+                " until it clears%s.",
+                kind,
+                detail,
+                more,
+            )
+
+    def recovered(self) -> None:
+        """A write was committed: the faults reported as started are over."""
+        if not self._open:
+            return
+        with self._lock:
+            for kind in sorted(self._open):
+                self.logger.warning("Database fault (%s) is over: writes succeed again.", kind)
+            self._open.clear()
+
+
+def describe_fault(error: BaseException) -> str:
+    """The first line of what the driver said: enough for the log, no traceback."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    text = lines[0] if lines else type(original).__name__
+    code = getattr(original, "sqlite_errorname", None) or getattr(original, "sqlstate", None)
+    return f"{text} [{code}]" if code else text
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+    drop_read_only_connections(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -82,6 +175,48 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def drop_read_only_connections(engine: Engine) -> None:
+    """A repaired database costs no restart and no refused write.
+
+    A connection opened while the SQLite file (or the PostgreSQL database) was read-only
+    stays read-only after the operator fixes it. So such a connection serves one request
+    and is closed: each request opens its own, which sees the database as it is now, and
+    reads keep working meanwhile. A connection refused a write as read-only is dropped too.
+    Connections opened writable are pooled as usual, with no check at all."""
+    path = sqlite_file(engine)
+
+    @event.listens_for(engine, "connect")
+    def _note_read_only(dbapi_connection, record) -> None:
+        if engine.dialect.name == "sqlite":
+            # Not writable for this process (permissions, a read-only mount): SQLite then
+            # opens the file read-only, silently.
+            record.info["read_only"] = path is not None and not os.access(path, os.W_OK)
+        elif engine.dialect.name == "postgresql":
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SHOW transaction_read_only")  # a standby, or set read-only
+            record.info["read_only"] = cursor.fetchone()[0] == "on"
+            cursor.close()
+            dbapi_connection.rollback()
+
+    @event.listens_for(engine, "checkout")
+    def _once_if_read_only(_dbapi_connection, record, _proxy) -> None:
+        if record.info.get("read_only") and record.info.get("used"):
+            raise exc.DisconnectionError("opened while the database was read-only")
+        record.info["used"] = True  # cleared when the connection is closed or replaced
+
+    @event.listens_for(engine, "handle_error")
+    def _read_only(context) -> None:
+        if _driver_kind(context.original_exception) == READ_ONLY:
+            context.is_disconnect = True  # close it: the next one may be writable
+            context.invalidate_pool_on_disconnect = False
+            # SQLAlchemy leaves a disconnected cursor open. Its statement would keep the
+            # SQLite file open underneath, and with it the read-only shared memory that
+            # every new connection in this process to the same file then uses.
+            if (cursor := getattr(context.execution_context, "cursor", None)) is not None:
+                with contextlib.suppress(Exception):
+                    cursor.close()
 
 
 class DatabaseFileError(Exception):

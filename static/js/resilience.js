@@ -1,11 +1,14 @@
-// When the server is busy (503 with Retry-After: nothing was changed), send the same request
-// again, waiting longer each time; after the last try, or on any other failure, say so in the
-// flash region. A failed answer never replaces what the reader typed.
+// When the server is busy (503 with a short Retry-After: nothing was changed), send the same
+// request again, waiting longer each time; after the last try, or on any other failure, say so
+// in the flash region. A longer Retry-After is a fault an operator must fix (a read-only or
+// full disk, a database down): the server's message is shown at once. A failed answer never
+// replaces what the reader typed.
 (function () {
   "use strict";
 
   if (!window.htmx) return;
   var RETRIES = 2;
+  var LONGEST_WAIT = 5; // seconds of Retry-After still worth waiting for without a word
   var retried = new WeakMap(); // requesting element -> retries so far
   var flash = document.getElementById("flash");
 
@@ -39,8 +42,8 @@
     var wait = parseFloat(detail.xhr.getResponseHeader("Retry-After"));
     var tries = retried.get(elt) || 0;
     detail.shouldSwap = false;
-    if (detail.xhr.status === 503 && wait >= 0 && tries < RETRIES && !poll &&
-        document.body.contains(elt) && document.body.contains(config.target)) {
+    if (detail.xhr.status === 503 && wait >= 0 && wait <= LONGEST_WAIT && tries < RETRIES &&
+        !poll && document.body.contains(elt) && document.body.contains(config.target)) {
       retried.set(elt, tries + 1);
       waiting = say("The server is busy; trying again…", "info");
       setTimeout(resend, wait * 1000 * Math.pow(2, tries) * (1 + Math.random() / 2), config);

@@ -1,6 +1,7 @@
 """A busy server, in a real browser: a write refused with 503 + Retry-After is sent again by
 the page and saved once; when the server stays busy, the reader is told and keeps what they
-typed. The test process holds SQLite's write lock, as another worker would."""
+typed. The test process holds SQLite's write lock, as another worker would. A fault an
+operator must fix (here a full disk) is said at once, without waiting to try again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import LiveServer, sign_up
 from tests.browser.test_reader import card_ids, drag_select
 from tests.conftest import SEED_SLUG
+from tests.support.disks import fill, tmpfs
 
 pytestmark = pytest.mark.browser
 
@@ -116,3 +118,45 @@ def test_a_server_that_stays_busy_is_reported_and_the_text_kept(reader, busy_ser
     reader.get_by_role("button", name="Save comment").click()
     expect(reader.locator(".card")).to_have_count(len(before) + 1)
     assert stored_bodies(busy_server, "Still here after the wait") == 1
+
+
+@pytest.fixture
+def full_disk_server(tmp_path):
+    with tmpfs(tmp_path / "disk") as disk:
+        server = LiveServer(tmp_path, workers=1, database_url=f"sqlite:///{disk / 'live.db'}")
+        server.disk = disk
+        yield server
+        server.stop()
+
+
+def test_a_full_disk_is_reported_at_once_and_the_text_kept(browser, full_disk_server):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, base_url=full_disk_server.url
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_up(page, "full")
+    page.goto(f"/articles/{SEED_SLUG}")
+    write_comment(page, "Kept while the disk is full")
+    before = set(card_ids(page))
+    filler = fill(full_disk_server.disk)
+    posts = []
+    page.on("response", lambda r: posts.append(r.status) if r.request.method == "POST" else None)
+    page.get_by_role("button", name="Save comment").click()
+
+    alert = page.locator("#flash [role=alert]")
+    expect(alert).to_have_text(
+        "Saving is paused: the server cannot write to its database. Nothing was saved."
+    )
+    assert posts == [503]  # said at once: a fault is not retried in the background
+    expect(page.get_by_placeholder("Your comment (Markdown)")).to_have_value(
+        "Kept while the disk is full"
+    )
+    assert set(card_ids(page)) == before
+
+    filler.unlink()  # the operator frees space; the reader saves again by hand
+    page.get_by_role("button", name="Save comment").click()
+    expect(page.locator(".card")).to_have_count(len(before) + 1)
+    assert errors == []
+    context.close()

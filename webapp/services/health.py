@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 from webapp.database import DatabaseFileError, sqlite_file, write_intent
 
 INIT_HINT = "run `flask --app webapp init` (which `make run` does) to create it"
+# Less than this left on the SQLite file's disk: a write may not fit its journal.
+MIN_FREE_BYTES = 1024 * 1024
 LOCK_WAIT_MS = 2000  # a health check answers within seconds, even when a writer is stuck
 
 
@@ -61,6 +63,16 @@ def _missing_file(engine: Engine) -> str | None:
     return None
 
 
+def free_bytes(folder: str) -> int | None:
+    """The space left for this process's files in `folder` (root may use the reserve)."""
+    try:
+        status = os.statvfs(folder)
+    except OSError:
+        return None
+    blocks = status.f_bfree if os.geteuid() == 0 else status.f_bavail
+    return blocks * status.f_frsize
+
+
 def check_ready_to_serve(engine: Engine, heads: frozenset[str]) -> str | None:
     """Raise DatabaseNotReady unless the database exists and has this code's schema.
 
@@ -95,6 +107,8 @@ def database_problems(engine: Engine, heads: frozenset[str]) -> list[str]:
             problems.append(f"the database file {path} is read-only")
         if not os.access(folder, os.W_OK):
             problems.append(f"the folder {folder} is read-only (SQLite keeps its journal there)")
+        if (free := free_bytes(folder)) is not None and free < MIN_FREE_BYTES:
+            problems.append(f"the disk holding {folder} is full ({free // 1024} KiB free)")
     token = write_intent.set(True)
     try:
         with engine.connect() as connection:
