@@ -25,13 +25,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(derived_config(app.config))
 
     from webapp import cli, errors, security
+    from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine, guard_sqlite_file
+    from webapp.exports import bp as exports_bp
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.health import bp as health_bp
+    from webapp.notifications import bp as notifications_bp
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
@@ -52,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(exports_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

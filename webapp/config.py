@@ -67,6 +67,15 @@ def load_config(instance_path: Path) -> dict:
         "WRITES_PER_MINUTE": int(os.environ.get("WRITES_PER_MINUTE", "120")),
         # How long a write waits for SQLite's write lock before answering 503.
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
+        # E-mail (notifications, "forgot password"): off unless SMTP_HOST is set.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or "25"),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "0") == "1",
+        # The address links in e-mails point at (default: SERVER_NAME, else HOST:PORT).
+        "BASE_URL": os.environ.get("BASE_URL", ""),
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,
@@ -78,4 +87,5 @@ def derived_config(config: dict) -> dict:
     return {
         "REMEMBER_COOKIE_DURATION": timedelta(days=config["REMEMBER_DAYS"]),
         "REMEMBER_COOKIE_SECURE": config["SESSION_COOKIE_SECURE"],
+        "MAIL_ENABLED": bool(config["SMTP_HOST"]),
     }
