@@ -224,7 +224,13 @@ def restore_command(path: Path, force: bool) -> None:
     type=click.FloatRange(0.1, 3600),
     help="Seconds between passes over the outbox (default 5).",
 )
-def send_mail_command(once: bool, interval: float) -> None:
+@click.option(
+    "--batch",
+    default=20,
+    type=click.IntRange(1, 1000),
+    help="Messages claimed at a time (default 20).",
+)
+def send_mail_command(once: bool, interval: float, batch: int) -> None:
     """Send notification and account e-mail from the outbox, and make deadline reminders.
 
     Runs until stopped (SIGTERM or Ctrl-C); one per host is safe (senders claim messages
@@ -246,7 +252,8 @@ def send_mail_command(once: bool, interval: float) -> None:
     click.echo(f"send-mail: to {settings.host}:{settings.port}, links to {base_url}")
     while not stop.is_set():
         try:
-            report = send_pending(current_app._get_current_object(), settings, base_url)
+            app = current_app._get_current_object()
+            report = send_pending(app, settings, base_url, batch=batch)
         except Exception as error:
             db.session.rollback()
             if once:

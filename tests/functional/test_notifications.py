@@ -188,9 +188,7 @@ def test_no_reminder_for_a_deadline_further_off_or_past(as_, db, room, seed_docu
 # --- visibility -----------------------------------------------------------------------------------
 
 
-def test_no_notification_about_a_thread_the_recipient_can_no_longer_see(
-    as_, db, room, text
-):
+def test_no_notification_about_a_thread_the_recipient_can_no_longer_see(as_, db, room, text):
     teachers = note(as_("teacher"), db, text, SECOND, room.key, body="Discuss.")
     reply(as_("ben"), teachers, "Ben's view.")
     bens = last_reply(db)

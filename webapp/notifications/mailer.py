@@ -142,10 +142,11 @@ def compose(app, settings, base_url: str, item: Claimed) -> EmailMessage | str:
         if item.kind == "notification":
             return notification_message(settings, user, item)
         if item.kind == "password_reset":
-            return reset_message(settings, user)
+            return reset_message(settings, user, item)
         if item.kind == "reset_notice":
             return envelope(
                 settings,
+                item,
                 user,
                 "A password reset link was made for your Marginalia account",
                 render_template("mail/reset_notice.txt", user=user),
@@ -153,7 +154,9 @@ def compose(app, settings, base_url: str, item: Claimed) -> EmailMessage | str:
     return f"unknown kind of message {item.kind!r}"
 
 
-def envelope(settings, user: User, subject: str, text: str, unsubscribe: str | None = None):
+def envelope(
+    settings, item: Claimed, user: User, subject: str, text: str, unsubscribe: str | None = None
+):
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = user.email
@@ -162,6 +165,9 @@ def envelope(settings, user: User, subject: str, text: str, unsubscribe: str | N
     domain = settings.sender.rpartition("@")[2].strip("> ") or None
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"
+    # Which outbox row it came from: duplicates (a sender that died after sending, before
+    # recording it) can be told apart, and support can find it.
+    message["X-Marginalia-Outbox"] = str(item.id)
     if unsubscribe:
         # RFC 8058: a mail client may offer "unsubscribe" and POST to this link in one click.
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -205,10 +211,10 @@ def notification_message(settings, user: User, item: Claimed) -> EmailMessage | 
         unsubscribe=unsubscribe,
         settings_url=url_for("notifications.settings", _external=True),
     )
-    return envelope(settings, user, notifications.summary(found), text, unsubscribe)
+    return envelope(settings, item, user, notifications.summary(found), text, unsubscribe)
 
 
-def reset_message(settings, user: User) -> EmailMessage:
+def reset_message(settings, user: User, item: Claimed) -> EmailMessage:
     # The token is made now, in the sender: the link never sits in the database.
     token = written(lambda: accounts.issue_reset(db.session, user, accounts.RESET_BY_EMAIL))
     user = db.session.get(User, user.id)
@@ -218,4 +224,4 @@ def reset_message(settings, user: User) -> EmailMessage:
         link=url_for("account.reset", token=token, _external=True),
         hours=int(accounts.RESET_BY_EMAIL.total_seconds() // 3600),
     )
-    return envelope(settings, user, "Set a new password for Marginalia", text)
+    return envelope(settings, item, user, "Set a new password for Marginalia", text)
