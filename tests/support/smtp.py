@@ -50,11 +50,15 @@ class SmtpServer:
                     auth_data.login.decode(),
                     auth_data.password.decode(),
                 ) == (user, password)
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
 
             # Login offered without TLS (a test on loopback); whether a message came
             # from a logged-in session is recorded (`authenticated`).
-            options = {"authenticator": authenticate, "auth_require_tls": False}
+            options = {
+                "authenticator": authenticate,
+                "auth_require_tls": False,
+                "auth_exclude_mechanism": ["LOGIN"],
+            }
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
 
