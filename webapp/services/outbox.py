@@ -100,12 +100,16 @@ def claim(session: Session, now: datetime, limit: int = 20) -> list[OutboxMessag
         sa.select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id).limit(limit)
     )
     if session.connection().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # A CTE runs once: as an IN (subquery) PostgreSQL may run the LIMIT again per row.
+        chosen = candidates.with_for_update(skip_locked=True).cte("chosen")
+        where = OutboxMessage.id == chosen.c.id
+    else:
+        where = OutboxMessage.id.in_(candidates.scalar_subquery())
     session.execute(
         sa.update(OutboxMessage)
         # The claim is checked again on the row itself: a row another sender claimed while
         # this one waited is left alone.
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(where, _claimable(now))
         .values(claim_token=token, claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
