@@ -110,6 +110,9 @@ def test_set_change_and_remove_the_email_address(as_, db, room):
     [
         ("not-an-address", PASSWORD, "not an e-mail address"),
         ("a@b", PASSWORD, "not an e-mail address"),
+        # A header would read these as two addresses, or a name.
+        ("a,b@example.org", PASSWORD, "not an e-mail address"),
+        ("Ann <ann@example.org>", PASSWORD, "not an e-mail address"),
         ("x" * 250 + "@example.org", PASSWORD, "not an e-mail address"),
         ("ann@example.org", "wrong password", "not your current password"),
     ],

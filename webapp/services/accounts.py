@@ -138,7 +138,9 @@ def end_other_sessions(session: Session, user: User, keep_token: str | None) -> 
 # --- e-mail address and password ---------------------------------------------------------------
 
 MAX_EMAIL = 254
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# One address, nothing that a mail header would read as a list, a name or a comment.
+_ADDRESS_CHARACTER = r"[^@\s,;:<>\"()\[\]\\]"
+EMAIL = re.compile(rf"^{_ADDRESS_CHARACTER}+@{_ADDRESS_CHARACTER}+\.{_ADDRESS_CHARACTER}+$")
 
 
 def check_password(user: User, password: str) -> None:
