@@ -169,6 +169,8 @@ def test_the_sender_makes_deadline_reminders_once_per_student(
     assert run(app, settings).sent == 0
     assert sorted(m["To"] for m in smtp.inbox.messages) == ["ann@example.org", "ben@example.org"]
     assert all("is due within 24 hours" in m["Subject"] for m in smtp.inbox.messages)
+    due = db.session.scalar(sa.select(Notification)).assignment.due_at
+    assert f"Due: {due:%a %-d %b %Y, %H:%M} UTC" in smtp.inbox.messages[0].get_content()
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 2
 
 
