@@ -85,11 +85,19 @@ def test_the_account_page_has_labelled_forms(as_, room):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
-    for url in ("/account", "/account/delete"):
+    for url in ("/account", "/account/delete", "/notifications", "/notifications/settings"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
-    for url in ("/account/email", "/account/password", "/account/delete"):
-        assert client.post(url).status_code == 401
+    for url in (
+        "/account/email",
+        "/account/password",
+        "/account/delete",
+        "/notifications/settings",
+        "/notifications/read",
+        "/notifications/1/read",
+        "/classes/1/members/1/reset-link",
+    ):
+        assert client.post(url).status_code == 401, url
 
 
 # --- e-mail address --------------------------------------------------------------------------
