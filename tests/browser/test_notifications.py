@@ -46,7 +46,7 @@ def test_mark_read_with_the_keyboard_updates_the_list_and_the_header(page, servi
     # Two replies and the class's assignment.
     expect(link).to_have_attribute("aria-label", "Notifications, 3 unread")
     page.evaluate("window.__marker = 1")  # gone if the page reloads
-    page.get_by_role("button", name="Mark read: ben replied to your note").focus()
+    page.get_by_role("button", name=f"Mark read: {ben} replied to your note").focus()
     page.keyboard.press("Enter")
     expect(link).to_have_attribute("aria-label", "Notifications, 2 unread")
     expect(page.locator("li.notification.unread")).to_have_count(2)
