@@ -29,8 +29,17 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		$(SUDO) apt-get install -y -q chromium fonts-noto-color-emoji; }
 
+# With SMTP_HOST set, the e-mail sender (`flask send-mail`) runs beside gunicorn and stops
+# with it; MAIL_SENDER=0 leaves it out (e.g. on all but one of several hosts, or when it
+# runs as a service of its own).
+MAIL_SENDER ?= 1
+
 run: $(VENV)/.installed htmx
 	$(FLASK) init
+	@if [ -n "$$SMTP_HOST" ] && [ "$(MAIL_SENDER)" != 0 ]; then \
+		$(FLASK) send-mail & sender=$$!; \
+		trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT; \
+	fi; \
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
 		webapp.wsgi:app
 

@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(derived_config(app.config))
 
     from webapp import cli, errors, security
+    from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
     from webapp.articles import bp as articles_bp
@@ -32,9 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.classes import bp as classes_bp
     from webapp.database import configure_engine, guard_sqlite_file
     from webapp.discussion import bp as discussion_bp
+    from webapp.exports import bp as exports_bp
     from webapp.extensions import csrf, db, login_manager, migrate
     from webapp.health import bp as health_bp
     from webapp.media import bp as media_bp
+    from webapp.notifications import bp as notifications_bp
     from webapp.reader import bp as reader_bp
     from webapp.reports import bp as reports_bp
     from webapp.routing import RowIdConverter
@@ -58,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(articles_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(exports_bp)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import signal
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +26,7 @@ from webapp.services.documents import (
     import_extracted,
 )
 from webapp.services.health import known_revisions
+from webapp.services.smtp import SmtpSettings
 from webapp.text.fetch import fetch_article, is_web_address
 from webapp.text.importer import ArticleFormatError
 
@@ -235,8 +239,61 @@ def restore_command(path: Path, force: bool) -> None:
     click.echo("The schema is at the current migration. Restart the app servers.")
 
 
+@click.command("send-mail")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option(
+    "--interval",
+    default=5.0,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between passes over the outbox (default 5).",
+)
+@click.option(
+    "--batch",
+    default=20,
+    type=click.IntRange(1, 1000),
+    help="Messages claimed at a time (default 20).",
+)
+def send_mail_command(once: bool, interval: float, batch: int) -> None:
+    """Send notification and account e-mail from the outbox, and make deadline reminders.
+
+    Runs until stopped (SIGTERM or Ctrl-C); one per host is safe (senders claim messages
+    in the database, and a claim left by a sender that died is taken again later).
+    """
+    from webapp.notifications.mailer import send_pending
+
+    settings = SmtpSettings.from_config(current_app.config)
+    if settings is None:
+        raise click.ClickException("SMTP_HOST is not set: this server sends no e-mail")
+    if not settings.sender:
+        raise click.ClickException("SMTP_FROM is not set: say which address e-mail is from")
+    base_url = current_app.config["BASE_URL"] or served_at()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s send-mail: %(message)s")
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"send-mail: to {settings.host}:{settings.port}, links to {base_url}")
+    while not stop.is_set():
+        try:
+            app = current_app._get_current_object()
+            report = send_pending(app, settings, base_url, batch=batch)
+        except Exception as error:
+            db.session.rollback()
+            if once:
+                raise click.ClickException(f"sending failed: {error}") from None
+            # The database busy or away, or a bug: log it, keep the loop alive.
+            logging.getLogger(__name__).exception("send-mail pass failed")
+            report = None
+        if report is not None and (report.busy or once):
+            click.echo(f"send-mail: {report}")
+        if once:
+            break
+        stop.wait(interval)
+
+
 def init_app(app: Flask) -> None:
     for command in (
+        send_mail_command,
         import_article_command,
         seed_command,
         init_command,

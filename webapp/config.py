@@ -74,6 +74,15 @@ def load_config(instance_path: Path) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
         # Hosts the article fetcher may reach although they are loopback or private.
         "FETCH_ALLOWED_HOSTS": host_list(os.environ.get("FETCH_ALLOWED_HOSTS", "")),
+        # E-mail (notifications, "forgot password"): off unless SMTP_HOST is set.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or "25"),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "0") == "1",
+        # The address links in e-mails point at (default: SERVER_NAME, else HOST:PORT).
+        "BASE_URL": os.environ.get("BASE_URL", ""),
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,
@@ -85,6 +94,7 @@ def derived_config(config: dict) -> dict:
     derived = {
         "REMEMBER_COOKIE_DURATION": timedelta(days=config["REMEMBER_DAYS"]),
         "REMEMBER_COOKIE_SECURE": config["SESSION_COOKIE_SECURE"],
+        "MAIL_ENABLED": bool(config["SMTP_HOST"]),
     }
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A pooled connection to a server that restarted (or ended it) is found dead before

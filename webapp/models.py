@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     username_key: Mapped[str] = mapped_column(sa.String(40), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optional, lower case; where notifications and "forgot password" links go.
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
 
     # The login session this request came with (set by the user loader, not stored here).
     session_token = None
@@ -479,3 +481,101 @@ class ArticleDraftImage(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(40))
     alt: Mapped[str] = mapped_column(sa.Text, default="")
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class Notification(db.Model):
+    """Something that happened to one person's work or class: a reply, an answer, a pin,
+    an assignment, a deadline. `event` names it (webapp/services/notifications.py EVENTS);
+    the item it is about is shown only while the person may still see it.
+
+    `in_app`: listed in the person's notifications (their settings may want e-mail only).
+    `dedupe_key`: at most one notification per person and key (one deadline reminder per
+    assignment, one "answered" per question).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_user_dedupe"),
+        sa.Index("ix_notifications_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    annotation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    reply_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("replies.id", ondelete="CASCADE"), index=True
+    )
+    assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    in_app: Mapped[bool] = mapped_column(default=True)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    annotation: Mapped[Annotation | None] = relationship()
+    reply: Mapped[Reply | None] = relationship()
+    assignment: Mapped[Assignment | None] = relationship()
+
+
+class NotificationSetting(db.Model):
+    """One person's choice for one kind of notification; no row means both on."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[bool] = mapped_column(default=True)
+
+
+class OutboxMessage(db.Model):
+    """An e-mail to send outside the request (webapp/services/outbox.py): a notification's,
+    or an account message. Senders claim rows for a while (`claimed_until`); a row claimed
+    by a sender that died is claimed again once that time has passed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    user: Mapped[User] = relationship()
+    notification: Mapped[Notification | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A one-time link to set a new password (only a hash of its token is kept)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The instructor who issued it; None when asked for by e-mail.
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from webapp.models import Annotation
+    from webapp.models import Annotation, Reply
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 JSONLD_CONTENT_TYPE = f'application/ld+json; profile="{ANNO_CONTEXT}"'
@@ -47,29 +47,91 @@ def selectors(annotation: Annotation) -> list[JSON]:
     return [position, quote]
 
 
+def motivation_of(annotation: Annotation) -> str:
+    if annotation.is_question:
+        return "questioning"
+    if annotation.body_markdown:
+        return "commenting"
+    return "tagging" if annotation.tags else "highlighting"
+
+
+def bodies(annotation: Annotation) -> JSON | list[JSON] | None:
+    """The comment (Markdown) and one TextualBody per tag (purpose "tagging"). With tags,
+    the comment's purpose says what it is; alone, the motivation says it."""
+    tags = [{"type": "TextualBody", "purpose": "tagging", "value": t.name} for t in annotation.tags]
+    found = tags
+    if annotation.body_markdown:
+        comment: JSON = {
+            "type": "TextualBody",
+            "value": annotation.body_markdown,
+            "format": "text/markdown",
+        }
+        if tags:
+            comment["purpose"] = "questioning" if annotation.is_question else "commenting"
+        found = [comment, *tags]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else found
+
+
+def class_audience(class_url: str, name: str) -> JSON:
+    """The class a note was posted to, as the W3C model's intended audience (schema.org)."""
+    return {"id": class_url, "type": "schema:EducationalAudience", "schema:name": name}
+
+
 def annotation_jsonld(
-    annotation: Annotation, annotation_id: str, source: str, embedded: bool = False
+    annotation: Annotation,
+    annotation_id: str,
+    source: str,
+    embedded: bool = False,
+    audience: JSON | None = None,
 ) -> JSON:
     """One annotation. `annotation_id` and `source` (the article) are absolute URLs;
-    `embedded` leaves out the @context, which the enclosing collection carries."""
+    `embedded` leaves out the @context, which the enclosing collection carries;
+    `audience` is its class (class_audience), if any."""
     doc: JSON = {} if embedded else {"@context": ANNO_CONTEXT}
     doc.update(
         {
             "id": annotation_id,
             "type": "Annotation",
-            "motivation": "commenting" if annotation.body_markdown else "highlighting",
+            "motivation": motivation_of(annotation),
             "created": xsd_datetime(annotation.created_at),
             "modified": xsd_datetime(annotation.updated_at),
             "creator": {"type": "Person", "nickname": annotation.author.username},
         }
     )
-    if annotation.body_markdown:
-        doc["body"] = {
-            "type": "TextualBody",
-            "value": annotation.body_markdown,
-            "format": "text/markdown",
-        }
+    if audience is not None:
+        doc["audience"] = audience
+    if (body := bodies(annotation)) is not None:
+        doc["body"] = body
     doc["target"] = {"source": source, "selector": selectors(annotation)}
+    return doc
+
+
+def reply_jsonld(
+    reply: Reply,
+    reply_id: str,
+    target: str,
+    embedded: bool = False,
+    audience: JSON | None = None,
+) -> JSON:
+    """A reply: an annotation whose motivation is "replying" and whose target is the IRI of
+    what it answers (the note, or the reply it answers)."""
+    doc: JSON = {} if embedded else {"@context": ANNO_CONTEXT}
+    doc.update(
+        {
+            "id": reply_id,
+            "type": "Annotation",
+            "motivation": "replying",
+            "created": xsd_datetime(reply.created_at),
+            "modified": xsd_datetime(reply.updated_at),
+            "creator": {"type": "Person", "nickname": reply.author.username},
+        }
+    )
+    if audience is not None:
+        doc["audience"] = audience
+    doc["body"] = {"type": "TextualBody", "value": reply.body_markdown, "format": "text/markdown"}
+    doc["target"] = target
     return doc
 
 

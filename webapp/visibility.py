@@ -38,6 +38,7 @@ from webapp.models import (
     Classroom,
     Document,
     Membership,
+    Notification,
     Reply,
     Role,
     User,
@@ -178,6 +179,29 @@ def visible_replies(user: User | None):
     return sa.and_(Reply.deleted_at.is_(None), audience, reply_visible)
 
 
+def visible_notifications(user: User | None):
+    """A WHERE clause for the notifications `user` may see: their own, and only while what
+    each is about is still visible to them (a note hidden or deleted since, a class left).
+
+    The query must outer-join Annotation on Notification.annotation_id, Reply on
+    Notification.reply_id and Assignment on Notification.assignment_id.
+    """
+    if not _signed_in(user):
+        return sa.false()
+    return sa.and_(
+        Notification.user_id == user.id,
+        sa.or_(
+            Notification.annotation_id.is_(None),
+            visible_annotations(user, with_deleted_threads=True),
+        ),
+        sa.or_(Notification.reply_id.is_(None), visible_replies(user)),
+        sa.or_(
+            Notification.assignment_id.is_(None),
+            Assignment.classroom_id.in_(_member_of(user)),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class ReadingContext:
     """What the reader page shows: one's private notes, or one class's."""
@@ -225,6 +249,20 @@ def membership(user: User | None, classroom_id: int) -> Membership | None:
             Membership.user_id == user.id, Membership.classroom_id == classroom_id
         )
     )
+
+
+def teaches_student(user: User | None, classroom_id: int, student_id: int) -> bool:
+    """Whether `user` is an instructor of the class and `student_id` a student in it (who
+    may then be given a password reset link by them)."""
+    mine = membership(user, classroom_id)
+    if mine is None or not mine.is_instructor or student_id == user.id:
+        return False
+    role = db.session.scalar(
+        sa.select(Membership.role).where(
+            Membership.classroom_id == classroom_id, Membership.user_id == student_id
+        )
+    )
+    return role == Role.STUDENT.value
 
 
 def reading_context(user: User | None, key: str | None) -> ReadingContext:

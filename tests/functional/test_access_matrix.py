@@ -31,9 +31,11 @@ Notes on what "appears" means here:
   that existed at their cursor and was then hidden or deleted). Live is polled from cursor
   0 and again after the author touches the object (an edit of a hidden note must not send
   its id to the class either).
-- The JSON-LD export does not carry replies at all (EXPORTS_REPLIES): for every actor a
-  reply's text must be absent from it; the thread's annotation answers 200 or 404 by its
-  own visibility.
+- The JSON-LD export carries replies (EXPORTS_REPLIES) as annotations of their own
+  (GET /api/replies/<id>, and in the article's collection after their note).
+- The Markdown export and the printable annotated article (GET /articles/<slug>/notes.md
+  and /annotated) are asked in every context, like the page: without a context they hold
+  one's own notes, with one the notes of that context, each with its visible replies.
 - The participation CSV exports counts, never text: the text of every object must be
   absent, and an object "is counted" when soft-deleting it changes the author's row.
   Hidden work counts (the instructor may see it); private notes do not.
@@ -69,7 +71,18 @@ ACTORS = (
 ANNOTATIONS = ("private_annotation", "class_annotation", "hidden_annotation")
 REPLIES = ("reply", "hidden_reply")
 OBJECTS = ANNOTATIONS + REPLIES
-READS = ("page", "cards", "search", "card", "live", "export", "export_list", "csv")
+READS = (
+    "page",
+    "cards",
+    "search",
+    "card",
+    "live",
+    "export",
+    "export_list",
+    "csv",
+    "markdown",
+    "printable",
+)
 WRITES = ("edit", "delete", "restore", "hide", "pin", "reply", "vote", "answered", "flag")
 ANNOTATION_ONLY = ("pin", "restore", "vote", "answered")  # no such route for a reply
 MISSING_ID = 987654321
@@ -84,7 +97,7 @@ TEXT = {
 }
 THREAD_TEXT = "Capybara thread opener"  # B's class annotation, which A's replies answer
 EDITED = "Edited by the access matrix"
-EXPORTS_REPLIES = False  # the Web Annotation export is annotations only
+EXPORTS_REPLIES = True  # replies are Web Annotations too (motivation "replying")
 SEARCHES_REPLIES = False  # the sidebar's search (?q=) looks in quotes and comments
 
 
@@ -100,6 +113,8 @@ def actions_of(obj: str) -> tuple[str, ...]:
 TABLE = """
 object              action       anonymous non_member author another_student other_instr instructor
 private_annotation  page         -         -          Y      -               -           -
+private_annotation  markdown     -         -          Y      -               -           -
+private_annotation  printable    -         -          Y      -               -           -
 private_annotation  cards        -         -          Y      -               -           -
 private_annotation  search       -         -          Y      -               -           -
 private_annotation  card         -         -          Y      -               -           -
@@ -117,6 +132,8 @@ private_annotation  vote         -         -          -      -               -  
 private_annotation  answered     -         -          Y      -               -           -
 private_annotation  flag         -         -          -      -               -           -
 class_annotation    page         -         -          Y      Y               -           Y
+class_annotation    markdown     -         -          Y      Y               -           Y
+class_annotation    printable    -         -          Y      Y               -           Y
 class_annotation    cards        -         -          Y      Y               -           Y
 class_annotation    search       -         -          Y      Y               -           Y
 class_annotation    card         -         -          Y      Y               -           Y
@@ -134,6 +151,8 @@ class_annotation    vote         -         -          -      Y               -  
 class_annotation    answered     -         -          Y      -               -           Y
 class_annotation    flag         -         -          Y      Y               -           Y
 hidden_annotation   page         -         -          Y      -               -           Y
+hidden_annotation   markdown     -         -          Y      -               -           Y
+hidden_annotation   printable    -         -          Y      -               -           Y
 hidden_annotation   cards        -         -          Y      -               -           Y
 hidden_annotation   search       -         -          Y      -               -           Y
 hidden_annotation   card         -         -          Y      -               -           Y
@@ -151,12 +170,14 @@ hidden_annotation   vote         -         -          -      -               -  
 hidden_annotation   answered     -         -          Y      -               -           Y
 hidden_annotation   flag         -         -          Y      -               -           Y
 reply               page         -         -          Y      Y               -           Y
+reply               markdown     -         -          Y      Y               -           Y
+reply               printable    -         -          Y      Y               -           Y
 reply               cards        -         -          Y      Y               -           Y
 reply               search       -         -          -      -               -           -
 reply               card         -         -          Y      Y               -           Y
 reply               live         -         -          Y      Y               -           Y
-reply               export       -         -          -      -               -           -
-reply               export_list  -         -          -      -               -           -
+reply               export       -         -          Y      Y               -           Y
+reply               export_list  -         -          Y      Y               -           Y
 reply               csv          -         -          -      -               -           Y
 reply               edit         -         -          Y      -               -           -
 reply               delete       -         -          Y      -               -           -
@@ -164,12 +185,14 @@ reply               hide         -         -          -      -               -  
 reply               reply        -         -          Y      Y               -           Y
 reply               flag         -         -          Y      Y               -           Y
 hidden_reply        page         -         -          Y      -               -           Y
+hidden_reply        markdown     -         -          Y      -               -           Y
+hidden_reply        printable    -         -          Y      -               -           Y
 hidden_reply        cards        -         -          Y      -               -           Y
 hidden_reply        search       -         -          -      -               -           -
 hidden_reply        card         -         -          Y      -               -           Y
 hidden_reply        live         -         -          Y      -               -           Y
-hidden_reply        export       -         -          -      -               -           -
-hidden_reply        export_list  -         -          -      -               -           -
+hidden_reply        export       -         -          Y      -               -           Y
+hidden_reply        export_list  -         -          Y      -               -           Y
 hidden_reply        csv          -         -          -      -               -           Y
 hidden_reply        edit         -         -          Y      -               -           -
 hidden_reply        delete       -         -          Y      -               -           -
@@ -214,7 +237,7 @@ def rule_sees(actor: str, obj: str) -> bool:
 
 
 def rule(actor: str, obj: str, action: str) -> bool:
-    if action in ("page", "cards", "card", "live"):
+    if action in ("page", "cards", "card", "live", "markdown", "printable"):
         return rule_sees(actor, obj)
     if action in ("export", "export_list"):
         return rule_sees(actor, obj) and (obj in ANNOTATIONS or EXPORTS_REPLIES)
@@ -506,21 +529,27 @@ def json_ids(doc) -> list[str]:
     return []
 
 
+def api_path(world: World, obj: str) -> str:
+    kind = "annotations" if obj in ANNOTATIONS else "replies"
+    return f"/api/{kind}/{world.ids[obj]}"
+
+
 def check_export(world, client, actor, obj, allowed):
-    number = world.card_id(obj)
-    url = f"/api/annotations/{number}"
+    url = api_path(world, obj)
     response = client.get(url)
     body = response.get_data(as_text=True)
-    status = 200 if container_visible(actor, obj) else 404
-    assert response.status_code == status, (url, response.status_code)
+    assert response.status_code == (200 if allowed else 404), (url, response.status_code)
+    if obj in REPLIES:  # the thread's note answers by its own visibility
+        note = client.get(f"/api/annotations/{world.thread_id}")
+        assert note.status_code == (200 if container_visible(actor, obj) else 404)
+        assert TEXT[obj] not in note.get_data(as_text=True)
     if allowed:
         doc = json.loads(body)
         assert doc["body"]["value"] == TEXT[obj]
-        assert doc["id"].endswith(f"/api/annotations/{number}")
+        assert doc["id"].endswith(url)
     else:
         assert TEXT[obj] not in body, f"LEAK: {obj}'s text in {url}"
-        if obj in ANNOTATIONS:
-            assert not any(i.endswith(f"/annotations/{number}") for i in json_ids(json.loads(body)))
+        assert not any(i.endswith(url) for i in json_ids(json.loads(body)))
 
 
 def check_export_list(world, client, actor, obj, allowed):
@@ -529,14 +558,15 @@ def check_export_list(world, client, actor, obj, allowed):
         response = client.get(url + page)
         assert response.status_code == 200, (url + page, response.status_code)
         body = response.get_data(as_text=True)
-        exported = json_ids(json.loads(body))
-        listed = any(i.endswith(f"/api/annotations/{world.ids[obj]}") for i in exported)
+        doc = json.loads(body)
+        listed = any(i.endswith(api_path(world, obj)) for i in json_ids(doc))
         if allowed:
             assert TEXT[obj] in body and listed, f"{obj} missing from {url + page}"
         else:
             assert TEXT[obj] not in body, f"LEAK: {obj}'s text in {url + page}"
-            if obj in ANNOTATIONS:
-                assert not listed, f"LEAK: {obj}'s id in {url + page}"
+            assert not listed, f"LEAK: {obj}'s id in {url + page}"
+            # Nothing targets it either (a reply to a hidden reply targets the note).
+            assert api_path(world, obj) not in body, f"LEAK: {obj} named in {url + page}"
 
 
 def author_row(response) -> list[str]:
@@ -567,6 +597,31 @@ def check_csv(world, client, actor, obj, allowed):
     after = author_row(client.get(url))
     counted = before != after
     assert counted == allowed, f"{obj} counted={counted} in the participation CSV"
+
+
+def check_note_export(path: str):
+    """The Markdown export or the printable article, in every context (none: one's own
+    notes): 404 where the actor may not read, the object only when allowed."""
+
+    def check(world, client, actor, obj, allowed):
+        url = f"/articles/{SEED_SLUG}/{path}"
+        for name, key in world.contexts().items():
+            response = client.get(url + context_query(key))
+            body = response.get_data(as_text=True)
+            where = f"{url} in context {name}"
+            if actor == "anonymous":
+                assert response.status_code == 302 and "/login" in response.headers["Location"]
+            elif not usable(actor, name):
+                assert response.status_code == 404, (where, response.status_code)
+            else:
+                assert response.status_code == 200, (where, response.status_code)
+                if allowed and name == world.home(obj):
+                    assert TEXT[obj] in body, f"{obj}'s text missing from {where}"
+                    continue
+            if not allowed:
+                assert_hidden_from(world, obj, body, where)
+
+    return check
 
 
 # --- the writes -------------------------------------------------------------------------------
@@ -712,6 +767,8 @@ CHECKS = {
     "export": check_export,
     "export_list": check_export_list,
     "csv": check_csv,
+    "markdown": check_note_export("notes.md"),
+    "printable": check_note_export("annotated"),
     **{action: check_write(action) for action in WRITES},
 }
 

@@ -106,11 +106,14 @@ def rendered(app):
 
 
 TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]*')
+# A password reset link is new on every request that makes one.
+RESET_LINK = re.compile(r"(/reset/)[A-Za-z0-9_-]+")
 
 
 def normalised(html: str) -> str:
-    """HTML with the CSRF tokens (signed with the time, so they differ) blanked out."""
-    return TOKEN.sub(r"\1…", html).strip()
+    """HTML with the CSRF tokens (signed with the time, so they differ) and new reset
+    links blanked out."""
+    return RESET_LINK.sub(r"\1…", TOKEN.sub(r"\1…", html)).strip()
 
 
 @pytest.fixture
@@ -126,7 +129,8 @@ def data(as_, db, text, room, class_note):
         "reply_id": db.session.query(Reply).one().id,
         "code": room.classroom.join_code,
         "digest": "0" * 64,  # no such image: a 404, never a 5xx
-        "token": "no-such-share-token",
+        "token": "no-such-token",  # share links, unsubscribe and reset links alike
+        "notification_id": 1,
     }
 
 
@@ -172,6 +176,13 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
         ("classes.assign_article", f"{classroom}/assignments", {"document_id": ""}),
         ("classes.assign_article", f"{classroom}/assignments", bad_due),
         ("classes.remove", f"{classroom}/members/{room.teacher.id}/remove", {}),
+        ("account.change_email", "/account/email", {"email": "x@y.org", "password": "wrong"}),
+        ("account.change_password", "/account/password", {"current_password": "wrong"}),
+        ("account.delete_confirm", "/account/delete", {"notes": ""}),
+        ("account.issue_reset_link", f"{classroom}/members/{room.ann.id}/reset-link", {}),
+        ("account.reset_confirm", "/reset/not-a-valid-token", {"new_password": "x"}),
+        ("account.forgot_send", "/forgot", {"login": "ann"}),
+        ("notifications.unsubscribe_confirm", "/unsubscribe/not-a-valid-token", {}),
     ]
 
 

@@ -203,7 +203,7 @@ def assign_article(classroom_id: int):
         return class_page(mine, 400, assign_error="Choose an article from the library.")
     try:
         due_at = parse_due(request.form.get("due"))
-        assign(db.session, mine.classroom, document, due_at)
+        assign(db.session, mine.classroom, document, due_at, actor=current_user)
     except ClassError as error:
         db.session.rollback()
         return class_page(mine, 400, assign_error=str(error), assign_document_id=document.id)

@@ -1,4 +1,5 @@
-"""Accounts: usernames and their comparison key, credentials, and login sessions."""
+"""Accounts: usernames and their comparison key, credentials, login sessions, e-mail
+addresses, password changes and one-time reset links, and deleting an account."""
 
 from __future__ import annotations
 
@@ -12,7 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import LoginSession, User, username_key, utcnow
+from webapp.models import (
+    Annotation,
+    Classroom,
+    LoginSession,
+    Membership,
+    PasswordReset,
+    Reply,
+    Role,
+    User,
+    username_key,
+    utcnow,
+)
+from webapp.services.live import record_change
 
 # ASCII only, on purpose: letters of other scripts that look alike ("а" and "a") stay
 # different after any normalisation, so they would let one person pass for another.
@@ -112,3 +125,261 @@ def end_session(session: Session, token: str | None) -> None:
         session.execute(
             sa.delete(LoginSession).where(LoginSession.token_hash == _token_hash(token))
         )
+
+
+def end_other_sessions(session: Session, user: User, keep_token: str | None) -> None:
+    """Close every login session of `user` but the one with `keep_token` (None: all)."""
+    query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_token:
+        query = query.where(LoginSession.token_hash != _token_hash(keep_token))
+    session.execute(query)
+
+
+# --- e-mail address and password ---------------------------------------------------------------
+
+MAX_EMAIL = 254
+# One address, nothing that a mail header would read as a list, a name or a comment.
+_ADDRESS_CHARACTER = r"[^@\s,;:<>\"()\[\]\\]"
+EMAIL = re.compile(rf"^{_ADDRESS_CHARACTER}+@{_ADDRESS_CHARACTER}+\.{_ADDRESS_CHARACTER}+$")
+
+
+def check_password(user: User, password: str) -> None:
+    if not user.check_password(password or ""):
+        raise AccountError("That is not your current password.")
+
+
+def check_new_password(password: str, confirm: str) -> str:
+    if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
+        raise AccountError(
+            f"A password has at least {MIN_PASSWORD} characters (at most {MAX_PASSWORD})."
+        )
+    if password != confirm:
+        raise AccountError("The two new passwords differ: type the same one twice.")
+    return password
+
+
+def normalize_email(value: str | None) -> str | None:
+    """An e-mail address in lower case, or None for none; AccountError when it is not one."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_EMAIL or not EMAIL.match(value):
+        raise AccountError("That is not an e-mail address (it looks like name@example.org).")
+    return value.lower()
+
+
+def set_email(session: Session, user: User, password: str, email: str | None) -> str | None:
+    """Set or clear the address after checking the password (an address opens "forgot
+    password", so someone holding only a session cannot point it elsewhere)."""
+    check_password(user, password)
+    user.email = normalize_email(email)
+    return user.email
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, confirm: str, keep_token: str | None
+) -> None:
+    """Set a new password; every other login session of the user ends, and unused reset
+    links stop working."""
+    check_password(user, current)
+    user.set_password(check_new_password(new, confirm))
+    end_other_sessions(session, user, keep_token)
+    _drop_resets(session, user)
+
+
+# --- one-time reset links ----------------------------------------------------------------------
+
+RESET_BY_INSTRUCTOR = timedelta(hours=24)
+RESET_BY_EMAIL = timedelta(hours=2)
+BAD_RESET_LINK = (
+    "This password reset link does not work: it was used already, it has expired, or it "
+    "was replaced by a newer one. Ask for a new link."
+)
+
+
+def _drop_resets(session: Session, user: User) -> None:
+    session.execute(
+        sa.delete(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
+        )
+    )
+
+
+def issue_reset(
+    session: Session, user: User, lifetime: timedelta, issued_by: User | None = None
+) -> str:
+    """A new one-time reset link's token for `user` (only its hash is stored); earlier
+    unused links stop working."""
+    _drop_resets(session, user)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            issued_by_id=issued_by.id if issued_by else None,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def find_reset(session: Session, token: str) -> PasswordReset | None:
+    """The unused, unexpired reset this token opens, if any."""
+    return session.scalar(
+        sa.select(PasswordReset).where(
+            PasswordReset.token_hash == _token_hash(token or ""),
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > utcnow(),
+        )
+    )
+
+
+def use_reset(session: Session, token: str, new: str, confirm: str) -> User:
+    """Set a new password through a reset link, once: the link is spent (two requests at
+    once: one wins), every login session of the user ends."""
+    reset = find_reset(session, token)
+    if reset is None:
+        raise AccountError(BAD_RESET_LINK)
+    password = check_new_password(new, confirm)
+    spent = session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise AccountError(BAD_RESET_LINK)
+    user = reset.user
+    user.set_password(password)
+    end_other_sessions(session, user, None)
+    return user
+
+
+def accounts_for_reset(session: Session, identifier: str) -> list[User]:
+    """The accounts "forgot password" would write to: by e-mail address or by username,
+    those that have an address."""
+    identifier = (identifier or "").strip()
+    if "@" in identifier:
+        try:
+            email = normalize_email(identifier)
+        except AccountError:
+            return []
+        return list(session.scalars(sa.select(User).where(User.email == email)))
+    user = find_user(session, identifier)
+    return [user] if user is not None and user.email else []
+
+
+# --- deleting an account -----------------------------------------------------------------------
+
+FORMER_MEMBER = "a former member"  # has a space: no one can sign up with it
+# Foreign keys to users whose rows go with the account although they cascade otherwise:
+# the change log keeps its entries (a live page still learns of the deletions).
+_KEPT_ON_CASCADE = {("changes", "actor_id")}
+
+
+def former_member(session: Session) -> User:
+    """The one account that anonymised notes are attributed to; it cannot log in."""
+    key = username_key(FORMER_MEMBER)
+    found = session.scalar(sa.select(User).where(User.username_key == key))
+    if found is not None:
+        return found
+    placeholder = User(username=FORMER_MEMBER, password_hash="!")  # matches no password
+    try:
+        with session.begin_nested():
+            session.add(placeholder)
+    except IntegrityError:  # another deletion made it at the same moment
+        return session.scalar(sa.select(User).where(User.username_key == key))
+    return placeholder
+
+
+def classes_blocking_deletion(session: Session, user: User) -> list[str]:
+    """Names of the classes the user is the only instructor of while others are members."""
+    mine = sa.select(Membership.classroom_id).where(
+        Membership.user_id == user.id, Membership.role == Role.INSTRUCTOR.value
+    )
+    other_instructor = sa.exists().where(
+        Membership.classroom_id == Classroom.id,
+        Membership.role == Role.INSTRUCTOR.value,
+        Membership.user_id != user.id,
+    )
+    other_member = sa.exists().where(
+        Membership.classroom_id == Classroom.id, Membership.user_id != user.id
+    )
+    return list(
+        session.scalars(
+            sa.select(Classroom.name)
+            .where(Classroom.id.in_(mine), ~other_instructor, other_member)
+            .order_by(Classroom.name)
+        )
+    )
+
+
+def delete_account(session: Session, user: User, password: str, keep_notes: bool) -> None:
+    """Delete the account. Class notes and replies stay, attributed to "a former member",
+    when `keep_notes`; otherwise they are deleted and their text erased (a thread that has
+    others' replies stays, its note marked deleted). Private notes always go, and so do
+    classes the user was alone in, votes, flags, settings and login sessions."""
+    check_password(user, password)
+    blocking = classes_blocking_deletion(session, user)
+    if blocking:
+        raise AccountError(
+            "You are the only instructor of "
+            + ", ".join(blocking)
+            + ": remove its students or make someone else an instructor first."
+        )
+    placeholder = former_member(session)
+    now = utcnow()
+    # Classes with no other member, then private notes: nobody else can see them.
+    member_of = sa.select(Membership.classroom_id).where(Membership.user_id == user.id)
+    others = sa.exists().where(
+        Membership.classroom_id == Classroom.id, Membership.user_id != user.id
+    )
+    session.execute(
+        sa.delete(Classroom)
+        .where(Classroom.id.in_(member_of), ~others)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.delete(Annotation)
+        .where(Annotation.author_id == user.id, Annotation.classroom_id.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    if not keep_notes:
+        for annotation in session.scalars(
+            sa.select(Annotation).where(Annotation.author_id == user.id)
+        ):
+            annotation.body_markdown = annotation.body_html = ""
+            annotation.tags = []
+            annotation.hidden_reason = None
+            annotation.deleted_at = annotation.deleted_at or now
+            record_change(session, annotation, placeholder, "deleted")
+        for reply in session.scalars(sa.select(Reply).where(Reply.author_id == user.id)):
+            reply.body_markdown = reply.body_html = ""
+            reply.hidden_reason = None
+            reply.deleted_at = reply.deleted_at or now
+            record_change(session, reply.annotation, placeholder, "reply-deleted")
+    session.flush()
+    _reassign_references(session, user, placeholder)
+    session.execute(sa.delete(User).where(User.id == user.id))
+    session.expire_all()
+
+
+def _reassign_references(session: Session, user: User, placeholder: User) -> None:
+    """Point every reference to `user` that is not the user's own (cascading) row at the
+    placeholder: authors, who answered, actors. Found from the schema, so a table added
+    later that names a user is covered too."""
+    for table in User.metadata.sorted_tables:
+        if table is User.__table__:
+            continue
+        for key in table.foreign_keys:
+            if key.column.table is not User.__table__:
+                continue
+            column = key.parent
+            if key.ondelete == "CASCADE" and (table.name, column.name) not in _KEPT_ON_CASCADE:
+                continue
+            session.execute(
+                sa.update(table).where(column == user.id).values({column.name: placeholder.id})
+            )

@@ -18,6 +18,7 @@ from webapp.models import (
     Role,
     User,
 )
+from webapp.services import notifications
 
 # No 0/O, 1/I/L: a code is read aloud and copied from a board.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -159,19 +160,27 @@ def parse_due(value: str | None) -> datetime | None:
 
 
 def assign(
-    session: Session, classroom: Classroom, document: Document, due_at: datetime | None
+    session: Session,
+    classroom: Classroom,
+    document: Document,
+    due_at: datetime | None,
+    actor: User | None = None,
 ) -> Assignment:
-    """Assign an article (or change its due date when it is assigned already)."""
+    """Assign an article (or change its due date when it is assigned already); a new
+    assignment tells the class's members (but `actor`, who assigned it)."""
     assignment = session.scalar(
         sa.select(Assignment).where(
             Assignment.classroom_id == classroom.id, Assignment.document_id == document.id
         )
     )
-    if assignment is None:
+    new = assignment is None
+    if new:
         assignment = Assignment(classroom_id=classroom.id, document_id=document.id)
         session.add(assignment)
     assignment.due_at = due_at
     session.flush()
+    if new:
+        notifications.article_assigned(session, assignment, actor)
     return assignment
 
 

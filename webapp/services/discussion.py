@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import Annotation, Flag, Reply, User, Vote, utcnow
 from webapp.routing import parse_row_id
+from webapp.services import notifications
 from webapp.services.annotations import AnnotationInputError, check_comment
 from webapp.services.live import record_change
 from webapp.text.sanitize import render_comment
@@ -54,6 +55,7 @@ def add_reply(
     session.add(reply)
     session.flush()
     record_change(session, annotation, author, "replied")
+    notifications.reply_added(session, reply, annotation, author)
     return reply
 
 
@@ -154,11 +156,15 @@ def set_answered(session: Session, annotation: Annotation, actor: User, answered
     annotation.answered_at = utcnow() if answered else None
     annotation.answered_by_id = actor.id if answered else None
     record_change(session, annotation, actor, "answered")
+    if answered:
+        notifications.question_answered(session, annotation, actor)
 
 
 def set_pinned(session: Session, annotation: Annotation, actor: User, pinned: bool) -> None:
     annotation.pinned = pinned
     record_change(session, annotation, actor, "pinned")
+    if pinned:
+        notifications.note_pinned(session, annotation, actor)
 
 
 def check_reason(reason: str | None) -> str:

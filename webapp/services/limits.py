@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
@@ -60,6 +61,12 @@ JOIN_PER_CLIENT = Backoff(free=30, cap=timedelta(minutes=15))
 
 LOGIN_ACCOUNT_MESSAGE = "Too many failed logins for this account. Wait {wait} and try again."
 LOGIN_CLIENT_MESSAGE = "Too many failed logins from your network. Wait {wait} and try again."
+# "Forgot password" requests (every request counts, sent or not): per name or address asked
+# for, and per client. The same for accounts that exist and names that do not.
+RESET_PER_SUBJECT = Backoff(free=3, cap=timedelta(minutes=15))
+RESET_PER_CLIENT = Backoff(free=10, cap=timedelta(minutes=15))
+RESET_MESSAGE = "Too many password reset requests. Wait {wait} and try again."
+
 JOIN_USER_MESSAGE = "Too many wrong join codes. Wait {wait} and try again."
 JOIN_CLIENT_MESSAGE = "Too many wrong join codes from your network. Wait {wait} and try again."
 
@@ -180,6 +187,29 @@ def check_join_allowed(session: Session, user_id: int, remote_addr: str | None) 
 
 def record_join_failure(session: Session, user_id: int, remote_addr: str | None) -> None:
     _record(session, "join", str(user_id), client_key(remote_addr))
+
+
+def _reset_subject(identifier: str) -> str:
+    # A hash: an e-mail address may be longer than the column, and need not be kept.
+    normalized = username_key(identifier)
+    return hashlib.sha256(normalized.encode()).hexdigest()[:40]
+
+
+def check_reset_allowed(session: Session, identifier: str, remote_addr: str | None) -> None:
+    """Raise RateLimited while "forgot password" for this name or address, or from this
+    client, must wait."""
+    _check(
+        session,
+        "reset",
+        _reset_subject(identifier),
+        client_key(remote_addr),
+        per_subject=(RESET_PER_SUBJECT, RESET_MESSAGE),
+        per_client=(RESET_PER_CLIENT, RESET_MESSAGE),
+    )
+
+
+def record_reset_request(session: Session, identifier: str, remote_addr: str | None) -> None:
+    _record(session, "reset", _reset_subject(identifier), client_key(remote_addr))
 
 
 def check_write_allowed(session: Session, user_id: int, allowed: int = WRITES_ALLOWED) -> None:
