@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from webapp import cli, errors, security
+    from webapp import bench, cli, errors, security
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    bench.init_app(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: trust its X-Forwarded-* headers (client address, https).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
