@@ -188,6 +188,7 @@ def database(root: Path):
     with psycopg.connect(admin_url, autocommit=True) as connection:
         version = connection.execute("SHOW server_version").fetchone()[0]
         connection.execute(f'CREATE DATABASE "{name}"')
+    say(f"PostgreSQL {version}: a throw-away database {name}")
     try:
         yield admin.set(database=name).render_as_string(hide_password=False), "postgresql", version
     finally:
@@ -332,6 +333,14 @@ def probe(scenario: Scenario) -> dict:
     }
 
 
+def drain_seconds(result: Slice, connections: int) -> float:
+    """How long the server still works after a slice: the load generator stops with up to
+    one request per connection unanswered, and the server answers them anyway, at the rate
+    it just showed. The next slice starts after that, so no scenario pays for another."""
+    per_request = result.seconds / max(result.requests, 1)
+    return min(connections * per_request, 30.0) + 0.1
+
+
 def measure(scenarios: list[Scenario], generator, sizes: Sizes, cleanup) -> dict:
     """Slices of every scenario in turn, `sizes.slices` per run, `sizes.runs` runs."""
     slices: dict[str, list[list[Slice]]] = {s.key + s.server: [] for s in scenarios}
@@ -346,8 +355,7 @@ def measure(scenarios: list[Scenario], generator, sizes: Sizes, cleanup) -> dict
                 result = generator.run(
                     scenario.server, scenario.requests, sizes.seconds, sizes.connections
                 )
-                # wrk drops what is still running at the end; the server finishes it now.
-                time.sleep(min(result.max_ms / 1000, 10) + 0.1)
+                time.sleep(drain_seconds(result, sizes.connections))
                 if scenario.writes:
                     cleanup(scenario.server)
                 slices[scenario.key + scenario.server][run].append(result)

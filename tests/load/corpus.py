@@ -151,11 +151,18 @@ def words_of(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(r"\S+", text)]
 
 
-def passage(rng: random.Random, words: list[tuple[int, int]], longest: int = 12):
-    """A run of 1 to `longest` words: (start, end) in code points."""
-    first = rng.randrange(len(words))
-    last = min(len(words) - 1, first + rng.randrange(longest))
-    return words[first][0], words[last][1]
+def passage(rng: random.Random, words: list[tuple[int, int]], longest: int = 36):
+    """1 to `longest` words, (start, end) in code points, starting and ending up to two
+    characters inside a word, as a mouse drag does. At 2,000 notes on the seed article this
+    gives a page close to the one issue 11 measured (about 860 KiB, 150,000 listed ids)."""
+    while True:
+        first = rng.randrange(len(words))
+        last = min(len(words) - 1, first + rng.randrange(longest))
+        (start, first_end), (last_start, end) = words[first], words[last]
+        start += rng.randrange(min(3, first_end - start))
+        end -= rng.randrange(min(3, end - last_start))
+        if end > start:
+            return start, end
 
 
 def comment(rng: random.Random, vocabulary: list[str]) -> str:
