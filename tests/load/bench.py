@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -107,6 +108,7 @@ class Scenario:
     expect: int = 200
     target: dict | None = None
     server: str = ""  # the base URL it runs against
+    optional: bool = False  # measured only where the app serves it
 
 
 @dataclass
@@ -291,6 +293,46 @@ def class_scenarios(base, built, engine, sizes, reader, writers, growth_label=""
             server=base,
         ),
     ]
+
+
+def deepest_spot(engine, built) -> int:
+    """The offset covered by the most notes of the class."""
+    with engine.connect() as connection:
+        ranges = connection.execute(
+            sa.text(
+                'SELECT start, "end" FROM annotations WHERE document_id = :d '
+                "AND classroom_id = :c AND deleted_at IS NULL"
+            ),
+            {"d": built.document_id, "c": built.classroom_id},
+        ).all()
+    depth = [0] * (len(built.text) + 1)
+    for start, end in ranges:
+        depth[start] += 1
+        depth[end] -= 1
+    running, best, at = 0, -1, 0
+    for offset, step in enumerate(depth):
+        running += step
+        if running > best:
+            best, at = running, offset
+    return at
+
+
+def spot_scenario(base, built, engine, reader) -> Scenario:
+    """The notes at the deepest spot, as the reader asks for them (where the app has it)."""
+    path = f"/articles/{built.slug}/spot?at={deepest_spot(engine, built)}"
+    return Scenario(
+        "spot",
+        "the notes at the deepest spot (htmx partial)",
+        [
+            Request(
+                "GET",
+                f"{path}&context=class-{built.classroom_id}",
+                {"Cookie": reader.cookie, "HX-Request": "true"},
+            )
+        ],
+        server=base,
+        optional=True,
+    )
 
 
 def hello_scenario(base: str) -> Scenario:
@@ -583,9 +625,14 @@ def run_default(args, sizes: Sizes, generator) -> None:
 
             say("probing every scenario once …")
             pages = []
-            for scenario in scenarios:
+            for scenario in [*scenarios, spot_scenario(base, built, engine, reader)]:
                 found = probe(scenario)
                 cleanup(base)
+                if scenario.optional:
+                    if found["status"] != scenario.expect:
+                        notes.append(f"{scenario.label}: not served here ({found['status']})")
+                        continue
+                    scenarios.append(scenario)
                 found["verdict"] = (
                     report.verdict(found["bytes"], found["target"]["bytes"], at_least=False)
                     if found["target"]
@@ -668,13 +715,24 @@ def run_growth(args, sizes: Sizes, generator) -> None:
         machine = report.machine_facts("sqlite", "", generator.description)
         servers, engines, scenarios, built = [], {}, [], None
         try:
+            say(f"starting {len(levels)} gunicorn servers …")
+            urls = []
+            for n in range(len(levels)):
+                (Path(tmp) / f"level-{n}").mkdir()
+                urls.append(f"sqlite:///{Path(tmp) / f'level-{n}' / 'bench.db'}")
+            with ThreadPoolExecutor(len(levels)) as pool:
+                starting = [
+                    pool.submit(start_server, Path(tmp) / f"level-{n}", url)
+                    for n, url in enumerate(urls)
+                ]
+                for future in starting:
+                    with contextlib.suppress(Exception):
+                        servers.append(future.result())
+            if len(servers) < len(levels):
+                for future in starting:
+                    future.result()  # raises why a server did not start
             for n, total in enumerate(levels):
-                root = Path(tmp) / f"level-{n}"
-                root.mkdir()
-                url = f"sqlite:///{root / 'bench.db'}"
-                say(f"level {n}: starting gunicorn …")
-                server = start_server(root, url)
-                servers.append(server)
+                server, url = servers[n], urls[n]
                 engine = corpora.connect(url)
                 engines[server.url] = (engine, None)
                 built = corpora.build_class_corpus(engine, sizes.notes, sizes.members)

@@ -28,6 +28,7 @@ SCENARIOS = {
     "library",
     "article_anon",
 }
+OPTIONAL = {"spot"}
 EXPECTED_STATUS = {"poll": 204}
 
 
@@ -46,7 +47,8 @@ def run_bench(tmp_path, *args: str, env: dict | None = None) -> subprocess.Compl
 
 
 def check_scenarios(results: dict) -> None:
-    assert {s["key"] for s in results["scenarios"]} == SCENARIOS
+    # The notes at one spot are measured where the app serves them.
+    assert SCENARIOS <= {s["key"] for s in results["scenarios"]} <= SCENARIOS | OPTIONAL
     for scenario in results["scenarios"]:
         assert scenario["runs"], scenario["key"]
         for run in scenario["runs"]:
@@ -55,7 +57,7 @@ def check_scenarios(results: dict) -> None:
         assert scenario["ratio"]["median"] is not None
     # Every scenario was probed and the app answered it as the scenario expects.
     pages = {p["key"]: p for p in results["pages"]}
-    assert set(pages) == SCENARIOS
+    assert SCENARIOS <= set(pages) <= SCENARIOS | OPTIONAL
     for key, page in pages.items():
         assert page["status"] == EXPECTED_STATUS.get(key, 200), (key, page["status"])
     assert pages["reader_class"]["marks"] > 0
