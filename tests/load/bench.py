@@ -31,7 +31,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -44,6 +44,7 @@ from tests.conftest import PASSWORD, PROJECT_ROOT, SEEDS  # noqa: E402
 from tests.load import corpus as corpora  # noqa: E402
 from tests.load import report  # noqa: E402
 from tests.load.loadgen import Request, Slice, load_generator  # noqa: E402
+from webapp.models import Annotation, Change  # noqa: E402
 from webapp.services.annotations import COLOURS  # noqa: E402
 
 WRITES_PER_MINUTE = "1000000000"  # the rate limit is not what is measured
@@ -118,7 +119,6 @@ class HttpSession:
     base: str
     cookie: str = ""
     token: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def request(self, method, path, form=None, headers=None, body=None):
         host, port = self.base.removeprefix("http://").split(":")
@@ -246,14 +246,13 @@ def poll_cursor(page: bytes, engine, document_id: int) -> int:
         cursor = parse_qs(html.unescape(found.group(1))).get("cursor")
         if cursor and cursor[0].isdigit():
             return int(cursor[0])
+    changes = Change.__table__
     with engine.connect() as connection:
-        return connection.scalar(
-            sa.text("SELECT COALESCE(MAX(id), 0) FROM changes WHERE document_id = :d"),
-            {"d": document_id},
-        )
+        last = sa.select(sa.func.max(changes.c.id)).where(changes.c.document_id == document_id)
+        return connection.scalar(last) or 0
 
 
-def class_scenarios(base, built, engine, sizes, reader, writers, growth_label="") -> list[Scenario]:
+def class_scenarios(base, built, engine, reader, writers) -> list[Scenario]:
     """The reader, the writes and the poll in the big class (what growth measures too)."""
     context = f"class-{built.classroom_id}"
     page = f"/articles/{built.slug}?context={context}"
@@ -263,14 +262,14 @@ def class_scenarios(base, built, engine, sizes, reader, writers, growth_label=""
     return [
         Scenario(
             "reader_class",
-            f"reader, a student in {members}{growth_label}",
+            f"reader, a student in {members}",
             [Request("GET", page, {"Cookie": reader.cookie})],
             target=TARGETS["reader_class"],
             server=base,
         ),
         Scenario(
             "write_class",
-            f"creating a note in that class (htmx){growth_label}",
+            "creating a note in that class (htmx)",
             write_requests(
                 writers, built.slug, built.version_id, built.text, context, corpora.SEED
             ),
@@ -297,13 +296,14 @@ def class_scenarios(base, built, engine, sizes, reader, writers, growth_label=""
 
 def deepest_spot(engine, built) -> int:
     """The offset covered by the most notes of the class."""
+    notes = Annotation.__table__
     with engine.connect() as connection:
         ranges = connection.execute(
-            sa.text(
-                'SELECT start, "end" FROM annotations WHERE document_id = :d '
-                "AND classroom_id = :c AND deleted_at IS NULL"
-            ),
-            {"d": built.document_id, "c": built.classroom_id},
+            sa.select(notes.c.start, notes.c.end).where(
+                notes.c.document_id == built.document_id,
+                notes.c.classroom_id == built.classroom_id,
+                notes.c.deleted_at.is_(None),
+            )
         ).all()
     depth = [0] * (len(built.text) + 1)
     for start, end in ranges:
@@ -586,7 +586,7 @@ def run_default(args, sizes: Sizes, generator) -> None:
             reader = log_in(base, built.reader, empty_page)
             writers = [log_in(base, name, empty_page) for name in built.writers(sizes.writers)]
             hello = hello_scenario(base)
-            scenarios = [hello, *class_scenarios(base, built, engine, sizes, reader, writers)]
+            scenarios = [hello, *class_scenarios(base, built, engine, reader, writers)]
             scenarios += [
                 Scenario(
                     "write_private",
@@ -754,7 +754,7 @@ def run_growth(args, sizes: Sizes, generator) -> None:
                 writers = [
                     log_in(server.url, name, empty_page) for name in built.writers(sizes.writers)
                 ]
-                level = class_scenarios(server.url, built, engine, sizes, reader, writers)[:2]
+                level = class_scenarios(server.url, built, engine, reader, writers)[:2]
                 for scenario in level:
                     scenario.target = AT_MOST
                     scenario.label += f" [{count:,} notes]"
