@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -29,6 +29,7 @@ from webapp.models import (
     Change,
     Classroom,
     Document,
+    DocumentVersion,
     Membership,
     Reply,
     Role,
@@ -131,7 +132,6 @@ class Corpus:
     votes: int
     tagged: int
     members: int
-    password_hash: str = field(repr=False, default="")
 
     @property
     def reader(self) -> str:
@@ -296,16 +296,13 @@ def import_text(engine: Engine, source: str, source_name: str) -> tuple[str, int
 
 
 def seed_article(engine: Engine) -> tuple[int, int, str]:
+    documents, versions = Document.__table__, DocumentVersion.__table__
     with engine.connect() as connection:
-        document = connection.execute(
-            sa.select(Document.__table__.c.id, Document.__table__.c.current_version_id).where(
-                Document.__table__.c.slug == SEED_SLUG
-            )
+        return connection.execute(
+            sa.select(documents.c.id, versions.c.id, versions.c.text)
+            .join(versions, versions.c.id == documents.c.current_version_id)
+            .where(documents.c.slug == SEED_SLUG)
         ).one()
-        text = connection.scalar(
-            sa.text("SELECT text FROM document_versions WHERE id = :id"), {"id": document[1]}
-        )
-    return document[0], document[1], text
 
 
 def build_class_corpus(
@@ -457,7 +454,6 @@ def build_class_corpus(
         votes=len(votes),
         tagged=len({t["annotation_id"] for t in tags}),
         members=members,
-        password_hash=hashed,
     )
 
 
