@@ -45,7 +45,7 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev htmx chromium lint
 	$(VENV)/bin/pytest
 
-# About 10 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
+# About 5 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
 bench: $(VENV)/.installed-dev htmx chromium wrk
 	$(PY) tests/load/bench.py --readme README.md
 
