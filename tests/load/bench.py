@@ -247,8 +247,9 @@ def poll_cursor(page: bytes, engine, document_id: int) -> int:
         if cursor and cursor[0].isdigit():
             return int(cursor[0])
     changes = Change.__table__
+    column = changes.c.seq if "seq" in changes.c else changes.c.id
     with engine.connect() as connection:
-        last = sa.select(sa.func.max(changes.c.id)).where(changes.c.document_id == document_id)
+        last = sa.select(sa.func.max(column)).where(changes.c.document_id == document_id)
         return connection.scalar(last) or 0
 
 

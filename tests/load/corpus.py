@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, SEED_SLUG
+from webapp import models
 from webapp.database import configure_engine, write_intent
 from webapp.models import (
     Annotation,
@@ -236,12 +237,52 @@ def change_row(change_id, document_id, classroom_id, annotation_id, actor_id, ki
 
 def add_users(connection, names: list[str], hashed: str, created: datetime) -> list[int]:
     first = next_id(connection, User.__table__)
-    rows = [
-        {"id": first + i, "username": name, "password_hash": hashed, "created_at": created}
-        for i, name in enumerate(names)
-    ]
+    rows = []
+    for i, name in enumerate(names):
+        # Built by the model, so what it derives from a username comes along.
+        user = User(username=name)
+        row = {
+            column.key: getattr(user, column.key)
+            for column in User.__table__.columns
+            if getattr(user, column.key, None) is not None
+        }
+        rows.append({**row, "id": first + i, "password_hash": hashed, "created_at": created})
     insert(connection, User.__table__, rows)
     return [row["id"] for row in rows]
+
+
+def add_changes(connection, changes: list[dict]) -> None:
+    """Insert change-log rows. Where the log counts per document (`seq`, the cursor a
+    sidebar polls with, and its counter row), number them after the last one."""
+    table = Change.__table__
+    if "seq" in table.c:
+        by_document: dict[int, list[dict]] = {}
+        for row in changes:
+            by_document.setdefault(row["document_id"], []).append(row)
+        for document_id, rows in by_document.items():
+            last = connection.scalar(
+                sa.select(sa.func.max(table.c.seq)).where(table.c.document_id == document_id)
+            )
+            counter = getattr(models, "ChangeCounter", None)
+            if counter is not None:
+                counters = counter.__table__
+                counted = connection.scalar(
+                    sa.select(counters.c.last_seq).where(counters.c.document_id == document_id)
+                )
+                if counted is None:
+                    connection.execute(
+                        counters.insert(), [{"document_id": document_id, "last_seq": 0}]
+                    )
+                last = max(last or 0, counted or 0)
+            for n, row in enumerate(rows, start=(last or 0) + 1):
+                row["seq"] = n
+            if counter is not None:
+                connection.execute(
+                    counters.update()
+                    .where(counters.c.document_id == document_id)
+                    .values(last_seq=rows[-1]["seq"])
+                )
+    insert(connection, table, changes)
 
 
 def add_class(connection, name: str, code: str, instructor_id: int, student_ids, created):
@@ -433,7 +474,7 @@ def build_class_corpus(
         insert(connection, Reply.__table__, replies)
         insert(connection, AnnotationTag.__table__, tags)
         insert(connection, Vote.__table__, votes)
-        insert(connection, Change.__table__, in_time_order(changes))
+        add_changes(connection, in_time_order(changes))
     progress.finish()
     fix_sequences(engine, ALL_TABLES)
     return Corpus(
@@ -595,7 +636,7 @@ def add_spread_notes(
                 progress.update(done + i)
         with engine.begin() as connection:
             insert(connection, Annotation.__table__, rows)
-            insert(connection, Change.__table__, changes)
+            add_changes(connection, changes)
         done += todo
         progress.update(done)
     progress.finish()
