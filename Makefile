@@ -7,7 +7,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench htmx chromium clean
+.PHONY: run test lint bench bench-growth htmx chromium wrk clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ chromium:
 # runs as a service of its own).
 MAIL_SENDER ?= 1
 
+# Debian's wrk, the load generator of `make bench` (without it, a slower Python client is used).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+
 run: $(VENV)/.installed htmx
 	$(FLASK) init
 	@if [ -n "$$SMTP_HOST" ] && [ "$(MAIL_SENDER)" != 0 ]; then \
@@ -50,10 +54,15 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev htmx chromium lint
 	$(VENV)/bin/pytest
 
-bench: $(VENV)/.installed-dev htmx
-	$(PY) tests/load/bench.py
+# About 7 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
+bench: $(VENV)/.installed-dev htmx chromium wrk
+	$(PY) tests/load/bench.py --readme README.md
 	$(PY) tests/load/bench_import.py
 	$(PY) tests/load/bench_reanchor.py
+
+# The same page and write with 100,000 and 1,000,000 notes in the database (SQLite).
+bench-growth: $(VENV)/.installed-dev htmx wrk
+	$(PY) tests/load/bench.py --growth --readme README.md
 
 clean:
 	rm -rf $(VENV) static/vendor .pytest_cache

@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app.config.update(derived_config(app.config))
 
-    from webapp import cli, errors, security
+    from webapp import bench, cli, errors, security
     from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    bench.init_app(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: trust its X-Forwarded-* headers (client address, https).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -86,6 +86,8 @@ def load_config(instance_path: Path) -> dict:
         "HTMX_CDN_URL": os.environ.get("HTMX_CDN_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_VERSION": HTMX_VERSION,
+        # `make bench` measures against GET /bench/hello; production never serves it.
+        "BENCH_HELLO": os.environ.get("BENCH_HELLO", "0") == "1",
     }
 
 

@@ -1,0 +1,194 @@
+"""In Chromium (Debian's, through Playwright): the reader with many notes against the same
+reader with none, round by round. Times are taken inside the page with performance.now().
+
+- page load: navigation start to the load event, and to the sidebar's first card (or, on
+  a page with no notes, to the moment the sidebar's list exists);
+- Highlight: from pressing the button to the first new `mark` painted in the article;
+- typing: per keystroke in the comment box, from keydown to the frame after it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in
+
+TIMEOUT_MS = 60_000
+
+# Installed before any page script: notes when the sidebar and its first card appear.
+WATCH_SIDEBAR = """
+(() => {
+  const seen = (window.__bench = { sidebar: null, firstCard: null });
+  const look = () => {
+    if (seen.sidebar === null && document.getElementById("cards")) seen.sidebar = performance.now();
+    if (seen.firstCard === null && document.querySelector("#cards [id^=annotation-]")) {
+      seen.firstCard = performance.now();
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(look);
+  observer.observe(document, { childList: true, subtree: true });
+})();
+"""
+
+# Selects `length` characters at the start of a text run in the middle of the article.
+SELECT_PASSAGE = """
+([which, length]) => {
+  const body = document.getElementById("article-body");
+  const spans = Array.from(body.querySelectorAll("[data-o]"))
+    .filter((s) => s.textContent.trim().length > length + 2);
+  const span = spans[Math.floor(spans.length * which) % spans.length];
+  const walker = document.createTreeWalker(span, NodeFilter.SHOW_TEXT);
+  let node = walker.nextNode();
+  while (node && node.data.trim().length < 3) node = walker.nextNode();
+  const start = node.data.search(/\\S/);
+  const range = document.createRange();
+  range.setStart(node, start);
+  range.setEnd(node, Math.min(node.data.length, start + length));
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  const block = span.closest("[id^=block-]");
+  return block ? block.id : null;
+}
+"""
+
+# Arms a watch for the first mark added to the block (painted: the frame after it).
+WATCH_NEW_MARK = """
+(blockId) => {
+  const state = (window.__benchMark = { pressed: null, painted: null });
+  const body = document.getElementById("article-body");
+  const hasMark = (node) => node.nodeType === 1 &&
+    (node.matches("mark") || node.querySelector("mark")) &&
+    (!blockId || node.id === blockId || node.closest("#" + CSS.escape(blockId)));
+  const observer = new MutationObserver((records) => {
+    if (state.pressed === null) return;
+    for (const record of records) {
+      if (Array.from(record.addedNodes).some(hasMark)) {
+        observer.disconnect();
+        requestAnimationFrame(() => setTimeout(() => { state.painted = performance.now(); }));
+        return;
+      }
+    }
+  });
+  observer.observe(body, { childList: true, subtree: true });
+  const button = document.querySelector("[role=toolbar] button[value=highlight]") ||
+    Array.from(document.querySelectorAll("[role=toolbar] button"))
+      .find((b) => b.textContent.trim() === "Highlight");
+  button.addEventListener("mousedown", () => { state.pressed = performance.now(); },
+    { capture: true, once: true });
+}
+"""
+
+WATCH_KEYS = """
+() => {
+  const box = document.activeElement;
+  window.__benchKeys = [];
+  box.addEventListener("keydown", () => {
+    const pressed = performance.now();
+    requestAnimationFrame(() => setTimeout(() => {
+      window.__benchKeys.push(performance.now() - pressed);
+    }));
+  }, { capture: true });
+  return box.tagName;
+}
+"""
+
+PAGE_TIMES = """
+() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const seen = window.__bench || {};
+  return {
+    load: nav.loadEventStart,
+    cards: seen.firstCard !== null && seen.firstCard !== undefined ? seen.firstCard : seen.sidebar,
+    had_cards: seen.firstCard !== null && seen.firstCard !== undefined,
+  };
+}
+"""
+
+TYPED = "A comment typed key by key, to time each keystroke while the page is busy. "
+
+
+def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
+    page.goto(path, wait_until="load", timeout=TIMEOUT_MS)
+    if expect_cards:
+        page.wait_for_function(
+            "() => window.__bench && window.__bench.firstCard !== null", timeout=TIMEOUT_MS
+        )
+    times = page.evaluate(PAGE_TIMES)
+
+    toolbar = page.get_by_role("toolbar")
+    block = page.evaluate(SELECT_PASSAGE, [0.5, 18])
+    toolbar.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.evaluate(WATCH_NEW_MARK, block)
+    page.get_by_role("button", name="Highlight", exact=True).click()
+    try:
+        page.wait_for_function(
+            "() => window.__benchMark && window.__benchMark.painted !== null", timeout=TIMEOUT_MS
+        )
+        marked = page.evaluate("() => window.__benchMark")
+        highlight = marked["painted"] - marked["pressed"]
+    except PlaywrightTimeout:  # reported as "no new mark", not as a crash
+        highlight = None
+    if toolbar.is_visible():
+        page.keyboard.press("Escape")
+    toolbar.wait_for(state="hidden", timeout=TIMEOUT_MS)
+
+    page.evaluate(SELECT_PASSAGE, [0.25, 12])
+    toolbar.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Comment", exact=True).click()
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'",
+        timeout=TIMEOUT_MS,
+    )
+    page.evaluate(WATCH_KEYS)
+    text = (TYPED * (keys // len(TYPED) + 1))[:keys]
+    page.keyboard.type(text, delay=40)
+    page.wait_for_function(f"() => window.__benchKeys.length >= {keys}", timeout=TIMEOUT_MS)
+    latencies = page.evaluate("() => window.__benchKeys")
+    page.keyboard.press("Escape")
+    return {
+        "load": times["load"],
+        "cards": times["cards"],
+        "had_cards": times["had_cards"],
+        "highlight": highlight,
+        "keystroke_median": statistics.median(latencies),
+        "keystroke_p90": sorted(latencies)[int(len(latencies) * 0.9) - 1] if latencies else None,
+    }
+
+
+def run_browser(
+    base_url: str,
+    username: str,
+    pages: dict[str, tuple[str, bool]],
+    rounds: int,
+    keys: int,
+    after_round: Callable[[], None],
+) -> dict[str, list[dict]]:
+    """Each round measures every page once, in turn; `after_round` undoes its writes."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(f"no chromium at {CHROMIUM} (`make chromium`)")
+    measured: dict[str, list[dict]] = {name: [] for name in pages}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 900}, base_url=base_url
+            )
+            page = context.new_page()
+            page.add_init_script(WATCH_SIDEBAR)
+            log_in(page, username)
+            for _ in range(rounds):
+                for name, (path, expect_cards) in pages.items():
+                    measured[name].append(measure_round(page, path, expect_cards, keys))
+                    after_round()
+            context.close()
+        finally:
+            browser.close()
+    return measured
