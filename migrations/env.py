@@ -117,6 +117,10 @@ def run_migrations_online():
                         )
         finally:
             if sqlite:
+                # Alembic has committed the migrations by now; what is still open here is
+                # the check's read. SQLite ignores the pragma inside a transaction, which
+                # left this pooled connection without foreign keys for whatever used it next.
+                connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
