@@ -17,7 +17,7 @@ from tests.conftest import PROJECT_ROOT, make_config
 from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Annotation, Classroom, Document, Reply, User, Vote, utcnow
+from webapp.models import Annotation, Document, Reply, Vote, utcnow
 
 FIRST = "i6disc_rerender_comments"
 LAST = "i6disc_private_bare_highlights"
@@ -54,60 +54,68 @@ def app(request, tmp_path, monkeypatch):
 
 
 def legacy_data(app) -> dict[str, int]:
-    """Notes as the code before these migrations could store them."""
+    """Notes as the code before these migrations could store them, written through the
+    tables as that revision has them (later migrations may add columns the models know)."""
     app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
-    session = db.session
-    ana, ben = User(username="ana", password_hash="!"), User(username="ben", password_hash="!")
-    session.add_all([ana, ben])
-    session.flush()
-    classroom = Classroom(name="History", join_code="HIST1234")
-    session.add(classroom)
-    session.flush()
-    version = session.scalar(sa.select(Document)).current_version
+    connection = db.session.connection()
+    tables = sa.MetaData()
+    tables.reflect(connection, only=["users", "classrooms", "annotations", "replies", "votes"])
+    users, classrooms = tables.tables["users"], tables.tables["classrooms"]
+    annotations, replies, votes = (tables.tables[n] for n in ("annotations", "replies", "votes"))
     now = utcnow()
 
+    def insert(table, **values) -> int:
+        return connection.execute(sa.insert(table).returning(table.c.id), values).scalar_one()
+
+    ana = insert(users, username="ana", username_key="ana", password_hash="!", created_at=now)
+    ben = insert(users, username="ben", username_key="ben", password_hash="!", created_at=now)
+    classroom = insert(classrooms, name="History", join_code="HIST1234", created_at=now)
+    version = db.session.scalar(sa.select(Document)).current_version
+
     def annotation(author, start, body="", html="", classroom_id=None, **extra):
-        row = Annotation(
+        exact = version.text[start : start + 5]
+        defaults = dict(prefix="", suffix="", original_prefix="", original_suffix="")
+        defaults |= dict(original_exact=exact, colour="yellow", hidden=False, pinned=False)
+        return insert(
+            annotations,
+            **(defaults | extra),
             document_id=version.document_id,
             version_id=version.id,
-            author_id=author.id,
+            author_id=author,
             start=start,
             end=start + 5,
-            exact=version.text[start : start + 5],
+            exact=exact,
             body_markdown=body,
             body_html=html,
             classroom_id=classroom_id,
             created_at=now,
             updated_at=now,
-            **extra,
         )
-        session.add(row)
-        session.flush()
-        return row
 
     ids = {}
     for index, (markdown, html) in enumerate(OLD_HTML.items()):
-        ids[markdown] = annotation(ana, 10 * index, markdown, html, classroom.id).id
-    ids["bare"] = annotation(ana, 40, classroom_id=classroom.id).id
-    ids["bare_deleted"] = annotation(ana, 50, classroom_id=classroom.id, deleted_at=now).id
-    ids["bare_private"] = annotation(ana, 60).id
-    discussed = annotation(ana, 70, classroom_id=classroom.id)
-    ids["bare_discussed"] = discussed.id
-    ids["bare_voted"] = annotation(ana, 80, classroom_id=classroom.id).id
-    ids["bare_pinned"] = annotation(ana, 90, classroom_id=classroom.id, pinned=True).id
-    ids["bare_question"] = annotation(ana, 100, classroom_id=classroom.id, is_question=True).id
-    reply = Reply(
-        annotation_id=discussed.id,
-        author_id=ben.id,
+        ids[markdown] = annotation(ana, 10 * index, markdown, html, classroom)
+    ids["bare"] = annotation(ana, 40, classroom_id=classroom)
+    ids["bare_deleted"] = annotation(ana, 50, classroom_id=classroom, deleted_at=now)
+    ids["bare_private"] = annotation(ana, 60)
+    ids["bare_discussed"] = annotation(ana, 70, classroom_id=classroom)
+    ids["bare_voted"] = annotation(ana, 80, classroom_id=classroom)
+    ids["bare_pinned"] = annotation(ana, 90, classroom_id=classroom, pinned=True)
+    ids["bare_question"] = annotation(ana, 100, classroom_id=classroom, is_question=True)
+    ids["reply"] = insert(
+        replies,
+        annotation_id=ids["bare_discussed"],
+        author_id=ben,
         body_markdown="data://example.com/,alert(1)",
         body_html=OLD_HTML["data://example.com/,alert(1)"],
         created_at=now,
         updated_at=now,
+        hidden=False,
     )
-    session.add_all([reply, Vote(annotation_id=ids["bare_voted"], user_id=ben.id)])
-    session.commit()
-    ids["reply"] = reply.id
-    ids["classroom"] = classroom.id
+    vote = {"annotation_id": ids["bare_voted"], "user_id": ben, "created_at": now}
+    connection.execute(sa.insert(votes), vote)
+    db.session.commit()
+    ids["classroom"] = classroom
     return ids
 
 
