@@ -7,7 +7,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench bench-growth htmx chromium wrk clean
+.PHONY: run test lint bench bench-growth htmx axe chromium wrk screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 htmx: static/vendor/htmx.min.js
 static/vendor/htmx.min.js: webapp/config.py scripts/fetch-htmx
 	scripts/fetch-htmx
+
+# axe-core, the accessibility checker the browser tests run on every page, from the npm
+# registry; never committed.
+axe: tests/vendor/axe.min.js
+tests/vendor/axe.min.js: scripts/fetch-axe
+	scripts/fetch-axe
 
 # Debian's chromium, which Playwright drives (Playwright cannot download browsers here).
 chromium:
@@ -51,7 +57,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check webapp tests
 
-test: $(VENV)/.installed-dev htmx chromium lint
+test: $(VENV)/.installed-dev htmx axe chromium lint
 	$(VENV)/bin/pytest
 
 # About 7 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
@@ -65,4 +71,4 @@ bench-growth: $(VENV)/.installed-dev htmx wrk
 	$(PY) tests/load/bench.py --growth --readme README.md
 
 clean:
-	rm -rf $(VENV) static/vendor .pytest_cache
+	rm -rf $(VENV) static/vendor tests/vendor .pytest_cache

@@ -439,13 +439,15 @@ def test_a_vote_and_a_second_vote_that_takes_it_back(as_, db, room, class_note):
     assert response.status_code == 200
     card = card_in(response, class_note)
     button = with_class(card, "button", "vote")
-    assert (button.get("aria-pressed"), button.text().split()) == ("true", ["▲", "1"])
+    # Its name ("Upvote 1") holds what it shows ("▲ 1"): the arrow is hidden from it.
+    assert button.get("aria-label") is None
+    assert (button.get("aria-pressed"), button.text().split()) == ("true", ["▲", "Upvote", "1"])
     assert "voted" in button.classes and card.get("data-votes") == "1"
     assert vote_count(db, class_note) == 1
 
     again = post(ben, f"/annotations/{class_note.id}/vote")
     button = with_class(card_in(again, class_note), "button", "vote")
-    assert (button.get("aria-pressed"), button.text().split()) == ("false", ["▲", "0"])
+    assert (button.get("aria-pressed"), button.text().split()) == ("false", ["▲", "Upvote", "0"])
     assert vote_count(db, class_note) == 0
 
 
@@ -488,11 +490,11 @@ def test_a_self_vote_from_before_is_not_counted(as_, db, room, class_note):
     db.session.add(Vote(annotation_id=class_note.id, user_id=room.ann.id))
     db.session.commit()
     root = read(as_("ben"))
-    assert vote_button(root, class_note).text().split() == ["▲", "0"]
+    assert vote_button(root, class_note).text().split() == ["▲", "Upvote", "0"]
     assert root.by_id(f"annotation-{class_note.id}").get("data-votes") == "0"
     assert own_count(read(as_("ann")), class_note).text() == "▲ 0"
     assert post(as_("ben"), f"/annotations/{class_note.id}/vote").status_code == 200
-    assert vote_button(read(as_("teacher")), class_note).text().split() == ["▲", "1"]
+    assert vote_button(read(as_("teacher")), class_note).text().split() == ["▲", "Upvote", "1"]
     assert vote_count(db, class_note) == 2  # both rows kept
 
 

@@ -116,8 +116,12 @@ def test_semantic_structure_for_a_logged_in_reader(client, auth):
     assert toolbar is not None
     buttons = {b.text().strip() for b in toolbar.find_all("button")}
     assert {"Highlight", "Comment"} <= buttons
-    # The toolbar posts to the create route and carries the version and the selection fields.
-    assert toolbar.get("hx-post") == f"/articles/{SEED_SLUG}/annotations"
+    # The toolbar sits in the form that posts to the create route (a <form> may not take the
+    # toolbar role) and carries the version and the selection fields.
+    form = root.by_id("annotate-form")
+    assert form.tag == "form" and form.get("role") is None
+    assert toolbar.parent is form
+    assert form.get("hx-post") == f"/articles/{SEED_SLUG}/annotations"
     names = {i.get("name") for i in toolbar.find_all("input")}
     assert {"start", "end", "exact", "version", "colour"} <= names
     # Nothing but article text inside the article body.
