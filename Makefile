@@ -70,5 +70,9 @@ bench: $(VENV)/.installed-dev htmx chromium wrk
 bench-growth: $(VENV)/.installed-dev htmx wrk
 	$(PY) tests/load/bench.py --growth --readme README.md
 
+# The README's screenshots (docs/*.png), taken from the app with the seed and the demo class.
+screenshots: $(VENV)/.installed-dev htmx chromium
+	$(PY) scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) static/vendor tests/vendor .pytest_cache

@@ -15,7 +15,7 @@
   var last = Date.now();
 
   function lifetime() {
-    return Math.max(10000, parseInt(region.getAttribute("data-dismiss-after"), 10) || 12000);
+    return parseInt(region.getAttribute("data-dismiss-after"), 10) || 12000;
   }
 
   function held(notice) {

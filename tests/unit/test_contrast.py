@@ -85,12 +85,15 @@ TEXT = [
     ("toolbar-ink", "toolbar-field"),
     ("selection-ink", "selection-bg"),
 ]
-# Focus indicators and the borders of the toolbar's fields, against what they sit next to.
+# Focus indicators and the borders of fields, against what they sit next to.
 NON_TEXT = [
+    ("field", "paper"),
+    ("field", "panel"),
     ("focus", "paper"),
     ("focus", "panel"),
     ("focus", "sunken"),
     ("focus", "info-bg"),
+    ("toolbar-line", "toolbar-bg"),
     ("toolbar-focus", "toolbar-bg"),
     ("toolbar-focus", "toolbar-field"),
 ]

@@ -1,0 +1,110 @@
+"""Notices and the theme, in a real browser: a notice goes on its own after a while (not
+while hovered or focused), says its message in the polite live region, and on the wide
+reader sits clear of the article column; the theme toggle says its state, remembers it, and
+applies it before the first paint."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_up
+from tests.browser.test_reader import drag_select
+from tests.conftest import SEED_SLUG
+from tests.support.axe import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+SEED_URL = f"/articles/{SEED_SLUG}"
+SHORT = 1_000  # ms: the lifetime this test gives notices (the page's own is longer)
+
+
+@pytest.fixture(autouse=True)
+def patient_expect():
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def delete_a_new_highlight(page) -> None:
+    drag_select(page, "Russian forces were needed in the country long-term")
+    page.get_by_role("toolbar").get_by_role("button", name="Highlight", exact=True).click()
+    page.locator(".card").first.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+
+
+def test_the_undo_notice_waits_while_held_then_goes_and_was_announced(page):
+    sign_up(page)
+    page.goto(SEED_URL)
+    region = page.locator("#flash")
+    # Long enough to act on.
+    assert int(region.get_attribute("data-dismiss-after")) >= 10_000
+    page.evaluate(f"document.getElementById('flash').dataset.dismissAfter = {SHORT}")
+
+    delete_a_new_highlight(page)
+    notice = region.locator(".flash")
+    expect(page.locator("#announcer")).to_have_text("Note deleted. Undo")
+
+    # Held by focus: it stays, well past its lifetime.
+    page.get_by_role("button", name="Undo").focus()
+    expect(notice).to_have_attribute("data-paused", "")
+    page.wait_for_function("ms => new Promise(r => setTimeout(() => r(true), ms))", arg=4 * SHORT)
+    expect(notice).to_be_visible()
+
+    # Let go: it goes on its own.
+    page.locator("#article-body").focus()
+    expect(notice).to_have_count(0, timeout=40_000)
+    # The message is still what the live region said.
+    expect(page.locator("#announcer")).to_have_text("Note deleted. Undo")
+    assert page.errors == []
+
+
+def test_on_the_wide_reader_a_notice_is_clear_of_the_article(page):
+    sign_up(page)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(SEED_URL)
+    delete_a_new_highlight(page)
+    notice = page.locator("#flash .flash").bounding_box()
+    article = page.locator("article.article").bounding_box()
+    assert notice["x"] >= article["x"] + article["width"]
+    assert_no_axe_violations(page, "undo notice")
+
+
+def test_the_theme_toggle_says_its_state_and_is_remembered(page):
+    page.emulate_media(color_scheme="light")
+    page.goto("/")
+    toggle = page.get_by_role("button", name="Theme: System")
+    expect(toggle).to_be_visible()
+    paper = "getComputedStyle(document.body).backgroundColor"
+    light = page.evaluate(paper)
+
+    toggle.click()
+    expect(page.get_by_role("button", name="Theme: Light")).to_be_visible()
+    page.get_by_role("button", name="Theme: Light").click()
+    expect(page.get_by_role("button", name="Theme: Dark")).to_be_visible()
+    expect(page.locator("#announcer")).to_have_text("Theme: Dark")
+    dark = page.evaluate(paper)
+    assert dark != light
+
+    # Remembered, and applied before the first paint: the theme is on <html> by the time
+    # <body> exists, before anything in it can be painted.
+    page.add_init_script(
+        "new MutationObserver((records, observer) => {"
+        "  if (!document.body) return;"
+        "  window.__early = document.documentElement.dataset.theme || 'none';"
+        "  observer.disconnect();"
+        "}).observe(document, { childList: true, subtree: true });"
+    )
+    page.goto("/")
+    expect(page.get_by_role("button", name="Theme: Dark")).to_be_visible()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("window.__early") == "dark"
+    assert page.evaluate(paper) == dark
+
+    # Back to the system's: dark when the system is dark.
+    page.get_by_role("button", name="Theme: Dark").click()
+    expect(page.get_by_role("button", name="Theme: System")).to_be_visible()
+    assert page.evaluate(paper) == light
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(paper) == dark
+    assert page.errors == []
