@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from tests.browser import conftest  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.test_reader import drag_select  # noqa: E402
 from tests.support.servers import LiveServer, flask  # noqa: E402
@@ -29,11 +30,7 @@ SELECTION = "Russian forces were needed in the country long-term"
 
 
 def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    conftest.log_in(page, username, PASSWORD)
 
 
 def open_page(browser, server, viewport, scheme="light", mobile=False):

@@ -79,10 +79,10 @@ def sign_up(page, prefix: str = "reader") -> str:
     return username
 
 
-def log_in(page, username: str) -> None:
-    """Log in through the login form as an existing account (password PASSWORD)."""
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form as an existing account."""
     page.goto("/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")

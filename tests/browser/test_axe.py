@@ -14,17 +14,19 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import conftest
 from tests.browser.conftest import PASSWORD, sign_up
 from tests.browser.test_live import Services
 from tests.browser.test_reader import drag_select
 from tests.conftest import SEED_SLUG
 from tests.support.axe import axe_violations, describe
 from tests.support.servers import LiveServer, flask
+from webapp.services.demo import CLASS_NAME, INSTRUCTOR, STUDENTS
+from webapp.services.demo import PASSWORD as DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "demo-password"  # webapp/services/demo.py
-TEACHER, STUDENT, CLASSMATE = "demo-teacher", "demo-ana", "demo-ben"
+TEACHER, (STUDENT, CLASSMATE, _) = INSTRUCTOR, STUDENTS
 VARIANTS = [("light", 1440), ("dark", 1440), ("light", 375), ("dark", 375)]
 HEIGHT = 900
 
@@ -90,7 +92,7 @@ def _extra_notes(services: Services) -> tuple[int, str, int]:
         return create_annotation(session, find_user(session, author), version, form)
 
     def work(session):
-        classroom = session.scalar(sa.select(Classroom).where(Classroom.name == "Demo class"))
+        classroom = session.scalar(sa.select(Classroom).where(Classroom.name == CLASS_NAME))
         audience = f"class-{classroom.id}"
         note(session, STUDENT, "military base", "private", "Only mine: check the date.", "blue")
         note(session, STUDENT, "Hmeimim", "private", "", "pink")
@@ -115,12 +117,8 @@ def page(browser, site):
     context.close()
 
 
-def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+def log_in(page, username: str) -> None:
+    conftest.log_in(page, username, DEMO_PASSWORD)
 
 
 def card(page, phrase: str):
@@ -297,13 +295,11 @@ def _published(page) -> str:
 
 
 def article_manage(page, site):
-    slug = _published(page)
-    page.goto(f"/articles/{slug}/manage")
+    page.goto(f"/articles/{_published(page)}/manage")
 
 
 def article_versions(page, site):
-    slug = _published(page)
-    page.goto(f"/articles/{slug}/versions")
+    page.goto(f"/articles/{_published(page)}/versions")
 
 
 STATES = [
