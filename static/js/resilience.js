@@ -18,7 +18,9 @@
     p.className = "flash flash-" + level;
     if (level === "error") p.setAttribute("role", "alert");
     p.textContent = message;
-    flash.replaceChildren(p);
+    // A notice holding focus (its Undo, say) stays; the message goes beside it.
+    if (flash.contains(document.activeElement)) flash.appendChild(p);
+    else flash.replaceChildren(p);
     return p;
   }
   var waiting = null; // the "trying again" notice, gone once the answer comes
