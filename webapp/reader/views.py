@@ -44,20 +44,59 @@ SHELVES = {
 }
 
 
+SHELF_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Shelf:
+    versions: list
+    total: int
+    page: int
+    pages: int
+
+
 @bp.get("/")
 def library():
-    """The articles one may read: assigned to my classes, mine, public (and my archived)."""
+    """The articles one may read: assigned to my classes, mine, public (and my archived),
+    each shelf a page at a time (`<shelf>_page`), two queries per shelf whatever its size."""
     shelves = {}
     for key, where in library_shelves(current_user).items():
-        shelves[key] = db.session.scalars(
+        page = parse_row_id(request.args.get(f"{key}_page") or "1")
+        if page is None or page < 1 or page > 10**6:
+            abort(400, description="Bad page of the library.")
+        total = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DocumentVersion)
+            .join(Document, Document.current_version_id == DocumentVersion.id)
+            .where(where)
+        )
+        versions = db.session.scalars(
             sa.select(DocumentVersion)
             .join(Document, Document.current_version_id == DocumentVersion.id)
             .options(contains_eager(DocumentVersion.document))
             .where(where)
             .order_by(DocumentVersion.published.desc(), DocumentVersion.title, Document.id)
+            .offset((page - 1) * SHELF_PAGE)
+            .limit(SHELF_PAGE)
         ).all()
+        pages = max(1, -(-total // SHELF_PAGE))
+        shelves[key] = Shelf(versions, total, page, pages)
     shelves = {key: shelves[key] for key in SHELVES if key in shelves}
     return render_view("reader/library.html", "content", shelves=shelves, names=SHELVES)
+
+
+def shelf_url(key: str, page: int) -> str:
+    """The library with one shelf at another page, the others where they are."""
+    args = {k: v for k, v in request.args.items() if k.endswith("_page")}
+    args[f"{key}_page"] = page
+    if page == 1:
+        args.pop(f"{key}_page")
+    return url_for("reader.library", **args, _anchor=f"shelf-{key}")
+
+
+@bp.app_context_processor
+def _shelf_url():
+    return {"shelf_url": shelf_url}
 
 
 @bp.get("/articles/<slug>")
