@@ -104,6 +104,7 @@ def highlight(page, phrase: str, occurrence: int = 0) -> int:
     toolbar.get_by_role("button", name="Highlight", exact=True).click()
     expect(page.locator(".card")).to_have_count(len(before) + 1)
     (new_id,) = set(card_ids(page)) - before
+    marks_of(page, new_id)  # remembers its range, for after its card is gone
     return new_id
 
 
