@@ -13,6 +13,7 @@ CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "app.css"
 THEMES = ("light", "dark")
 COLOURS = ("yellow", "green", "blue", "pink", "purple")
 DEPTHS = (0.32, 0.55, 0.72, 0.88)  # mark.hl, .depth-2, .depth-3, .depth-4 (color-mix %)
+HEAT = (0.16, 0.26, 0.38, 0.52, 0.68)  # others' notes in a class view: .heat-1 to .heat-5
 HEX = r"#[0-9a-fA-F]{6}"
 
 
@@ -131,11 +132,11 @@ def test_focus_indicator_contrast(theme, fg, bg):
 
 
 @pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("colour", COLOURS)
+@pytest.mark.parametrize("colour", [*COLOURS, "others"])
 def test_highlights(theme, colour):
     p = PALETTE[theme]
     hue, edge, paper = p[f"hl-{colour}"], p[f"hl-{colour}-edge"], p["paper"]
-    fills = [mix(hue, paper, share) for share in DEPTHS]
+    fills = [mix(hue, paper, share) for share in (HEAT if colour == "others" else DEPTHS)]
     for depth, fill in enumerate(fills, 1):
         # Article text stays readable however deep the overlap.
         assert ratio(p["ink"], fill) >= 4.5, f"text on depth {depth}"
