@@ -59,6 +59,24 @@ def test_the_undo_notice_waits_while_held_then_goes_and_was_announced(page):
     assert page.errors == []
 
 
+def test_a_notice_holding_focus_outlives_an_answer_that_clears_notices(page):
+    sign_up(page)
+    page.goto(SEED_URL)
+    delete_a_new_highlight(page)
+    undo = page.get_by_role("button", name="Undo")
+    undo.focus()
+    # Another answer arrives and would empty #flash out of band (as every card answer does).
+    page.evaluate(
+        """() => htmx.swap(document.getElementById("main"),
+             '<div id="flash" hx-swap-oob="innerHTML"></div>', { swapStyle: "none" })"""
+    )
+    expect(undo).to_be_focused()
+    # Its own answer takes it away: pressed, its work is done.
+    undo.press("Enter")
+    expect(page.locator("#flash .flash")).to_have_count(0)
+    assert page.errors == []
+
+
 def test_on_the_wide_reader_a_notice_is_clear_of_the_article(page):
     sign_up(page)
     page.set_viewport_size({"width": 1440, "height": 900})
