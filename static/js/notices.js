@@ -3,7 +3,7 @@
 // the pointer is not over it and focus is not in it; a click on its text takes it away at
 // once. Its message also goes to the polite live region (#announcer), so a screen reader
 // hears it wherever focus is. A notice holding focus is never taken away, neither by its
-// timer nor by an answer that clears the region. Errors (role=alert) stay until clicked.
+// timer nor by an answer that clears the region. Errors (.flash-error) stay until clicked.
 (function () {
   "use strict";
 
@@ -31,7 +31,7 @@
     var elapsed = now - last;
     last = now;
     notices().forEach(function (notice) {
-      if (notice.getAttribute("role") === "alert") return;
+      if (notice.classList.contains("flash-error")) return;
       if (!left.has(notice)) left.set(notice, lifetime());
       var paused = held(notice);
       notice.toggleAttribute("data-paused", paused);
@@ -43,11 +43,13 @@
   }
   setInterval(tick, TICK);
 
+  // Where the page has its own announcer of the notices (announce.js), it says them.
+  var spoken = window.Marginalia && window.Marginalia.announce;
   var said = null;
   function announce() {
-    if (!announcer) return;
+    if (!announcer || spoken) return;
     var text = notices()
-      .filter(function (n) { return n.getAttribute("role") !== "alert"; })
+      .filter(function (n) { return !n.classList.contains("flash-error"); })
       .map(function (n) { return n.textContent.replace(/\s+/g, " ").trim(); })
       .join(" ");
     if (!text || text === said) return;

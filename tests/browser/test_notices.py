@@ -103,6 +103,8 @@ def test_the_theme_toggle_says_its_state_and_is_remembered(page):
     expect(page.locator("#announcer")).to_have_text("Theme: Dark")
     dark = page.evaluate(paper)
     assert dark != light
+    # Dark by the toggle while the system is light: as clean as by the system.
+    assert_no_axe_violations(page, "library, dark by the toggle")
 
     # Remembered, and applied before the first paint: the theme is on <html> by the time
     # <body> exists, before anything in it can be painted.
