@@ -236,6 +236,16 @@ class ReadingContext:
         )
         return sa.or_(Annotation.classroom_id == self.classroom.id, own_highlights)
 
+    def parts(self, user_id: int) -> list:
+        """clause() for a reader `user_id` (within visible_annotations of that reader), as
+        disjoint parts whose union it is, each with equalities an index finds: the class's
+        notes by (document, class), one's own by (author, document). A private note is
+        visible to its author only, so the private context is the reader's own notes."""
+        own = sa.and_(Annotation.classroom_id.is_(None), Annotation.author_id == user_id)
+        if self.classroom is None:
+            return [own]
+        return [Annotation.classroom_id == self.classroom.id, sa.and_(own, self.clause())]
+
 
 class ContextError(LookupError):
     """A context the user may not read in."""
