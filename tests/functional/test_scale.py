@@ -16,7 +16,7 @@ from sqlalchemy import event
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import parse, select, spot_ids
 from webapp.models import Annotation, Change
-from webapp.services.annotations import create_annotation
+from webapp.services.annotations import CARDS_PER_PAGE, create_annotation
 from webapp.services.classes import create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, toggle_vote
 
@@ -311,7 +311,7 @@ def test_cards_page_on_with_a_real_link(client, db, auth, room, seed_document):
     more = parse(html).find(class_="cards-more")
     link = more.find("a")
     href = link.get("href")
-    assert "offset=40" in href and href.startswith(f"/articles/{SEED_SLUG}?")
+    assert f"offset={CARDS_PER_PAGE}" in href and href.startswith(f"/articles/{SEED_SLUG}?")
     second = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
     assert 'class="card' in second
 

@@ -33,7 +33,7 @@ COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 10
 TAG = re.compile(r"[\w-]{1,40}")
-CARDS_PER_PAGE = 40
+CARDS_PER_PAGE = 20  # about two screenfuls; the rest load as the sidebar scrolls
 
 
 class AnnotationInputError(ValueError):
