@@ -352,3 +352,15 @@ def test_the_library_pages_its_shelves_with_real_links(client, db):
     second = client.get(following)
     assert len(parse(second.get_data(as_text=True)).by_id("shelf-public").find_all("li")) == 6
     assert client.get("/?public_page=x").status_code == 400
+
+
+def test_a_write_takes_the_write_lock_once(client, db, auth, room, seed_document):
+    """The redraw after the commit reads under a plain BEGIN, not a second write lock."""
+    add_notes(db, room, seed_document, 5)
+    auth.login("student")
+    write = requests_of(client, db, room, seed_document)["write"]
+    with statements(db) as seen:
+        assert write().status_code == 200
+    begins = [s.strip().upper() for s, _ in seen if s.strip().upper().startswith("BEGIN")]
+    assert begins[0] == "BEGIN IMMEDIATE"
+    assert begins.count("BEGIN IMMEDIATE") == 1, begins
