@@ -48,8 +48,22 @@ from webapp.routing import parse_row_id
 PRIVATE = "private"
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A signed-in user known by id alone, for a clause built without loading the user
+    (the idle live poll, after its login session was checked in the same statement)."""
+
+    id: int
+    is_authenticated: bool = True
+
+
 def _signed_in(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated)
+
+
+def member_of(user: User | SignedIn):
+    """The ids of the classes `user` is a member of (a subquery)."""
+    return _member_of(user)
 
 
 def _member_of(user: User):

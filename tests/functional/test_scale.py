@@ -170,6 +170,14 @@ def test_the_idle_poll_is_one_statement_and_loads_nothing(client, db, auth, room
     ((statement, _),) = queries(seen)
     assert "login_sessions" in statement and "changes" in statement
     assert "FROM users" not in statement and "classrooms" not in statement
+    # Someone not in the class, or who may not read the article, still gets a 404.
+    auth.login("outsider")
+    response = client.get(
+        f"/articles/{SEED_SLUG}/changes",
+        query_string={"cursor": cursor, "context": key},
+        headers=HTMX,
+    )
+    assert response.status_code == 404
 
 
 def test_the_idle_poll_checks_the_login_session(client, db, auth, room, seed_document):
@@ -178,10 +186,17 @@ def test_the_idle_poll_checks_the_login_session(client, db, auth, room, seed_doc
     with client.session_transaction() as session:
         user_id, _, token = session["_user_id"].partition(":")
         session["_user_id"] = f"{user_id}:forged{token}"
-    # Changes exist after cursor 0, but the session is not live: nothing is sent.
+    # Changes exist after cursor 0, but the session is not live: the answer is the
+    # anonymous one (no class view for them), never the class's changes.
+    key = context(room)
+    response = client.get(
+        f"/articles/{SEED_SLUG}/changes", query_string={"cursor": 0, "context": key}, headers=HTMX
+    )
+    assert response.status_code == 404
+    assert "annotation-" not in response.get_data(as_text=True)
     response = client.get(
         f"/articles/{SEED_SLUG}/changes",
-        query_string={"cursor": 0, "context": context(room)},
+        query_string={"cursor": 0, "context": "private"},
         headers=HTMX,
     )
     assert response.status_code == 204
@@ -352,15 +367,3 @@ def test_the_library_pages_its_shelves_with_real_links(client, db):
     second = client.get(following)
     assert len(parse(second.get_data(as_text=True)).by_id("shelf-public").find_all("li")) == 6
     assert client.get("/?public_page=x").status_code == 400
-
-
-def test_a_write_takes_the_write_lock_once(client, db, auth, room, seed_document):
-    """The redraw after the commit reads under a plain BEGIN, not a second write lock."""
-    add_notes(db, room, seed_document, 5)
-    auth.login("student")
-    write = requests_of(client, db, room, seed_document)["write"]
-    with statements(db) as seen:
-        assert write().status_code == 200
-    begins = [s.strip().upper() for s, _ in seen if s.strip().upper().startswith("BEGIN")]
-    assert begins[0] == "BEGIN IMMEDIATE"
-    assert begins.count("BEGIN IMMEDIATE") == 1, begins
