@@ -48,8 +48,22 @@ from webapp.routing import parse_row_id
 PRIVATE = "private"
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A signed-in user known by id alone, for a clause built without loading the user
+    (the idle live poll, after its login session was checked in the same statement)."""
+
+    id: int
+    is_authenticated: bool = True
+
+
 def _signed_in(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated)
+
+
+def member_of(user: User | SignedIn):
+    """The ids of the classes `user` is a member of (a subquery)."""
+    return _member_of(user)
 
 
 def _member_of(user: User):
@@ -235,6 +249,16 @@ class ReadingContext:
             Annotation.bare_highlight(),
         )
         return sa.or_(Annotation.classroom_id == self.classroom.id, own_highlights)
+
+    def parts(self, user_id: int) -> list:
+        """clause() for a reader `user_id` (within visible_annotations of that reader), as
+        disjoint parts whose union it is, each with equalities an index finds: the class's
+        notes by (document, class), one's own by (author, document). A private note is
+        visible to its author only, so the private context is the reader's own notes."""
+        own = sa.and_(Annotation.classroom_id.is_(None), Annotation.author_id == user_id)
+        if self.classroom is None:
+            return [own]
+        return [Annotation.classroom_id == self.classroom.id, sa.and_(own, self.clause())]
 
 
 class ContextError(LookupError):

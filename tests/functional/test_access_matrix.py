@@ -24,8 +24,8 @@ not exist; 403 is only for an object one sees but may not change.
 
 Notes on what "appears" means here:
 - The quote is article text (it is on the page anyway), so each object carries a comment
-  with a unique word; its id shows as a card (annotation-N / reply-N), a mark's
-  data-annotations, a jump link, a URL.
+  with a unique word; its id shows as a card (annotation-N / reply-N), an entry of the
+  notes at a spot (data-spot-note), a jump link, a URL.
 - A live update's delete directive (`<div id="annotation-N" hx-swap-oob="delete">`) names
   the id too, so it counts as showing: it is only for a card the reader may have had (one
   that existed at their cursor and was then hidden or deleted). Live is polled from cursor

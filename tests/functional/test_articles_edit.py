@@ -158,7 +158,7 @@ def test_an_orphan_comes_back_when_its_text_does(client, db, setting):
     version = versions(db, document)[-1]
     assert note.version_id == version.id and version.text[note.start : note.end] == "build dams"
     reader = client.get(f"/articles/{document.slug}").get_data(as_text=True)
-    assert f'data-annotations="{note.id}"' in reader
+    assert f'<mark data-at="{note.start}"' in reader
 
 
 def test_a_quote_moved_fuzzily_keeps_the_quote_it_was_made_on(client, db, setting):

@@ -29,6 +29,7 @@ from tests.functional.helpers import (
     page,
     parse,
     select,
+    spot_ids,
     vary,
 )
 from webapp.models import Annotation, Classroom, Flag, Reply, User, Vote
@@ -1006,7 +1007,10 @@ def test_a_private_note_never_appears_in_anyone_elses_changes(as_, db, text, roo
             assert "secret" not in html and "a reply to herself" not in html
             assert f'id="{token}"' not in html
             for mark in parse(html).find_all("mark"):
-                assert str(private.id) not in mark.get("data-annotations").split(), (who, context)
+                # Each mark is drawn by notes this reader sees there, never the private one.
+                at = int(mark.get("data-at"))
+                there = spot_ids(as_(who), SEED_SLUG, at, context)
+                assert there and private.id not in there, (who, context)
     # ben's class changes hold the shared note, whose block shows no private mark.
     root = parse(body_of(poll(as_("ben"), 0, room.key)))
     assert root.by_id(f"annotation-{shared.id}") is not None
@@ -1062,8 +1066,13 @@ def contexts(as_, db, auth, text, room):
     }
 
 
-def marked(root: Element) -> set[int]:
-    return {int(i) for m in root.find_all("mark") for i in m.get("data-annotations").split()}
+def marked(client, root: Element, context: str) -> set[int]:
+    """The notes drawing the page's marks, as the spot partial lists them."""
+    return {
+        i
+        for m in root.find_all("mark")
+        for i in spot_ids(client, SEED_SLUG, int(m.get("data-at")), context)
+    }
 
 
 def test_each_context_shows_only_its_notes(as_, room, contexts):
@@ -1078,7 +1087,7 @@ def test_each_context_shows_only_its_notes(as_, room, contexts):
     for key, notes in expected.items():
         root = read(ann, context=key)
         assert card_ids(root) == ids_of(*sorted(notes, key=lambda a: a.start)), key
-        assert marked(root) == {a.id for a in notes}, key
+        assert marked(ann, root, key) == {a.id for a in notes}, key
         assert fragment_ids(sidebar(ann, context=key)) == card_ids(root), key
         nav = root.find("nav", class_="contexts")
         [current] = [a for a in nav.find_all("a") if a.get("aria-current") == "page"]
@@ -1193,8 +1202,9 @@ def test_the_toolbar_form_saves_to_the_view_it_was_opened_in(
     assert card.get("hx-swap-oob") == "outerHTML"
     blocks = [e for e in answer.top_level() if (e.id or "").startswith("block-")]
     # The blocks keep the marks the page shows, plus the new one.
-    assert saved.id in marked(blocks[0])
-    assert marked(blocks[0]) - {saved.id} <= marked(root)
+    drawn = marked(ann, blocks[0], key)
+    assert saved.id in drawn
+    assert drawn - {saved.id} <= marked(ann, root, key)
 
 
 # --- text fidelity ----------------------------------------------------------------------------

@@ -131,6 +131,7 @@ def data(as_, db, text, room, class_note):
         "digest": "0" * 64,  # no such image: a 404, never a 5xx
         "token": "no-such-token",  # share links, unsubscribe and reset links alike
         "notification_id": 1,
+        "spot_at": class_note.start,
     }
 
 
@@ -207,6 +208,10 @@ def test_every_page_renders_its_htmx_block_on_its_own(
         for _, url in gets:
             check_fragment(visitor, rendered, "GET", url)
             covered |= {endpoint for endpoint, _, _ in rendered.blocks}
+        # The notes at a spot need the spot's offset.
+        spot = f"/articles/{SEED_SLUG}/spot?at={data['spot_at']}&context={room.key}"
+        check_fragment(visitor, rendered, "GET", spot)
+        covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     teacher = as_("teacher")
     for endpoint, url, form in error_rerenders(room, seed_document.id):
         check_fragment(teacher, rendered, "POST", url, **form)

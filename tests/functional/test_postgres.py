@@ -73,7 +73,7 @@ def test_postgres_migrate_import_annotate(tmp_path, postgres_url, monkeypatch):
         assert response.status_code == 200, response.get_data(as_text=True)
         (annotation_id,) = db.session.scalars(sa.select(Annotation.id)).all()
         page = client.get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
-        assert f'<mark data-annotations="{annotation_id}"' in page
+        assert f'<mark data-at="{start}"' in page
 
         db.session.remove()
         downgrade(revision="base")

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import parse, select, spot_ids
 from webapp.models import Annotation, Change
-from webapp.services.annotations import create_annotation
+from webapp.services.annotations import CARDS_PER_PAGE, create_annotation
 from webapp.services.classes import create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, toggle_vote
 
@@ -170,6 +170,14 @@ def test_the_idle_poll_is_one_statement_and_loads_nothing(client, db, auth, room
     ((statement, _),) = queries(seen)
     assert "login_sessions" in statement and "changes" in statement
     assert "FROM users" not in statement and "classrooms" not in statement
+    # Someone not in the class, or who may not read the article, still gets a 404.
+    auth.login("outsider")
+    response = client.get(
+        f"/articles/{SEED_SLUG}/changes",
+        query_string={"cursor": cursor, "context": key},
+        headers=HTMX,
+    )
+    assert response.status_code == 404
 
 
 def test_the_idle_poll_checks_the_login_session(client, db, auth, room, seed_document):
@@ -178,10 +186,17 @@ def test_the_idle_poll_checks_the_login_session(client, db, auth, room, seed_doc
     with client.session_transaction() as session:
         user_id, _, token = session["_user_id"].partition(":")
         session["_user_id"] = f"{user_id}:forged{token}"
-    # Changes exist after cursor 0, but the session is not live: nothing is sent.
+    # Changes exist after cursor 0, but the session is not live: the answer is the
+    # anonymous one (no class view for them), never the class's changes.
+    key = context(room)
+    response = client.get(
+        f"/articles/{SEED_SLUG}/changes", query_string={"cursor": 0, "context": key}, headers=HTMX
+    )
+    assert response.status_code == 404
+    assert "annotation-" not in response.get_data(as_text=True)
     response = client.get(
         f"/articles/{SEED_SLUG}/changes",
-        query_string={"cursor": 0, "context": context(room)},
+        query_string={"cursor": 0, "context": "private"},
         headers=HTMX,
     )
     assert response.status_code == 204
@@ -311,7 +326,7 @@ def test_cards_page_on_with_a_real_link(client, db, auth, room, seed_document):
     more = parse(html).find(class_="cards-more")
     link = more.find("a")
     href = link.get("href")
-    assert "offset=40" in href and href.startswith(f"/articles/{SEED_SLUG}?")
+    assert f"offset={CARDS_PER_PAGE}" in href and href.startswith(f"/articles/{SEED_SLUG}?")
     second = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
     assert 'class="card' in second
 

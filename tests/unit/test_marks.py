@@ -592,3 +592,62 @@ def test_random_single_ranges_inside_one_run_are_one_exact_mark():
         block = next(b for b in layout.blocks if b.start <= start < b.end)
         cuts = [s for s in block.sentences if start < s < end]
         assert len(marks_of(result, 1)) == len(cuts) + 1
+
+
+# -- a class view: one's own in colour, others' as a heat map -----------------------------------
+
+
+def test_heat_shows_others_as_one_tint_deepening_with_their_count():
+    layout = build_layout("<p>one two three four five six</p>")
+    text = layout.text
+    others = [Highlight(i, 0, len(text), "pink", own=False) for i in range(1, 10)]
+    others.append(Highlight(10, *span_of(text, "three four"), "blue", own=False))
+    mine = Highlight(20, *span_of(text, "five"), "green")
+    html = render_layout(layout, [*others, mine], heat=True)
+    result = assert_rendering(layout, [*others, mine], html)
+    looks = [(m.text, m.classes) for m in result.marks]
+    assert looks == [
+        ("one two ", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
+        ("three four", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
+        (" ", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
+        ("five", ("hl", "hl-green", f"depth-{MAX_DEPTH_CLASS}", "own")),
+        (" six", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
+    ]
+    # No colour of anyone else's leaks into a class view.
+    assert "hl-pink" not in html and "hl-blue" not in html
+
+
+def test_heat_steps_follow_the_count_of_others():
+    layout = build_layout("<p>abcdefghij</p>")
+    # 1 note on a, 2 on b, 3 on c, 4 on d, 5 on e, 9 on f (each spot its own count).
+    counts = {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 9}
+    highlights = []
+    number = 0
+    for letter, count in counts.items():
+        at = layout.text.index(letter)
+        for _ in range(count):
+            number += 1
+            highlights.append(Highlight(number, at, at + 1, own=False))
+    result = assert_rendering(layout, highlights, render_layout(layout, highlights, heat=True))
+    heat = {m.text: m.classes[-1] for m in result.marks}
+    assert heat == {
+        "a": "heat-1",
+        "b": "heat-2",
+        "c": "heat-3",
+        "d": "heat-3",
+        "e": "heat-4",
+        "f": "heat-5",
+    }
+
+
+def test_without_heat_every_highlight_keeps_its_colour():
+    layout = build_layout("<p>one two</p>")
+    html = render_layout(layout, [Highlight(1, 0, 3, "pink", own=False)])
+    assert 'class="hl hl-pink depth-1"' in html
+
+
+def test_mark_weight_does_not_grow_with_depth():
+    layout = build_layout("<p>a short passage of text</p>")
+    shallow = render_layout(layout, [Highlight(1, 0, 7)])
+    deep = render_layout(layout, [Highlight(i, 0, 7) for i in range(1, 500)])
+    assert len(deep) - len(shallow) <= 2  # only the depth class changes (depth-1 → depth-4)

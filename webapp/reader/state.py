@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
@@ -21,6 +19,7 @@ from webapp.services.annotations import (
     CARDS_PER_PAGE,
     annotations_for_reader,
     listed_for_reader,
+    orphans_for_reader,
     ranges_for_reader,
 )
 from webapp.services.classes import classes_of, classes_reading
@@ -32,7 +31,6 @@ from webapp.visibility import (
     Viewer,
     reading_context,
     viewer_of,
-    visible_annotations,
 )
 
 FILTERS = {
@@ -215,21 +213,7 @@ class ReaderState:
 
     @cached_property
     def orphans(self) -> list[Annotation]:
-        if not current_user.is_authenticated:
-            return []
-        return list(
-            db.session.scalars(
-                sa.select(Annotation)
-                .options(selectinload(Annotation.author), selectinload(Annotation.tags))
-                .where(
-                    Annotation.document_id == self.document.id,
-                    Annotation.version_id.is_(None),
-                    visible_annotations(current_user, with_deleted_threads=True),
-                    self.context.clause(),
-                )
-                .order_by(Annotation.id)
-            )
-        )
+        return orphans_for_reader(db.session, current_user, self.document.id, self.context)
 
     def blocks_for(self, annotations: list[Annotation]) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:

@@ -13,7 +13,7 @@ from webapp.htmx import fragments, is_htmx, render_view
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader import bp
 from webapp.reader.cards import render_card
-from webapp.reader.documents import get_document
+from webapp.reader.documents import get_document, held_shares
 from webapp.reader.state import (
     FILTERS,
     SORTS,
@@ -254,7 +254,7 @@ def nothing_new(slug: str, cursor: int) -> bool:
     classroom_id = parse_row_id(key[6:]) if key != PRIVATE else None
     if key != PRIVATE and classroom_id is None:
         return False
-    return not anything_since(db.session, slug, classroom_id, viewer, cursor)
+    return anything_since(db.session, slug, classroom_id, viewer, held_shares(), cursor) is False
 
 
 def students_in(context):

@@ -33,7 +33,7 @@ COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 10
 TAG = re.compile(r"[\w-]{1,40}")
-CARDS_PER_PAGE = 40
+CARDS_PER_PAGE = 20  # about two screenfuls; the rest load as the sidebar scrolls
 
 
 class AnnotationInputError(ValueError):
@@ -252,6 +252,17 @@ def _reader_where(user: User, document_id: int, context: ReadingContext | None, 
     return where
 
 
+def _in_context(
+    columns, user: User, document_id: int, context: ReadingContext, deleted_threads, *extra
+):
+    """A select of `columns` of the annotations `user` sees in `context` (and `extra`):
+    one select per part of the context, united, so that each reads only its part through
+    an index, not every note of the article (other classes' notes included)."""
+    common = [Annotation.document_id == document_id, visible_annotations(user, deleted_threads)]
+    selects = [sa.select(*columns).where(*common, part, *extra) for part in context.parts(user.id)]
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
 def ranges_for_reader(
     session: Session,
     user: User | None,
@@ -265,16 +276,22 @@ def ranges_for_reader(
     overlap [lo, hi), found by position through the (document, class, start) index."""
     if user is None or not user.is_authenticated:
         return []
-    where = _reader_where(user, document_id, context, False)
-    where.append(Annotation.version_id == version_id)
+    extra = [Annotation.version_id == version_id]
     if between is not None:
         lo, hi = between
-        where += [Annotation.start < hi, Annotation.end > lo]
-    rows = session.execute(
-        sa.select(
-            Annotation.id, Annotation.start, Annotation.end, Annotation.colour, Annotation.author_id
-        ).where(*where)
+        extra += [Annotation.start < hi, Annotation.end > lo]
+    columns = (
+        Annotation.id,
+        Annotation.start,
+        Annotation.end,
+        Annotation.colour,
+        Annotation.author_id,
     )
+    if context is None:
+        query = sa.select(*columns).where(*_reader_where(user, document_id, None, False), *extra)
+    else:
+        query = _in_context(columns, user, document_id, context, False, *extra)
+    rows = session.execute(query)
     return [
         Highlight(i, start, end, colour, author == user.id)
         for i, start, end, colour, author in rows
@@ -293,8 +310,15 @@ def covering_spot(
     document order."""
     if user is None or not user.is_authenticated:
         return []
-    where = _reader_where(user, document_id, context, False)
-    where += [Annotation.version_id == version_id, Annotation.start <= at, Annotation.end > at]
+    extra = [Annotation.version_id == version_id, Annotation.start <= at, Annotation.end > at]
+    if context is None:
+        where = [*_reader_where(user, document_id, None, False), *extra]
+    else:
+        where = [
+            Annotation.id.in_(
+                _in_context((Annotation.id,), user, document_id, context, False, *extra)
+            )
+        ]
     return list(
         session.scalars(
             sa.select(Annotation)
@@ -339,7 +363,11 @@ def listed_for_reader(
     page and whether more follow."""
     if user is None or not user.is_authenticated:
         return [], False
-    where = _reader_where(user, document_id, context, True)
+    if context is None:
+        where = _reader_where(user, document_id, None, True)
+    else:
+        ids = _in_context((Annotation.id,), user, document_id, context, True)
+        where = [Annotation.id.in_(ids)]
     where.append(Annotation.version_id.is_not(None))
     if mine:
         where.append(Annotation.author_id == user.id)
@@ -391,6 +419,26 @@ def listed_for_reader(
     ids = list(session.scalars(query))
     more = limit is not None and len(ids) > limit
     return load_annotations(session, ids[:limit] if limit is not None else ids), more
+
+
+def orphans_for_reader(
+    session: Session, user: User | None, document_id: int, context: ReadingContext
+) -> list[Annotation]:
+    """Notes of this context whose passage is no longer in the text (deleted ones whose
+    threads live on included)."""
+    if user is None or not user.is_authenticated:
+        return []
+    ids = _in_context(
+        (Annotation.id,), user, document_id, context, True, Annotation.version_id.is_(None)
+    )
+    return list(
+        session.scalars(
+            sa.select(Annotation)
+            .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+            .where(Annotation.id.in_(ids))
+            .order_by(Annotation.id)
+        )
+    )
 
 
 def load_annotations(session: Session, ids: list[int]) -> list[Annotation]:
