@@ -156,6 +156,7 @@ class Assignment(db.Model):
     @property
     def in_groups(self) -> bool:
         return self.mode == AssignmentMode.GROUPS.value
+
     document: Mapped[Document] = relationship()
 
 
