@@ -97,8 +97,7 @@ def rename_group(group: ClassGroup, name: str | None) -> None:
 
 def delete_group(session: Session, group: ClassGroup) -> None:
     """Its students become ungrouped; their notes stay."""
-    session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
-    session.delete(group)
+    session.delete(group)  # its members go with it
     session.flush()
 
 
