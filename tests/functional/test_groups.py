@@ -261,3 +261,16 @@ def test_groups_are_for_instructors(world):
     world.sign_in(None)
     assert world.client.post(f"{world.url}/groups", data={"name": "X"}).status_code == 401
     assert world.db.session.scalar(sa.select(sa.func.count(ClassGroup.id))) == 0
+
+
+def test_leaving_or_being_removed_takes_a_student_out_of_their_group(world):
+    ids = make_groups(world)
+    client = world.sign_in("teacher")
+    ben = world.users["ben"]
+    assert client.post(f"{world.url}/members/{ben.id}/remove").status_code == 302
+    assert world.sign_in("ann").post(f"{world.url}/leave").status_code == 302
+    world.db.session.expire_all()
+    assert world.db.session.scalars(sa.select(GroupMember.user_id)).all() == [world.users["cal"].id]
+    root = page(world.sign_in("teacher").get(f"{world.url}/groups"))
+    assert "ben" not in root.by_id(f"group-{ids['A']}").text()
+    assert root.by_id(f"student-{ben.id}") is None

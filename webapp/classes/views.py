@@ -25,6 +25,7 @@ from webapp.services.classes import (
     summaries_of,
     unassign,
 )
+from webapp.services.groups import ungroup
 from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
 from webapp.services.moderation import unreviewed_count
 from webapp.visibility import ARCHIVED, assignable_documents, may_assign, membership
@@ -193,6 +194,7 @@ def remove(classroom_id: int, user_id: int):
     except ClassError as error:
         db.session.rollback()
         return class_page(mine, 400, members_error=str(error))
+    ungroup(db.session, mine.classroom, user_id)
     name = removed.user.username
     db.session.commit()
     flash(f"Removed {name} from {mine.classroom.name}.", "info")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Classroom, GroupMember, Membership, Role, User, utcnow
+from webapp.models import Classroom, Membership, Role, User, utcnow
 from webapp.services.classes import MAX_NAME, ClassError
+from webapp.services.groups import ungroup
 
 LAST_INSTRUCTOR = (
     "A class needs at least one instructor: promote another member to instructor first."
@@ -48,11 +49,7 @@ def set_role(session: Session, classroom: Classroom, user_id: int, role: str) ->
         raise ClassError(LAST_INSTRUCTOR)
     membership.role = role
     if role == Role.INSTRUCTOR.value:
-        session.execute(
-            sa.delete(GroupMember).where(
-                GroupMember.classroom_id == classroom.id, GroupMember.user_id == user_id
-            )
-        )
+        ungroup(session, classroom, user_id)
     session.flush()
     return membership
 
@@ -63,11 +60,7 @@ def leave(session: Session, classroom: Classroom, user: User) -> None:
     membership = _membership(session, classroom, user.id)
     if membership.is_instructor and instructor_count(session, classroom) <= 1:
         raise ClassError(LAST_INSTRUCTOR)
-    session.execute(
-        sa.delete(GroupMember).where(
-            GroupMember.classroom_id == classroom.id, GroupMember.user_id == user.id
-        )
-    )
+    ungroup(session, classroom, user.id)
     session.delete(membership)
     session.flush()
 

@@ -27,11 +27,18 @@ MAX_GROUPS = 200
 
 @dataclass(frozen=True)
 class GroupsView:
-    """The class's groups with their members, and the students in no group."""
+    """The class's groups with the students in each, and the students in no group."""
 
     groups: list[ClassGroup]
+    members: dict[int, list[GroupMember]]  # group id: its students, by name
     ungrouped: list[Membership]
     students: list[Membership]
+
+    def group_of(self, user_id: int) -> ClassGroup | None:
+        for group in self.groups:
+            if any(m.user_id == user_id for m in self.members[group.id]):
+                return group
+        return None
 
 
 def groups_of(session: Session, classroom: Classroom) -> GroupsView:
@@ -43,8 +50,6 @@ def groups_of(session: Session, classroom: Classroom) -> GroupsView:
             .order_by(ClassGroup.id)
         )
     )
-    for group in groups:
-        group.members.sort(key=lambda m: m.user.username.casefold())
     students = list(
         session.scalars(
             sa.select(Membership)
@@ -57,8 +62,17 @@ def groups_of(session: Session, classroom: Classroom) -> GroupsView:
             .order_by(sa.func.lower(User.username), User.id)
         )
     )
-    placed = {m.user_id for group in groups for m in group.members}
-    return GroupsView(groups, [m for m in students if m.user_id not in placed], students)
+    ids = {m.user_id for m in students}
+    members = {
+        group.id: sorted(
+            (m for m in group.members if m.user_id in ids),
+            key=lambda m: m.user.username.casefold(),
+        )
+        for group in groups
+    }
+    placed = {m.user_id for listed in members.values() for m in listed}
+    ungrouped = [m for m in students if m.user_id not in placed]
+    return GroupsView(groups, members, ungrouped, students)
 
 
 def check_name(name: str | None) -> str:
@@ -120,6 +134,15 @@ def place(session: Session, classroom: Classroom, user_id: int, group: ClassGrou
     if group is not None:
         session.add(GroupMember(group_id=group.id, classroom_id=classroom.id, user_id=user_id))
     session.flush()
+
+
+def ungroup(session: Session, classroom: Classroom, user_id: int) -> None:
+    """Take someone out of their group in the class (they left, were removed or now teach)."""
+    session.execute(
+        sa.delete(GroupMember).where(
+            GroupMember.classroom_id == classroom.id, GroupMember.user_id == user_id
+        )
+    )
 
 
 def split_at_random(
