@@ -300,3 +300,15 @@ def test_archiving_and_restoring_is_for_instructors(world):
         f"/annotations/{world.notes['ben']}/replies", data={"body": "Back"}, headers=HTMX
     )
     assert response.status_code == 200
+
+
+def test_a_bare_highlight_in_an_archived_class_view_is_saved_private(world):
+    archive(world)
+    client = world.sign_in("ann")
+    text = world.note("ann").document.current_version.text
+    form = {**select(text, "Russian forces"), "context": f"class-{world.classroom_id}"}
+    response = client.post(f"/articles/{SEED_SLUG}/annotations", data=form, headers=HTMX)
+    assert response.status_code == 200
+    world.db.session.expire_all()
+    latest = world.db.session.scalar(sa.select(Annotation).order_by(Annotation.id.desc()))
+    assert latest.classroom_id is None and latest.author_id == world.users["ann"].id

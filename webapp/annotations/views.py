@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from webapp.annotations import bp
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
-from webapp.models import Annotation
+from webapp.models import Annotation, has_note
 from webapp.reader.cards import (
     back_to,
     card_page,
@@ -42,7 +42,9 @@ def create(slug: str):
         abort(429, description=str(error))
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
-    require_open_audience(form["audience"])
+    body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
+    if has_note(body, form.get("question"), tags.strip("#, ")):
+        require_open_audience(form["audience"])  # a bare highlight is private: never refused
     try:
         annotation = create_annotation(db.session, current_user, version, form)
     except AnnotationInputError as error:
