@@ -312,3 +312,25 @@ def test_a_bare_highlight_in_an_archived_class_view_is_saved_private(world):
     world.db.session.expire_all()
     latest = world.db.session.scalar(sa.select(Annotation).order_by(Annotation.id.desc()))
     assert latest.classroom_id is None and latest.author_id == world.users["ann"].id
+
+
+def test_the_roles_service_keeps_an_instructor(world, db):
+    """The service alone (no HTTP): the checks hold whoever calls it."""
+    from webapp.services import class_roles
+    from webapp.services.classes import ClassError
+
+    classroom = world.classroom
+    teacher, ann = world.users["teacher"], world.users["ann"]
+    with pytest.raises(ClassError, match="at least one instructor"):
+        class_roles.set_role(db.session, classroom, teacher.id, "student")
+    with pytest.raises(ClassError, match="at least one instructor"):
+        class_roles.leave(db.session, classroom, teacher)
+    with pytest.raises(ClassError, match="instructor or student"):
+        class_roles.set_role(db.session, classroom, ann.id, "admin")
+    class_roles.set_role(db.session, classroom, ann.id, "instructor")
+    class_roles.leave(db.session, classroom, teacher)  # ann teaches now
+    db.session.commit()
+    assert world.role("teacher") is None and world.role("ann") == "instructor"
+    with pytest.raises(ClassError, match="not a member"):
+        class_roles.set_role(db.session, classroom, teacher.id, "instructor")
+    assert class_roles.instructor_count(db.session, classroom) == 1
