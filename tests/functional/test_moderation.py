@@ -100,7 +100,7 @@ def test_the_queue_lists_flags_with_reasons_and_who_flagged(world):
     assert form.find("label", **{"for": field.get("id")}) is not None
     buttons = {b.text(): b for b in form.find_all("button")}
     assert set(buttons) == {"Hide", "Keep"}
-    assert buttons["Hide"].get("aria-describedby") == note_item.find("h3").get("id")
+    assert buttons["Hide"].get("aria-describedby") == note_item.find("h2").get("id")
     # the fragment alone
     fragment = client.get(f"{world.url}/flags", headers=HTMX)
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
