@@ -1,7 +1,7 @@
 """class groups and their members, assignment mode, archived classes, flag reviews
 
 Revision ID: i9cls_roles_groups_archive
-Revises: i9ppl_notifications_accounts
+Revises: i11perf_position_indexes
 Create Date: 2026-11-25 19:00:00.000000
 
 classrooms.archived_at and assignments.mode are added with plain ALTER TABLE (no
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i9cls_roles_groups_archive'
-down_revision = 'i9ppl_notifications_accounts'
+down_revision = 'i11perf_position_indexes'
 branch_labels = None
 depends_on = None
 
