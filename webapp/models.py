@@ -99,6 +99,8 @@ class Classroom(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     join_code: Mapped[str] = mapped_column(sa.String(16), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while the class is archived: read-only, listed apart, restorable.
+    archived_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="classroom", cascade="all, delete-orphan"
@@ -126,8 +128,14 @@ class Membership(db.Model):
         return self.role == Role.INSTRUCTOR.value
 
 
+class AssignmentMode(enum.StrEnum):
+    CLASS = "class"  # everyone in the class reads everyone's notes
+    GROUPS = "groups"  # a student reads their group's notes and the instructors'
+
+
 class Assignment(db.Model):
-    """An article a class reads, with an optional due date."""
+    """An article a class reads, with an optional due date; `mode` says who reads whose
+    notes on it (webapp/visibility.py)."""
 
     __tablename__ = "assignments"
     __table_args__ = (sa.UniqueConstraint("classroom_id", "document_id"),)
@@ -139,9 +147,54 @@ class Assignment(db.Model):
     )
     due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mode: Mapped[str] = mapped_column(
+        sa.String(10), default=AssignmentMode.CLASS.value, server_default=AssignmentMode.CLASS.value
+    )
 
     classroom: Mapped[Classroom] = relationship(back_populates="assignments")
+
+    @property
+    def in_groups(self) -> bool:
+        return self.mode == AssignmentMode.GROUPS.value
+
     document: Mapped[Document] = relationship()
+
+
+class ClassGroup(db.Model):
+    """A group of students within a class (a student is in at most one group per class)."""
+
+    __tablename__ = "class_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    classroom_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("classrooms.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class GroupMember(db.Model):
+    """One student in one group; `classroom_id` repeats the group's class so that the
+    unique constraint keeps a student in one group per class."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        sa.UniqueConstraint("classroom_id", "user_id", name="uq_group_members_classroom_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_groups.id", ondelete="CASCADE"), index=True
+    )
+    classroom_id: Mapped[int] = mapped_column(sa.ForeignKey("classrooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    group: Mapped[ClassGroup] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
 
 
 class Document(db.Model):
@@ -399,13 +452,23 @@ class Flag(db.Model):
     annotation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
     )
-    reply_id: Mapped[int | None] = mapped_column(sa.ForeignKey("replies.id", ondelete="CASCADE"))
+    reply_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("replies.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Reviewed by an instructor: when, by whom, and what they did ("hidden" or "kept").
     resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL", name="fk_flags_resolved_by_id_users")
+    )
+    outcome: Mapped[str | None] = mapped_column(sa.String(10))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    annotation: Mapped[Annotation] = relationship()
+    reply: Mapped[Reply | None] = relationship()
 
 
 class Change(db.Model):

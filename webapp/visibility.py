@@ -3,6 +3,11 @@
 - A private annotation (no class) is seen by its author only.
 - A class annotation is seen by members of that class; a hidden one only by the class's
   instructors and its author.
+- Groups: on an article the class reads "in groups" (its assignment's mode), a student sees
+  only the notes of their own group's members and of the class's instructors (a student in
+  no group: their own and the instructors'). Instructors see every group.
+- An archived class is read-only: its members read everything they read before, and no
+  one writes in it (the views answer 403 with ARCHIVED).
 - A reply is seen by whoever sees its annotation; a hidden reply only by the class's
   instructors and its author.
 - Reading contexts narrow this further: "private" shows one's private notes, "class-N"
@@ -35,8 +40,10 @@ from webapp.extensions import db
 from webapp.models import (
     Annotation,
     Assignment,
+    AssignmentMode,
     Classroom,
     Document,
+    GroupMember,
     Membership,
     Notification,
     Reply,
@@ -46,6 +53,7 @@ from webapp.models import (
 from webapp.routing import parse_row_id
 
 PRIVATE = "private"
+ARCHIVED = "This class is archived: it is read-only. An instructor can restore it."
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,55 @@ def _teaches(user: User):
     return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
 
 
+def _group_rule(user: User):
+    """The groups rule as a WHERE clause on Annotation (class notes only): true unless the
+    note's article is read in groups by its class and neither the reader teaches that
+    class, nor the note's author is one of its instructors or in the reader's group."""
+    # Aliases of their own: the outer query may be on these tables too (notifications
+    # join assignments), and only Annotation is to be correlated.
+    assignment = aliased(Assignment)
+    teacher = aliased(Membership)
+    mine = aliased(GroupMember)
+    theirs = aliased(GroupMember)
+    read_in_groups = (
+        sa.select(assignment.id)
+        .where(
+            assignment.classroom_id == Annotation.classroom_id,
+            assignment.document_id == Annotation.document_id,
+            assignment.mode == AssignmentMode.GROUPS.value,
+        )
+        .correlate(Annotation)
+        .exists()
+    )
+    author_teaches = (
+        sa.select(teacher.id)
+        .where(
+            teacher.classroom_id == Annotation.classroom_id,
+            teacher.user_id == Annotation.author_id,
+            teacher.role == Role.INSTRUCTOR.value,
+        )
+        .correlate(Annotation)
+        .exists()
+    )
+    same_group = (
+        sa.select(mine.id)
+        .join(theirs, theirs.group_id == mine.group_id)
+        .where(
+            mine.classroom_id == Annotation.classroom_id,
+            mine.user_id == user.id,
+            theirs.user_id == Annotation.author_id,
+        )
+        .correlate(Annotation)
+        .exists()
+    )
+    return sa.or_(
+        ~read_in_groups,
+        Annotation.classroom_id.in_(_teaches(user)),
+        author_teaches,
+        same_group,
+    )
+
+
 def visible_annotations(
     user: User | None, with_deleted_threads: bool = False, with_deleted: bool = False
 ):
@@ -98,6 +155,7 @@ def visible_annotations(
     class_visible = sa.and_(
         Annotation.classroom_id.in_(_member_of(user)),
         sa.or_(Annotation.hidden.is_(False), Annotation.classroom_id.in_(_teaches(user))),
+        _group_rule(user),
     )
     return sa.and_(live, sa.or_(own, class_visible))
 
@@ -333,10 +391,20 @@ class Viewer:
 
     user: User | None
     roles: dict[int, str]
+    archived: frozenset[int] = frozenset()  # the user's classes that are archived
 
     @property
     def signed_in(self) -> bool:
         return _signed_in(self.user)
+
+    def writes_in(self, classroom_id: int | None) -> bool:
+        """Whether anything may be written in this class (None: one's private notes)."""
+        return classroom_id is None or (
+            classroom_id in self.roles and classroom_id not in self.archived
+        )
+
+    def is_instructor_in(self, classroom_id: int | None) -> bool:
+        return self.roles.get(classroom_id) == Role.INSTRUCTOR.value
 
     def can_edit(self, item: Annotation | Reply) -> bool:
         """Only the author edits or deletes an annotation or a reply; in a class, only
@@ -346,23 +414,26 @@ class Viewer:
         classroom_id = (
             item.classroom_id if isinstance(item, Annotation) else item.annotation.classroom_id
         )
-        return classroom_id is None or classroom_id in self.roles
+        return self.writes_in(classroom_id)
 
     def can_moderate(self, annotation: Annotation) -> bool:
-        """Instructors of the annotation's class pin, hide and see flags."""
-        return self.roles.get(annotation.classroom_id) == Role.INSTRUCTOR.value
+        """Instructors of the annotation's class pin, hide and see flags (not once the
+        class is archived)."""
+        return self.is_instructor_in(annotation.classroom_id) and self.writes_in(
+            annotation.classroom_id
+        )
 
     def can_take_part(self, annotation: Annotation) -> bool:
         """Class members reply, vote and flag; on a private note, only its author replies."""
         if annotation.classroom_id is None:
             return self.can_edit(annotation)
-        return annotation.classroom_id in self.roles
+        return self.writes_in(annotation.classroom_id)
 
     def can_vote(self, annotation: Annotation) -> bool:
         """Class members upvote class notes, other than their own."""
         return (
             annotation.classroom_id is not None
-            and annotation.classroom_id in self.roles
+            and self.writes_in(annotation.classroom_id)
             and annotation.author_id != self.user.id
         )
 
@@ -374,6 +445,41 @@ def viewer_of(user: User | None) -> Viewer:
     if not _signed_in(user):
         return Viewer(None, {})
     rows = db.session.execute(
-        sa.select(Membership.classroom_id, Membership.role).where(Membership.user_id == user.id)
+        sa.select(Membership.classroom_id, Membership.role, Classroom.archived_at)
+        .join(Classroom, Classroom.id == Membership.classroom_id)
+        .where(Membership.user_id == user.id)
+    ).all()
+    return Viewer(
+        user,
+        {classroom_id: role for classroom_id, role, _ in rows},
+        frozenset(classroom_id for classroom_id, _, archived in rows if archived is not None),
     )
-    return Viewer(user, {classroom_id: role for classroom_id, role in rows})
+
+
+def is_archived(classroom_id: int | None) -> bool:
+    """Whether this class is archived (read-only); False for private notes (None)."""
+    if classroom_id is None:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Classroom.id).where(
+                Classroom.id == classroom_id, Classroom.archived_at.is_not(None)
+            )
+        )
+        is not None
+    )
+
+
+def instructors_of(classroom_ids: Iterable[int | None]) -> dict[int, set[int]]:
+    """The instructors' user ids of these classes (for the "Instructor" badge)."""
+    ids = {i for i in classroom_ids if i is not None}
+    if not ids:
+        return {}
+    found: dict[int, set[int]] = {}
+    for classroom_id, user_id in db.session.execute(
+        sa.select(Membership.classroom_id, Membership.user_id).where(
+            Membership.classroom_id.in_(ids), Membership.role == Role.INSTRUCTOR.value
+        )
+    ):
+        found.setdefault(classroom_id, set()).add(user_id)
+    return found

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import HTMX, PASSWORD, SEED_SLUG
 from webapp.extensions import db
-from webapp.models import Annotation, Classroom, Document, Flag, Reply, User
+from webapp.models import Annotation, ClassGroup, Classroom, Document, Flag, Reply, User
 from webapp.routing import MAX_ROW_ID
 from webapp.services.accounts import create_user
 from webapp.services.annotations import create_annotation
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply
+from webapp.services.groups import create_group
 
 BIG = str(MAX_ROW_ID + 1)  # 2147483648: one past PostgreSQL's INTEGER
 PHRASE = "Hmeimim military base"
@@ -59,6 +60,7 @@ class Site:
     teacher_id: int
     ann_id: int
     selection: dict[str, str]
+    group_id: int
 
     def ids(self) -> dict[str, object]:
         """A valid value for every URL argument."""
@@ -70,6 +72,7 @@ class Site:
             "reply_id": self.reply_id,
             "user_id": self.ann_id,
             "assignment_id": self.assignment_id,
+            "group_id": self.group_id,
         }
 
     def client(self, username: str | None = None) -> FlaskClient:
@@ -102,6 +105,7 @@ def build_site(app: Flask) -> Site:
         )
         create_annotation(session, ann, version, {**selection, "audience": "private"})
         reply = add_reply(session, teacher, note, "Because of the port.", None)
+        group = create_group(session, classroom, "Group 1")
         session.commit()
         return Site(
             app=app,
@@ -114,6 +118,7 @@ def build_site(app: Flask) -> Site:
             teacher_id=teacher.id,
             ann_id=ann.id,
             selection=selection,
+            group_id=group.id,
         )
 
 
@@ -181,6 +186,15 @@ def id_cases(site: Site) -> list[tuple[str, str, dict[str, str]]]:
         ("POST", f"{classroom}/assignments", {"document_id": BIG}),
         ("POST", f"{note}/replies", {"body": "Yes.", "parent_id": BIG}),
         ("POST", f"{note}/flag", {"reply_id": BIG}),
+        ("POST", f"{classroom}/flags/review", {"annotation_id": BIG, "outcome": "kept"}),
+        (
+            "POST",
+            f"{classroom}/flags/review",
+            {"annotation_id": str(site.annotation_id), "reply_id": BIG, "outcome": "hidden"},
+        ),
+        ("POST", f"{classroom}/groups/place", {"user_id": BIG, "group_id": str(site.group_id)}),
+        ("POST", f"{classroom}/groups/place", {"user_id": str(site.ann_id), "group_id": BIG}),
+        ("POST", f"{classroom}/groups/random", {"size": BIG}),
     ]
 
 
@@ -306,6 +320,19 @@ def check_control_characters_in_forms(site: Site) -> None:
     }
     response = teacher.post(f"/articles/{site.slug}/annotations", data=fields, headers=HTMX)
     assert response.status_code == 200, body_of(response)
+    classroom = f"/classes/{site.classroom_id}"
+    response = teacher.post(f"{classroom}/rename", data={"name": NUL}, headers=HTMX)
+    assert response.status_code == 400, body_of(response)
+    response = teacher.post(f"{classroom}/groups", data={"name": f"Blue{NUL} team"})
+    assert response.status_code == 302, body_of(response)
+    review = {
+        "annotation_id": f"{site.annotation_id}{NUL}",
+        "reply_id": f"{site.reply_id}",
+        "outcome": f"hidden{NUL}",
+        "reason": f"Rude{NUL}",
+    }
+    response = teacher.post(f"{classroom}/flags/review", data=review)
+    assert response.status_code == 302, body_of(response)
 
     with database(site.app) as session:
         assert session.scalar(sa.select(User.id).where(User.username == "newreader"))
@@ -313,6 +340,10 @@ def check_control_characters_in_forms(site: Site) -> None:
         assert session.get(Annotation, site.annotation_id).hidden_reason == "Off topic"
         assert session.get(Reply, site.reply_id).hidden_reason == "Off topic"
         assert session.scalar(sa.select(Flag.reason)) == "Rude"
+        assert session.scalar(sa.select(Flag.outcome)) == "hidden"
+        assert session.scalar(sa.select(ClassGroup.name).order_by(ClassGroup.id.desc())) == (
+            "Blue team"
+        )
         latest = session.scalar(sa.select(Annotation).order_by(Annotation.id.desc()))
         assert (latest.body_markdown, latest.classroom_id) == ("AB", site.classroom_id)
         assert [tag.name for tag in latest.tags] == ["wartime"]

@@ -2,7 +2,10 @@
 
 Actors: anonymous; a signed-in non-member; the author (student A, who wrote the objects);
 another student (B) of the same class; the instructor of another class; the class's
-instructor. Objects, all A's: a private annotation, a class annotation, a class annotation
+instructor; a co-instructor (a student the class promoted); a student of the class in
+another group (the class reads the article in groups: A and B share a group, so this
+student reads none of their notes, only the instructors').
+Objects, all A's: a private annotation, a class annotation, a class annotation
 the instructor hid, a reply on B's class annotation, and the same kind of reply hidden.
 Actions: see it on the page, in the cards partial, by searching the sidebar, in its card
 (GET /annotations/<id>), in a live update, in the JSON-LD export (one annotation, and the
@@ -54,10 +57,22 @@ import sqlalchemy as sa
 
 from tests.conftest import HTMX, SEED_SLUG, session_id_for
 from tests.functional.helpers import marks_for, parse, select
-from webapp.models import Annotation, Document, Flag, Reply, User, Vote, utcnow
+from webapp.models import (
+    Annotation,
+    AssignmentMode,
+    Document,
+    Flag,
+    Reply,
+    Role,
+    User,
+    Vote,
+    utcnow,
+)
 from webapp.services.annotations import create_annotation, delete_annotation, update_annotation
+from webapp.services.class_roles import set_role
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, update_reply
+from webapp.services.groups import create_group, place, set_mode
 from webapp.services.live import latest_change
 
 ACTORS = (
@@ -67,6 +82,8 @@ ACTORS = (
     "another_student",
     "other_instructor",
     "instructor",
+    "co_instructor",
+    "other_group",
 )
 ANNOTATIONS = ("private_annotation", "class_annotation", "hidden_annotation")
 REPLIES = ("reply", "hidden_reply")
@@ -109,96 +126,97 @@ def actions_of(obj: str) -> tuple[str, ...]:
 
 # --- the expected table ---------------------------------------------------------------------
 
-# Y = allowed, - = denied. Columns in ACTORS order.
+# Y = allowed, - = denied. Columns in ACTORS order: anonymous, non_member, author,
+# another_student (B), other_instructor, instructor, co_instructor, other_group.
 TABLE = """
-object              action       anonymous non_member author another_student other_instr instructor
-private_annotation  page         -         -          Y      -               -           -
-private_annotation  markdown     -         -          Y      -               -           -
-private_annotation  printable    -         -          Y      -               -           -
-private_annotation  cards        -         -          Y      -               -           -
-private_annotation  search       -         -          Y      -               -           -
-private_annotation  card         -         -          Y      -               -           -
-private_annotation  live         -         -          Y      -               -           -
-private_annotation  export       -         -          Y      -               -           -
-private_annotation  export_list  -         -          Y      -               -           -
-private_annotation  csv          -         -          -      -               -           -
-private_annotation  edit         -         -          Y      -               -           -
-private_annotation  delete       -         -          Y      -               -           -
-private_annotation  restore      -         -          Y      -               -           -
-private_annotation  hide         -         -          -      -               -           -
-private_annotation  pin          -         -          -      -               -           -
-private_annotation  reply        -         -          Y      -               -           -
-private_annotation  vote         -         -          -      -               -           -
-private_annotation  answered     -         -          Y      -               -           -
-private_annotation  flag         -         -          -      -               -           -
-class_annotation    page         -         -          Y      Y               -           Y
-class_annotation    markdown     -         -          Y      Y               -           Y
-class_annotation    printable    -         -          Y      Y               -           Y
-class_annotation    cards        -         -          Y      Y               -           Y
-class_annotation    search       -         -          Y      Y               -           Y
-class_annotation    card         -         -          Y      Y               -           Y
-class_annotation    live         -         -          Y      Y               -           Y
-class_annotation    export       -         -          Y      Y               -           Y
-class_annotation    export_list  -         -          Y      Y               -           Y
-class_annotation    csv          -         -          -      -               -           Y
-class_annotation    edit         -         -          Y      -               -           -
-class_annotation    delete       -         -          Y      -               -           -
-class_annotation    restore      -         -          Y      -               -           -
-class_annotation    hide         -         -          -      -               -           Y
-class_annotation    pin          -         -          -      -               -           Y
-class_annotation    reply        -         -          Y      Y               -           Y
-class_annotation    vote         -         -          -      Y               -           Y
-class_annotation    answered     -         -          Y      -               -           Y
-class_annotation    flag         -         -          Y      Y               -           Y
-hidden_annotation   page         -         -          Y      -               -           Y
-hidden_annotation   markdown     -         -          Y      -               -           Y
-hidden_annotation   printable    -         -          Y      -               -           Y
-hidden_annotation   cards        -         -          Y      -               -           Y
-hidden_annotation   search       -         -          Y      -               -           Y
-hidden_annotation   card         -         -          Y      -               -           Y
-hidden_annotation   live         -         -          Y      -               -           Y
-hidden_annotation   export       -         -          Y      -               -           Y
-hidden_annotation   export_list  -         -          Y      -               -           Y
-hidden_annotation   csv          -         -          -      -               -           Y
-hidden_annotation   edit         -         -          Y      -               -           -
-hidden_annotation   delete       -         -          Y      -               -           -
-hidden_annotation   restore      -         -          Y      -               -           -
-hidden_annotation   hide         -         -          -      -               -           Y
-hidden_annotation   pin          -         -          -      -               -           Y
-hidden_annotation   reply        -         -          Y      -               -           Y
-hidden_annotation   vote         -         -          -      -               -           Y
-hidden_annotation   answered     -         -          Y      -               -           Y
-hidden_annotation   flag         -         -          Y      -               -           Y
-reply               page         -         -          Y      Y               -           Y
-reply               markdown     -         -          Y      Y               -           Y
-reply               printable    -         -          Y      Y               -           Y
-reply               cards        -         -          Y      Y               -           Y
-reply               search       -         -          -      -               -           -
-reply               card         -         -          Y      Y               -           Y
-reply               live         -         -          Y      Y               -           Y
-reply               export       -         -          Y      Y               -           Y
-reply               export_list  -         -          Y      Y               -           Y
-reply               csv          -         -          -      -               -           Y
-reply               edit         -         -          Y      -               -           -
-reply               delete       -         -          Y      -               -           -
-reply               hide         -         -          -      -               -           Y
-reply               reply        -         -          Y      Y               -           Y
-reply               flag         -         -          Y      Y               -           Y
-hidden_reply        page         -         -          Y      -               -           Y
-hidden_reply        markdown     -         -          Y      -               -           Y
-hidden_reply        printable    -         -          Y      -               -           Y
-hidden_reply        cards        -         -          Y      -               -           Y
-hidden_reply        search       -         -          -      -               -           -
-hidden_reply        card         -         -          Y      -               -           Y
-hidden_reply        live         -         -          Y      -               -           Y
-hidden_reply        export       -         -          Y      -               -           Y
-hidden_reply        export_list  -         -          Y      -               -           Y
-hidden_reply        csv          -         -          -      -               -           Y
-hidden_reply        edit         -         -          Y      -               -           -
-hidden_reply        delete       -         -          Y      -               -           -
-hidden_reply        hide         -         -          -      -               -           Y
-hidden_reply        reply        -         -          Y      -               -           Y
-hidden_reply        flag         -         -          Y      -               -           Y
+object              action       anon    nonmem  author  B       other_i instr   co_inst group2
+private_annotation  page         -       -       Y       -       -       -       -       -
+private_annotation  markdown     -       -       Y       -       -       -       -       -
+private_annotation  printable    -       -       Y       -       -       -       -       -
+private_annotation  cards        -       -       Y       -       -       -       -       -
+private_annotation  search       -       -       Y       -       -       -       -       -
+private_annotation  card         -       -       Y       -       -       -       -       -
+private_annotation  live         -       -       Y       -       -       -       -       -
+private_annotation  export       -       -       Y       -       -       -       -       -
+private_annotation  export_list  -       -       Y       -       -       -       -       -
+private_annotation  csv          -       -       -       -       -       -       -       -
+private_annotation  edit         -       -       Y       -       -       -       -       -
+private_annotation  delete       -       -       Y       -       -       -       -       -
+private_annotation  restore      -       -       Y       -       -       -       -       -
+private_annotation  hide         -       -       -       -       -       -       -       -
+private_annotation  pin          -       -       -       -       -       -       -       -
+private_annotation  reply        -       -       Y       -       -       -       -       -
+private_annotation  vote         -       -       -       -       -       -       -       -
+private_annotation  answered     -       -       Y       -       -       -       -       -
+private_annotation  flag         -       -       -       -       -       -       -       -
+class_annotation    page         -       -       Y       Y       -       Y       Y       -
+class_annotation    markdown     -       -       Y       Y       -       Y       Y       -
+class_annotation    printable    -       -       Y       Y       -       Y       Y       -
+class_annotation    cards        -       -       Y       Y       -       Y       Y       -
+class_annotation    search       -       -       Y       Y       -       Y       Y       -
+class_annotation    card         -       -       Y       Y       -       Y       Y       -
+class_annotation    live         -       -       Y       Y       -       Y       Y       -
+class_annotation    export       -       -       Y       Y       -       Y       Y       -
+class_annotation    export_list  -       -       Y       Y       -       Y       Y       -
+class_annotation    csv          -       -       -       -       -       Y       Y       -
+class_annotation    edit         -       -       Y       -       -       -       -       -
+class_annotation    delete       -       -       Y       -       -       -       -       -
+class_annotation    restore      -       -       Y       -       -       -       -       -
+class_annotation    hide         -       -       -       -       -       Y       Y       -
+class_annotation    pin          -       -       -       -       -       Y       Y       -
+class_annotation    reply        -       -       Y       Y       -       Y       Y       -
+class_annotation    vote         -       -       -       Y       -       Y       Y       -
+class_annotation    answered     -       -       Y       -       -       Y       Y       -
+class_annotation    flag         -       -       Y       Y       -       Y       Y       -
+hidden_annotation   page         -       -       Y       -       -       Y       Y       -
+hidden_annotation   markdown     -       -       Y       -       -       Y       Y       -
+hidden_annotation   printable    -       -       Y       -       -       Y       Y       -
+hidden_annotation   cards        -       -       Y       -       -       Y       Y       -
+hidden_annotation   search       -       -       Y       -       -       Y       Y       -
+hidden_annotation   card         -       -       Y       -       -       Y       Y       -
+hidden_annotation   live         -       -       Y       -       -       Y       Y       -
+hidden_annotation   export       -       -       Y       -       -       Y       Y       -
+hidden_annotation   export_list  -       -       Y       -       -       Y       Y       -
+hidden_annotation   csv          -       -       -       -       -       Y       Y       -
+hidden_annotation   edit         -       -       Y       -       -       -       -       -
+hidden_annotation   delete       -       -       Y       -       -       -       -       -
+hidden_annotation   restore      -       -       Y       -       -       -       -       -
+hidden_annotation   hide         -       -       -       -       -       Y       Y       -
+hidden_annotation   pin          -       -       -       -       -       Y       Y       -
+hidden_annotation   reply        -       -       Y       -       -       Y       Y       -
+hidden_annotation   vote         -       -       -       -       -       Y       Y       -
+hidden_annotation   answered     -       -       Y       -       -       Y       Y       -
+hidden_annotation   flag         -       -       Y       -       -       Y       Y       -
+reply               page         -       -       Y       Y       -       Y       Y       -
+reply               markdown     -       -       Y       Y       -       Y       Y       -
+reply               printable    -       -       Y       Y       -       Y       Y       -
+reply               cards        -       -       Y       Y       -       Y       Y       -
+reply               search       -       -       -       -       -       -       -       -
+reply               card         -       -       Y       Y       -       Y       Y       -
+reply               live         -       -       Y       Y       -       Y       Y       -
+reply               export       -       -       Y       Y       -       Y       Y       -
+reply               export_list  -       -       Y       Y       -       Y       Y       -
+reply               csv          -       -       -       -       -       Y       Y       -
+reply               edit         -       -       Y       -       -       -       -       -
+reply               delete       -       -       Y       -       -       -       -       -
+reply               hide         -       -       -       -       -       Y       Y       -
+reply               reply        -       -       Y       Y       -       Y       Y       -
+reply               flag         -       -       Y       Y       -       Y       Y       -
+hidden_reply        page         -       -       Y       -       -       Y       Y       -
+hidden_reply        markdown     -       -       Y       -       -       Y       Y       -
+hidden_reply        printable    -       -       Y       -       -       Y       Y       -
+hidden_reply        cards        -       -       Y       -       -       Y       Y       -
+hidden_reply        search       -       -       -       -       -       -       -       -
+hidden_reply        card         -       -       Y       -       -       Y       Y       -
+hidden_reply        live         -       -       Y       -       -       Y       Y       -
+hidden_reply        export       -       -       Y       -       -       Y       Y       -
+hidden_reply        export_list  -       -       Y       -       -       Y       Y       -
+hidden_reply        csv          -       -       -       -       -       Y       Y       -
+hidden_reply        edit         -       -       Y       -       -       -       -       -
+hidden_reply        delete       -       -       Y       -       -       -       -       -
+hidden_reply        hide         -       -       -       -       -       Y       Y       -
+hidden_reply        reply        -       -       Y       -       -       Y       Y       -
+hidden_reply        flag         -       -       Y       -       -       Y       Y       -
 """
 
 
@@ -221,7 +239,9 @@ LEAKS: dict[tuple[str, str, str], str] = {}
 
 # --- the rules, to check the table against ----------------------------------------------------
 
-MEMBERS = ("author", "another_student", "instructor")
+INSTRUCTORS = ("instructor", "co_instructor")
+MEMBERS = ("author", "another_student", *INSTRUCTORS)  # those who read A's group
+CLASS_MEMBERS = (*MEMBERS, "other_group")
 
 
 def rule_sees(actor: str, obj: str) -> bool:
@@ -232,7 +252,7 @@ def rule_sees(actor: str, obj: str) -> bool:
     if obj == "private_annotation":
         return False
     if obj in ("hidden_annotation", "hidden_reply"):
-        return actor == "instructor"
+        return actor in INSTRUCTORS
     return actor in MEMBERS
 
 
@@ -244,17 +264,17 @@ def rule(actor: str, obj: str, action: str) -> bool:
     if action == "search":
         return rule_sees(actor, obj) and (obj in ANNOTATIONS or SEARCHES_REPLIES)
     if action == "csv":  # counts for the class's instructor, of class work only
-        return actor == "instructor" and obj != "private_annotation"
+        return actor in INSTRUCTORS and obj != "private_annotation"
     if action in ("edit", "delete", "restore"):
         return actor == "author"
     if action in ("hide", "pin"):
-        return actor == "instructor" and obj != "private_annotation"
+        return actor in INSTRUCTORS and obj != "private_annotation"
     if action == "reply":  # whoever sees it (on a private note, that is its author)
         return rule_sees(actor, obj)
     if action == "vote":  # class members who see it, but not for their own note
         return rule_sees(actor, obj) and obj != "private_annotation" and actor != "author"
     if action == "answered":  # the asker or the class's instructor
-        return rule_sees(actor, obj) and actor in ("author", "instructor")
+        return rule_sees(actor, obj) and actor in ("author", *INSTRUCTORS)
     if action == "flag":  # class members who see it
         return rule_sees(actor, obj) and obj != "private_annotation"
     raise AssertionError(action)
@@ -320,7 +340,7 @@ def usable(actor: str, context: str) -> bool:
     if context in ("default", "private"):
         return True
     if context == "class":
-        return actor in MEMBERS
+        return actor in CLASS_MEMBERS
     return actor == "other_instructor"
 
 
@@ -335,6 +355,8 @@ def world(db, seed_document) -> World:
         ("another_student", "ben"),
         ("other_instructor", "olga"),
         ("instructor", "teacher"),
+        ("co_instructor", "cora"),
+        ("other_group", "gus"),
     ):
         users[actor] = User(username=name, password_hash="!not-a-password")
         session.add(users[actor])
@@ -343,7 +365,16 @@ def world(db, seed_document) -> World:
     other = create_class(session, users["other_instructor"], "Other class")
     join_class(session, users["author"], classroom.join_code)
     join_class(session, users["another_student"], classroom.join_code)
-    assign(session, classroom, seed_document, None)
+    for actor in ("co_instructor", "other_group"):
+        join_class(session, users[actor], classroom.join_code)
+    set_role(session, classroom, users["co_instructor"].id, Role.INSTRUCTOR.value)
+    # The class reads the article in groups: A and B in one, the other group's student
+    # in another (who then reads none of A's or B's notes).
+    ours, theirs = (create_group(session, classroom, name) for name in ("Ours", "Theirs"))
+    for actor, group in (("author", ours), ("another_student", ours), ("other_group", theirs)):
+        place(session, classroom, users[actor].id, group)
+    assignment = assign(session, classroom, seed_document, None)
+    set_mode(session, classroom, assignment.id, AssignmentMode.GROUPS.value)
     assign(session, other, seed_document, None)
     version = seed_document.current_version
     in_class = f"class-{classroom.id}"
@@ -587,7 +618,8 @@ def check_csv(world, client, actor, obj, allowed):
     if actor == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"]
         return
-    status = {"instructor": 200, "author": 403, "another_student": 403}.get(actor, 404)
+    status = {actor: 200 for actor in INSTRUCTORS}
+    status = {**status, "author": 403, "another_student": 403, "other_group": 403}.get(actor, 404)
     assert response.status_code == status, (url, response.status_code)
     if status != 200:
         return
@@ -805,6 +837,50 @@ def test_the_world_is_what_the_matrix_assumes(world, client):
         as_text=True
     )
     assert THREAD_TEXT in body and TEXT["class_annotation"] in body
+
+
+# --- an archived class ------------------------------------------------------------------------
+#
+# The same world with the class archived: every write the table allows in the class is
+# refused with 403 and says why (nothing changes); writes on the private note stay allowed;
+# what is read is read as before.
+
+ARCHIVED_READS = ("page", "card")
+
+
+def archived_cells():
+    for obj in OBJECTS:
+        for action in actions_of(obj):
+            if action not in WRITES and action not in ARCHIVED_READS:
+                continue
+            for actor in ACTORS:
+                if action in WRITES and not EXPECTED[(actor, obj, action)]:
+                    continue  # refused already, as the table says
+                cell = (actor, obj, action)
+                yield pytest.param(*cell, id="archived-" + "-".join(cell))
+
+
+@pytest.mark.parametrize(("actor", "obj", "action"), list(archived_cells()))
+def test_access_in_an_archived_class(world, client, actor, obj, action):
+    from webapp.models import Classroom
+    from webapp.visibility import ARCHIVED
+
+    world.db.session.get(Classroom, world.classroom_id).archived_at = utcnow()
+    world.db.session.commit()
+    world.sign_in(client, actor)
+    allowed = EXPECTED[(actor, obj, action)]
+    if action in ARCHIVED_READS or obj == "private_annotation":
+        CHECKS[action](world, client, actor, obj, allowed)
+        return
+    if action == "restore":
+        delete_annotation(world.db.session, world.row(obj), world.users["author"])
+        world.db.session.commit()
+    before = snapshot(world, obj)
+    url, data = write_request(world, obj, action)
+    response = client.post(url, data=data, headers=HTMX)
+    assert response.status_code == 403, (url, response.status_code)
+    assert ARCHIVED in response.get_data(as_text=True), url
+    assert snapshot(world, obj) == before, f"{url} was refused but changed {obj}"
 
 
 # === Articles: who reads, annotates and manages which article ====================================

@@ -33,8 +33,9 @@ from tests.functional.test_discussion import (  # noqa: F401 - fixtures
     text,
 )
 from webapp import htmx
-from webapp.models import Reply
+from webapp.models import Assignment, Reply
 from webapp.services.classes import assign
+from webapp.services.groups import create_group
 
 
 def reaches_render_view(function, seen: set | None = None) -> bool:
@@ -122,6 +123,8 @@ def data(as_, db, text, room, class_note):
     reply(as_("ben"), class_note, "Because of the base.")
     note(as_("teacher"), db, text, "Middle East", room.key, body="Note the *region*.")
     note(as_("ann"), db, text, "Russian forces were needed", "private", body="Mine only.")
+    group = create_group(db.session, room.classroom, "Group 1")
+    db.session.commit()
     return {
         "slug": SEED_SLUG,
         "classroom_id": room.classroom.id,
@@ -132,6 +135,8 @@ def data(as_, db, text, room, class_note):
         "token": "no-such-token",  # share links, unsubscribe and reset links alike
         "notification_id": 1,
         "spot_at": class_note.start,
+        "group_id": group.id,
+        "assignment_id": db.session.query(Assignment).first().id,
     }
 
 
@@ -167,7 +172,7 @@ def check_fragment(client, rendered: Rendered, method: str, url: str, **data) ->
     assert fragment in normalised(body_of(full)), (url, block)
 
 
-def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
+def error_rerenders(room, document_id: int, group_id: int) -> list[tuple[str, str, dict]]:
     """Writes that answer bad input by rendering their page again, with the message."""
     classroom = f"/classes/{room.classroom.id}"
     bad_due = {"document_id": str(document_id), "due": "soon"}
@@ -184,6 +189,13 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
         ("account.reset_confirm", "/reset/not-a-valid-token", {"new_password": "x"}),
         ("account.forgot_send", "/forgot", {"login": "ann"}),
         ("notifications.unsubscribe_confirm", "/unsubscribe/not-a-valid-token", {}),
+        ("classes.set_role", f"{classroom}/members/{room.teacher.id}/role", {"role": "student"}),
+        ("classes.rename", f"{classroom}/rename", {"name": ""}),
+        ("classes.leave", f"{classroom}/leave", {}),  # the only instructor: refused
+        ("classes.create_group", f"{classroom}/groups", {"name": ""}),
+        ("classes.random_groups", f"{classroom}/groups/random", {"size": "1"}),
+        ("classes.rename_group", f"{classroom}/groups/{group_id}/rename", {"name": ""}),
+        ("classes.place", f"{classroom}/groups/place", {"user_id": ""}),
     ]
 
 
@@ -213,7 +225,7 @@ def test_every_page_renders_its_htmx_block_on_its_own(
         check_fragment(visitor, rendered, "GET", spot)
         covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     teacher = as_("teacher")
-    for endpoint, url, form in error_rerenders(room, seed_document.id):
+    for endpoint, url, form in error_rerenders(room, seed_document.id, data["group_id"]):
         check_fragment(teacher, rendered, "POST", url, **form)
         assert [e for e, _, _ in rendered.blocks] == [endpoint], url
         covered.add(endpoint)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from webapp.annotations import bp
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
-from webapp.models import Annotation
+from webapp.models import Annotation, has_note
 from webapp.reader.cards import (
     back_to,
     card_page,
@@ -17,6 +17,7 @@ from webapp.reader.cards import (
     get_annotation,
     input_error,
     render_card,
+    require_open_audience,
 )
 from webapp.reader.documents import get_document
 from webapp.reader.state import ReaderState, SidebarQuery, context_for, contexts_of_user
@@ -41,6 +42,9 @@ def create(slug: str):
         abort(429, description=str(error))
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
+    body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
+    if has_note(body, form.get("question"), tags.strip("#, ")):
+        require_open_audience(form["audience"])  # a bare highlight is private: never refused
     try:
         annotation = create_annotation(db.session, current_user, version, form)
     except AnnotationInputError as error:
@@ -95,6 +99,7 @@ def edit(annotation_id: int):
 def update(annotation_id: int):
     """Save a changed comment, colour, tags or question mark; or share a private note."""
     annotation = get_annotation(annotation_id, check_author=True)
+    require_open_audience(request.form.get("audience"))
     context = context_for(annotation.document)
     shown = context.contains(annotation)
     colour, classroom_id = annotation.colour, annotation.classroom_id

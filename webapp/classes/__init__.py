@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("classes", __name__)
 
-from webapp.classes import views  # noqa: E402,F401
+from webapp.classes import groups, life, moderation, views  # noqa: E402,F401

@@ -25,25 +25,30 @@ from webapp.services.classes import (
     summaries_of,
     unassign,
 )
+from webapp.services.groups import ungroup
 from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
-from webapp.visibility import assignable_documents, may_assign, membership
+from webapp.services.moderation import unreviewed_count
+from webapp.visibility import ARCHIVED, assignable_documents, may_assign, membership
 
 NOT_A_MEMBER = "There is no such class, or you are not a member of it."
 INSTRUCTORS_ONLY = "Only the instructors of this class can do that."
+ARCHIVED_JOIN = "This class is archived: it takes no new members. Ask your instructor."
 BAD_LINK = (
     "This join link does not work: the class does not exist or its code was changed. "
     "Ask your instructor for the current link or code."
 )
 
 
-def get_membership(classroom_id: int, instructor: bool = False) -> Membership:
+def get_membership(classroom_id: int, instructor: bool = False, write: bool = False) -> Membership:
     """The current user's membership of the class: 404 for non-members, 403 for students
-    when `instructor` is asked."""
+    when `instructor` is asked, and 403 for a `write` in an archived class."""
     found = membership(current_user, classroom_id)
     if found is None:
         abort(404, description=NOT_A_MEMBER)
     if instructor and not found.is_instructor:
         abort(403, description=INSTRUCTORS_ONLY)
+    if write and found.classroom.archived_at is not None:
+        abort(403, description=ARCHIVED)
     return found
 
 
@@ -73,6 +78,7 @@ def class_page(mine: Membership, status: int = 200, **form):
             else []
         ),
         join_url=url_for("classes.join_link", code=classroom.join_code, _external=True),
+        unreviewed=unreviewed_count(db.session, classroom) if mine.is_instructor else 0,
         **form,
     )
 
@@ -114,6 +120,10 @@ def join():
     code = request.form.get("code", "")
     try:
         check_join_allowed(db.session, current_user.id, request.remote_addr)
+        found = find_by_code(db.session, code)
+        if found is not None and found.archived_at is not None:
+            if membership(current_user, found.id) is None:
+                return list_page(403, join_error=ARCHIVED_JOIN)
         mine, new = join_class(db.session, current_user, code)
     except RateLimited as error:
         response = list_page(429, join_error=str(error))
@@ -167,7 +177,7 @@ def show(classroom_id: int):
 @login_required
 def rotate(classroom_id: int):
     """Give the class a new join code; the old code and link stop working."""
-    classroom = get_membership(classroom_id, instructor=True).classroom
+    classroom = get_membership(classroom_id, instructor=True, write=True).classroom
     code = rotate_code(db.session, classroom)
     db.session.commit()
     flash(f"The new join code is {code}. The old code and link no longer work.", "info")
@@ -178,12 +188,13 @@ def rotate(classroom_id: int):
 @login_required
 def remove(classroom_id: int, user_id: int):
     """Remove a member from the class (not oneself)."""
-    mine = get_membership(classroom_id, instructor=True)
+    mine = get_membership(classroom_id, instructor=True, write=True)
     try:
         removed = remove_member(db.session, mine.classroom, user_id, current_user)
     except ClassError as error:
         db.session.rollback()
         return class_page(mine, 400, members_error=str(error))
+    ungroup(db.session, mine.classroom, user_id)
     name = removed.user.username
     db.session.commit()
     flash(f"Removed {name} from {mine.classroom.name}.", "info")
@@ -194,7 +205,7 @@ def remove(classroom_id: int, user_id: int):
 @login_required
 def assign_article(classroom_id: int):
     """Assign an article from the library, with an optional due date (or change its date)."""
-    mine = get_membership(classroom_id, instructor=True)
+    mine = get_membership(classroom_id, instructor=True, write=True)
     document_id = form_id("document_id")
     document = db.session.get(Document, document_id) if document_id else None
     if document is not None and not may_assign(current_user, document):
@@ -217,7 +228,7 @@ def assign_article(classroom_id: int):
 @login_required
 def unassign_article(classroom_id: int, assignment_id: int):
     """Take an article off the class's list (its annotations stay)."""
-    mine = get_membership(classroom_id, instructor=True)
+    mine = get_membership(classroom_id, instructor=True, write=True)
     removed = unassign(db.session, mine.classroom, assignment_id)
     if removed is None:
         abort(404, description="That article is not assigned to this class.")

@@ -15,6 +15,7 @@ from webapp.reader.cards import (
     get_reply,
     input_error,
     require,
+    require_open,
 )
 from webapp.routing import parse_row_id
 from webapp.services import discussion
@@ -28,6 +29,7 @@ from webapp.visibility import viewer_of
 def reply_form(annotation_id: int):
     """The card with a reply box open (under the note, or under one reply)."""
     annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require_open(annotation.classroom_id)
     require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
     parent = parse_row_id(request.args.get("parent")) or 0
     if not is_htmx():
@@ -40,6 +42,7 @@ def reply_form(annotation_id: int):
 def reply(annotation_id: int):
     """Reply to an annotation or to a reply in its thread."""
     annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require_open(annotation.classroom_id)
     require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
     try:
         check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
@@ -100,6 +103,7 @@ def delete_reply(reply_id: int):
 def vote(annotation_id: int):
     """Upvote (once per person), or take the upvote back."""
     annotation = get_annotation(annotation_id)
+    require_open(annotation.classroom_id)
     viewer = viewer_of(current_user)
     require(
         annotation.classroom_id is not None and viewer.can_take_part(annotation),
@@ -116,6 +120,7 @@ def vote(annotation_id: int):
 def answered(annotation_id: int):
     """The asker or an instructor marks a question answered (or not)."""
     annotation = get_annotation(annotation_id)
+    require_open(annotation.classroom_id)
     require(
         viewer_of(current_user).can_mark_answered(annotation),
         "Only the asker or an instructor can mark a question answered.",
@@ -135,6 +140,7 @@ def answered(annotation_id: int):
 def pin(annotation_id: int):
     """An instructor pins a note to the top of the class's sidebar (or unpins it)."""
     annotation = get_annotation(annotation_id)
+    require_open(annotation.classroom_id)
     require(viewer_of(current_user).can_moderate(annotation), "Only instructors can pin notes.")
     discussion.set_pinned(db.session, annotation, current_user, request.form.get("pinned") == "1")
     db.session.commit()
@@ -143,6 +149,7 @@ def pin(annotation_id: int):
 
 def moderate_hidden(item: Annotation | Reply, annotation: Annotation, what: str):
     """Hide or unhide a note or a reply of `annotation`, as its class's instructor."""
+    require_open(annotation.classroom_id)
     require(viewer_of(current_user).can_moderate(annotation), f"Only instructors can hide {what}.")
     try:
         discussion.set_hidden(
@@ -180,6 +187,7 @@ def hide_reply(reply_id: int):
 def flag(annotation_id: int):
     """A member flags a note or one of its replies for the instructors."""
     annotation = get_annotation(annotation_id, with_deleted_threads=True)
+    require_open(annotation.classroom_id)
     require(
         annotation.classroom_id is not None and viewer_of(current_user).can_take_part(annotation),
         "Only members of the note's class can flag it.",

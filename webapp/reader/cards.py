@@ -12,8 +12,9 @@ from webapp.htmx import fragments
 from webapp.models import Annotation, Reply
 from webapp.reader.documents import readable
 from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
+from webapp.routing import parse_row_id
 from webapp.services.annotations import COLOURS, AnnotationInputError, annotations_for_reader
-from webapp.visibility import can_see, can_see_reply, viewer_of
+from webapp.visibility import ARCHIVED, can_see, can_see_reply, is_archived, viewer_of
 
 
 def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
@@ -46,6 +47,7 @@ def get_annotation(
     ):
         abort(404, description=NO_ANNOTATION)
     if check_author and not viewer_of(current_user).can_edit(annotation):
+        require_open(annotation.classroom_id)
         abort(403, description="Only the author of an annotation can change or delete it.")
     return annotation
 
@@ -62,6 +64,7 @@ def get_reply(reply_id: int, check_author: bool = False) -> Reply:
     ):
         abort(404, description=NO_REPLY)
     if check_author and not viewer_of(current_user).can_edit(reply):
+        require_open(reply.annotation.classroom_id)
         abort(403, description="Only the author of a reply can change or delete it.")
     return reply
 
@@ -69,6 +72,21 @@ def get_reply(reply_id: int, check_author: bool = False) -> Reply:
 def require(allowed: bool, message: str) -> None:
     if not allowed:
         abort(403, description=message)
+
+
+def require_open(classroom_id: int | None) -> None:
+    """A write in an archived class: 403, saying why (private notes are never archived)."""
+    if is_archived(classroom_id):
+        abort(403, description=ARCHIVED)
+
+
+def require_open_audience(key: str | None) -> None:
+    """The same for a note to be saved in (or shared with) the class `key` names, when the
+    user is in it (else the service refuses it as any class one is not in)."""
+    if key and key.startswith("class-"):
+        classroom_id = parse_row_id(key[6:])
+        if classroom_id in viewer_of(current_user).archived:
+            abort(403, description=ARCHIVED)
 
 
 def input_error(error: AnnotationInputError):

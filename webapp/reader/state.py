@@ -29,6 +29,7 @@ from webapp.visibility import (
     ContextError,
     ReadingContext,
     Viewer,
+    instructors_of,
     reading_context,
     viewer_of,
 )
@@ -131,6 +132,13 @@ class CardExtras:
     voted: set[int] = field(default_factory=set)
     threads: dict = field(default_factory=dict)
     flags: dict = field(default_factory=dict)
+    instructors: dict = field(default_factory=dict)  # classroom id: its instructors' ids
+
+    def by_instructor(self, item) -> bool:
+        """Whether a note (or a reply, given its note's class) is by an instructor of the
+        note's class: its card says so."""
+        annotation = getattr(item, "annotation", item)
+        return item.author_id in self.instructors.get(annotation.classroom_id, ())
 
     @classmethod
     def load(cls, annotations: list[Annotation], context: ReadingContext, votes=None):
@@ -144,6 +152,7 @@ class CardExtras:
             voted=discussion.voted_by(db.session, current_user, ids),
             threads=discussion.thread_of(db.session, current_user, ids),
             flags=discussion.open_flags(db.session, moderated),
+            instructors=instructors_of({a.classroom_id for a in annotations}),
         )
 
 
