@@ -16,7 +16,14 @@ import sqlalchemy as sa
 
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import page, select
-from webapp.models import Assignment, Extension, Rubric, ScoreOverride, utcnow
+from webapp.models import (
+    AnnotationTag,
+    Assignment,
+    Extension,
+    Rubric,
+    ScoreOverride,
+    utcnow,
+)
 from webapp.services.annotations import create_annotation
 from webapp.services.classes import assign, create_class, join_class
 from webapp.services.discussion import add_reply, set_answered, toggle_vote
@@ -523,11 +530,9 @@ def test_the_heat_map_counts_with_aggregate_queries(client, auth, course, app):
 
 def test_every_note_and_reply_as_csv(client, auth, discussed):
     c = discussed
-    c.a1.tags  # noqa: B018 - loaded
+    c.db.session.add_all([AnnotationTag(annotation_id=c.b1.id, name=n) for n in ("port", "=sum")])
+    c.db.session.commit()
     auth.login("teacher")
-    client.post(
-        f"/annotations/{c.b1.id}", data={"body": c.b1.body_markdown, "tags": "port =sum"}
-    )  # tags come through the edit form; not needed for the columns below
     response = client.get(c.url("/notes.csv"))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -555,6 +560,7 @@ def test_every_note_and_reply_as_csv(client, auth, discussed):
     assert a1[13].endswith(f"/articles/{SEED_SLUG}?context=class-{c.cid}#annotation-{c.a1.id}")
     b1 = by_id[("note", str(c.b1.id))]
     assert b1[4] == "'=cmd|' /C calc'!A0 short"  # neutralised
+    assert b1[7] == "'=sum port"
     assert by_id[("note", str(c.a2.id))][12] == "yes"
     r2 = by_id[("reply", str(c.r2.id))]
     assert r2[2] == str(c.b1.id) and r2[4] == "Late reply." and r2[12] == "yes"
