@@ -331,12 +331,14 @@ def test_the_page_lists_assignments_and_the_first_one_s_table(client, auth, disc
         str(w.assignment.id),
         str(w.second_assignment.id),
     ]
-    assert "selected" in options[0].attrs and "(due 2026-01-20)" in options[0].text()
+    # The due time in the class's zone (UTC here).
+    assert "selected" in options[0].attrs and "(due Tue 20 Jan" in options[0].text()
+    assert options[0].text().endswith(", 23:59 UTC)")
     rows = table_rows(root)
     assert rows == {
-        "ana": ["1", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30"],
-        "ben": ["1", "2", "12", "0", "1", "2026-01-02 09:00", "2026-01-04 08:00"],
-        "chloe": ["0", "1", "1", "0", "0", "2026-01-02 02:00", "2026-01-02 02:00"],
+        "ana": ["1", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30", "0"],
+        "ben": ["1", "2", "12", "0", "1", "2026-01-02 09:00", "2026-01-04 08:00", "0"],
+        "chloe": ["0", "1", "1", "0", "0", "2026-01-02 02:00", "2026-01-02 02:00", "0"],
     }
     table = root.by_id("participation-table")
     assert table.find("time").get("datetime") == "2026-01-01T10:00:00Z"
