@@ -131,6 +131,8 @@ def data(as_, db, text, room, class_note):
         "digest": "0" * 64,  # no such image: a 404, never a 5xx
         "token": "no-such-token",  # share links, unsubscribe and reset links alike
         "notification_id": 1,
+        "assignment_id": room.classroom.assignments[0].id,
+        "user_id": room.ann.id,
     }
 
 
@@ -170,6 +172,7 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
     """Writes that answer bad input by rendering their page again, with the message."""
     classroom = f"/classes/{room.classroom.id}"
     bad_due = {"document_id": str(document_id), "due": "soon"}
+    assignment = f"{classroom}/assignments/{room.classroom.assignments[0].id}"
     return [
         ("classes.create", "/classes", {"name": ""}),
         ("classes.join", "/classes/join", {"code": "NOSUCHCODE"}),
@@ -183,6 +186,10 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
         ("account.reset_confirm", "/reset/not-a-valid-token", {"new_password": "x"}),
         ("account.forgot_send", "/forgot", {"login": "ann"}),
         ("notifications.unsubscribe_confirm", "/unsubscribe/not-a-valid-token", {}),
+        ("reports.set_time_zone", f"{classroom}/time-zone", {"time_zone": "Nowhere/Town"}),
+        ("reports.rubric", f"{assignment}/rubric", {"cap": "lots"}),
+        ("reports.override", f"{assignment}/students/{room.ann.id}/score", {"points": "x"}),
+        ("reports.extension", f"{assignment}/students/{room.ann.id}/extension", {"due": "soon"}),
     ]
 
 
