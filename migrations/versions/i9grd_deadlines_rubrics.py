@@ -1,7 +1,7 @@
 """deadlines with a time and a class time zone, extensions, rubrics, score overrides
 
 Revision ID: i9grd_deadlines_rubrics
-Revises: i9ppl_notifications_accounts
+Revises: i11perf_position_indexes
 Create Date: 2026-11-25 19:00:00.000000
 
 classrooms.time_zone is added with plain ALTER TABLE (server default 'UTC': every class
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i9grd_deadlines_rubrics'
-down_revision = 'i9ppl_notifications_accounts'
+down_revision = 'i11perf_position_indexes'
 branch_labels = None
 depends_on = None
 
