@@ -569,3 +569,16 @@ def test_every_note_and_reply_as_csv(client, auth, discussed):
     kinds = [(r[0], r[2]) for r in rows[1:]]
     assert kinds.index(("note", str(c.a1.id))) < kinds.index(("reply", str(c.a1.id)))
     assert len(rows) == 1 + 4 + 2
+
+
+def test_a_deadline_reminder_comes_before_the_students_own_deadline(course):
+    from webapp.services.notifications import due_soon_missing
+
+    c = course
+    c.db.session.add(Extension(assignment_id=c.aid, user_id=c.ana.id, due_at=DUE + timedelta(3)))
+    c.db.session.commit()
+    # A day before the class's deadline: ben is reminded, ana (with 3 more days) is not.
+    missing = due_soon_missing(c.db.session, DUE - timedelta(hours=2))
+    assert missing == [(c.ben.id, c.aid)]
+    missing = due_soon_missing(c.db.session, DUE + timedelta(days=2, hours=22))
+    assert missing == [(c.ana.id, c.aid)]

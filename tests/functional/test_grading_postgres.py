@@ -16,6 +16,7 @@ from tests.conftest import make_config
 from tests.functional.test_grading import (
     course,
     discussed,
+    test_a_deadline_reminder_comes_before_the_students_own_deadline,
     test_every_note_and_reply_as_csv,
     test_extensions_are_granted_changed_and_taken_back,
     test_late_work_is_marked_in_participation_and_on_the_cards_for_instructors,
