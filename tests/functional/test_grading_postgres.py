@@ -8,11 +8,6 @@ extensions, and 32-bit ids."""
 
 from __future__ import annotations
 
-import pytest
-from flask import g
-from flask_migrate import upgrade
-
-from tests.conftest import make_config
 from tests.functional.test_grading import (
     course,
     discussed,
@@ -25,24 +20,4 @@ from tests.functional.test_grading import (
     test_the_grade_book_csv,
     test_the_heat_map_ranks_passages_and_lists_open_questions,
 )
-from tests.support.postgres import throwaway_database
-from webapp import create_app
-from webapp.extensions import db as _db
-
-
-@pytest.fixture
-def app(tmp_path):
-    with throwaway_database() as url:
-        uri = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
-
-        @app.before_request
-        def _fresh_login_cache():
-            g.pop("_login_user", None)
-
-        with app.app_context():
-            upgrade()
-            app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
-            yield app
-            _db.session.remove()
-            _db.engine.dispose()
+from tests.functional.test_people_postgres import app, app_config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, redirect, url_for
 from flask_login import current_user
 
 from webapp.extensions import db
@@ -46,3 +46,16 @@ def get_student(classroom: Classroom, user_id: int) -> User:
 def title_of(assignment: Assignment) -> str:
     version = assignment.document.current_version
     return version.title if version else assignment.document.slug
+
+
+def to_student(classroom: Classroom, assignment: Assignment, student: User, anchor: str):
+    """Back to the student's page for the assignment, at a section."""
+    return redirect(
+        url_for(
+            "reports.student",
+            classroom_id=classroom.id,
+            assignment_id=assignment.id,
+            user_id=student.id,
+            _anchor=anchor,
+        )
+    )

@@ -9,7 +9,13 @@ from flask_login import current_user, login_required
 from webapp.extensions import db
 from webapp.models import Assignment, Document
 from webapp.reports import bp
-from webapp.reports.access import get_assignment, get_student, get_taught_class, title_of
+from webapp.reports.access import (
+    get_assignment,
+    get_student,
+    get_taught_class,
+    title_of,
+    to_student,
+)
 from webapp.services import deadlines
 from webapp.services.deadlines import DeadlineError
 
@@ -110,12 +116,4 @@ def extension(classroom_id: int, assignment_id: int, user_id: int):
     else:
         when = deadlines.fmt(due_at, classroom.time_zone)
         flash(f"{student.username} now has until {when} for {title_of(assignment)}.", "info")
-    return redirect(
-        url_for(
-            "reports.student",
-            classroom_id=classroom.id,
-            assignment_id=assignment.id,
-            user_id=student.id,
-            _anchor="extension",
-        )
-    )
+    return to_student(classroom, assignment, student, "extension")

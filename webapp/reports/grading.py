@@ -9,7 +9,13 @@ from webapp.extensions import db
 from webapp.htmx import render_view
 from webapp.models import Assignment, Classroom, User
 from webapp.reports import bp
-from webapp.reports.access import get_assignment, get_student, get_taught_class, title_of
+from webapp.reports.access import (
+    get_assignment,
+    get_student,
+    get_taught_class,
+    title_of,
+    to_student,
+)
 from webapp.services import grading
 from webapp.services import rubric as rubrics
 from webapp.services.classes import assignments_of
@@ -121,15 +127,7 @@ def override(classroom_id: int, assignment_id: int, user_id: int):
         flash(f"{student.username}'s score is the computed one again.", "info")
     else:
         flash(f"{student.username}'s score is now {points}: {reason}", "info")
-    return redirect(
-        url_for(
-            "reports.student",
-            classroom_id=classroom.id,
-            assignment_id=assignment.id,
-            user_id=student.id,
-            _anchor="score",
-        )
-    )
+    return to_student(classroom, assignment, student, "score")
 
 
 @bp.get("/classes/<id:classroom_id>/gradebook.csv", endpoint="gradebook")
