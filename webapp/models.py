@@ -101,6 +101,8 @@ class Classroom(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set while the class is archived: read-only, listed apart, restorable.
     archived_at: Mapped[datetime | None]
+    # An IANA time zone name (zoneinfo): due dates are typed and shown in it.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="classroom", cascade="all, delete-orphan"
@@ -134,8 +136,9 @@ class AssignmentMode(enum.StrEnum):
 
 
 class Assignment(db.Model):
-    """An article a class reads, with an optional due date; `mode` says who reads whose
-    notes on it (webapp/visibility.py)."""
+    """An article a class reads, with an optional due date and time (`due_at`: an instant,
+    naive UTC like every timestamp; shown in the class's time zone or the reader's);
+    `mode` says who reads whose notes on it (webapp/visibility.py)."""
 
     __tablename__ = "assignments"
     __table_args__ = (sa.UniqueConstraint("classroom_id", "document_id"),)
@@ -195,6 +198,72 @@ class GroupMember(db.Model):
 
     group: Mapped[ClassGroup] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+
+class Extension(db.Model):
+    """A later deadline for one student on one assignment (naive UTC)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime]
+    granted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rubric(db.Model):
+    """How an assignment is scored, from plain counts (webapp/services/rubric.py).
+
+    No row: the default rubric. Each criterion is met by a count and earns its points.
+    """
+
+    __tablename__ = "rubrics"
+
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    comments_needed: Mapped[int]
+    comment_words: Mapped[int]
+    comment_points: Mapped[int]
+    replies_needed: Mapped[int]
+    reply_points: Mapped[int]
+    questions_needed: Mapped[int]
+    question_points: Mapped[int]
+    upvotes_needed: Mapped[int]
+    upvote_points: Mapped[int]
+    cap: Mapped[int]
+    count_late: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class ScoreOverride(db.Model):
+    """An instructor's score for one student on one assignment, replacing the computed
+    one, with the reason shown beside it."""
+
+    __tablename__ = "score_overrides"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by: Mapped[User | None] = relationship(foreign_keys=[by_id])
 
 
 class Document(db.Model):

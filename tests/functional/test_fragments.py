@@ -33,7 +33,7 @@ from tests.functional.test_discussion import (  # noqa: F401 - fixtures
     text,
 )
 from webapp import htmx
-from webapp.models import Assignment, Reply
+from webapp.models import Reply
 from webapp.services.classes import assign
 from webapp.services.groups import create_group
 
@@ -136,7 +136,8 @@ def data(as_, db, text, room, class_note):
         "notification_id": 1,
         "spot_at": class_note.start,
         "group_id": group.id,
-        "assignment_id": db.session.query(Assignment).first().id,
+        "assignment_id": room.classroom.assignments[0].id,
+        "user_id": room.ann.id,
     }
 
 
@@ -176,6 +177,7 @@ def error_rerenders(room, document_id: int, group_id: int) -> list[tuple[str, st
     """Writes that answer bad input by rendering their page again, with the message."""
     classroom = f"/classes/{room.classroom.id}"
     bad_due = {"document_id": str(document_id), "due": "soon"}
+    assignment = f"{classroom}/assignments/{room.classroom.assignments[0].id}"
     return [
         ("classes.create", "/classes", {"name": ""}),
         ("classes.join", "/classes/join", {"code": "NOSUCHCODE"}),
@@ -196,6 +198,10 @@ def error_rerenders(room, document_id: int, group_id: int) -> list[tuple[str, st
         ("classes.random_groups", f"{classroom}/groups/random", {"size": "1"}),
         ("classes.rename_group", f"{classroom}/groups/{group_id}/rename", {"name": ""}),
         ("classes.place", f"{classroom}/groups/place", {"user_id": ""}),
+        ("reports.set_time_zone", f"{classroom}/time-zone", {"time_zone": "Nowhere/Town"}),
+        ("reports.rubric", f"{assignment}/rubric", {"cap": "lots"}),
+        ("reports.override", f"{assignment}/students/{room.ann.id}/score", {"points": "x"}),
+        ("reports.extension", f"{assignment}/students/{room.ann.id}/extension", {"due": "soon"}),
     ]
 
 

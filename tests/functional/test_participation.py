@@ -253,7 +253,7 @@ def test_one_query_per_measure_whatever_the_number_of_students(db, discussed, au
         w.note(student, "White Helmets", at(2, index), f"note {index}")
         w.reply(student, w.a1, "me too", at(3, index))
     db.session.commit()
-    assert queries() == few <= 4
+    assert queries() == few <= 5  # members, notes, replies, upvotes, extensions (late)
 
 
 # --- access --------------------------------------------------------------------------------
@@ -331,12 +331,14 @@ def test_the_page_lists_assignments_and_the_first_one_s_table(client, auth, disc
         str(w.assignment.id),
         str(w.second_assignment.id),
     ]
-    assert "selected" in options[0].attrs and "(due 2026-01-20)" in options[0].text()
+    # The due time in the class's zone (UTC here).
+    assert "selected" in options[0].attrs and "(due Tue 20 Jan" in options[0].text()
+    assert options[0].text().endswith(", 23:59 UTC)")
     rows = table_rows(root)
     assert rows == {
-        "ana": ["1", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30"],
-        "ben": ["1", "2", "12", "0", "1", "2026-01-02 09:00", "2026-01-04 08:00"],
-        "chloe": ["0", "1", "1", "0", "0", "2026-01-02 02:00", "2026-01-02 02:00"],
+        "ana": ["1", "1", "5", "1", "2", "2026-01-01 10:00", "2026-01-05 07:30", "0"],
+        "ben": ["1", "2", "12", "0", "1", "2026-01-02 09:00", "2026-01-04 08:00", "0"],
+        "chloe": ["0", "1", "1", "0", "0", "2026-01-02 02:00", "2026-01-02 02:00", "0"],
     }
     table = root.by_id("participation-table")
     assert table.find("time").get("datetime") == "2026-01-01T10:00:00Z"
@@ -413,6 +415,7 @@ def test_the_csv_download(client, auth, discussed):
         "upvotes received",
         "first activity (UTC)",
         "last activity (UTC)",
+        "late",
     ]
     title = w.version.title
     # The class name starts with "=": neutralised, so a spreadsheet shows it as text.
@@ -429,6 +432,7 @@ def test_the_csv_download(client, auth, discussed):
             "2",
             "2026-01-01T10:00:00",
             "2026-01-05T07:30:00",
+            "0",
         ],
         [
             klass,
@@ -441,6 +445,7 @@ def test_the_csv_download(client, auth, discussed):
             "1",
             "2026-01-02T09:00:00",
             "2026-01-04T08:00:00",
+            "0",
         ],
         [
             klass,
@@ -453,11 +458,12 @@ def test_the_csv_download(client, auth, discussed):
             "0",
             "2026-01-02T02:00:00",
             "2026-01-02T02:00:00",
+            "0",
         ],
     ]
     # Numbers are bare (a spreadsheet reads them as numbers); the quoted class name is
     # one cell despite its comma and quotes.
-    assert b",ana,1,1,5,1,2,2026-01-01T10:00:00,2026-01-05T07:30:00\r\n" in data
+    assert b",ana,1,1,5,1,2,2026-01-01T10:00:00,2026-01-05T07:30:00,0\r\n" in data
     assert data.count(b"\r\n") == 4
 
 

@@ -11,6 +11,7 @@ from webapp.reader.documents import get_document, hold_share
 from webapp.routing import parse_row_id
 from webapp.services import articles
 from webapp.services.classes import ClassError, assign, classes_of, parse_due
+from webapp.services.deadlines import fmt
 from webapp.visibility import may_assign, membership, owns
 
 OWNER_ONLY = "Only the person who added this article can change it."
@@ -72,13 +73,15 @@ def assign_to_class(slug: str):
     if not may_assign(current_user, document):
         return manage_page(document, 400, assign_error="Restore the article before assigning it.")
     try:
-        due_at = parse_due(request.form.get("due"))
+        due_at = parse_due(
+            request.form.get("due"), request.form.get("due_time"), mine.classroom.time_zone
+        )
         assign(db.session, mine.classroom, document, due_at)
     except ClassError as error:
         db.session.rollback()
         return manage_page(document, 400, assign_error=str(error))
     db.session.commit()
-    due = f", due {due_at.day} {due_at:%b %Y}" if due_at else ""
+    due = f", due {fmt(due_at, mine.classroom.time_zone)}" if due_at else ""
     flash(f"Assigned to {mine.classroom.name}{due}. Its members can read it now.", "info")
     return to_manage(document, "assign")
 

@@ -25,6 +25,7 @@ from webapp.services.classes import (
     summaries_of,
     unassign,
 )
+from webapp.services.deadlines import fmt
 from webapp.services.groups import ungroup
 from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
 from webapp.services.moderation import unreviewed_count
@@ -213,14 +214,17 @@ def assign_article(classroom_id: int):
     if document is None or document.current_version is None:
         return class_page(mine, 400, assign_error="Choose an article from the library.")
     try:
-        due_at = parse_due(request.form.get("due"))
+        due_at = parse_due(
+            request.form.get("due"), request.form.get("due_time"), mine.classroom.time_zone
+        )
         assign(db.session, mine.classroom, document, due_at, actor=current_user)
     except ClassError as error:
         db.session.rollback()
         return class_page(mine, 400, assign_error=str(error), assign_document_id=document.id)
     db.session.commit()
     title = document.current_version.title
-    flash(f"Assigned {title}" + (f", due {due_at.day} {due_at:%b %Y}." if due_at else "."), "info")
+    due = f", due {fmt(due_at, mine.classroom.time_zone)}." if due_at else "."
+    flash(f"Assigned {title}{due}", "info")
     return to_class(classroom_id, "assignments")
 
 

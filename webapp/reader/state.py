@@ -23,6 +23,7 @@ from webapp.services.annotations import (
     ranges_for_reader,
 )
 from webapp.services.classes import classes_of, classes_reading
+from webapp.services.deadlines import late_marks
 from webapp.services.documents import layout_for
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
@@ -140,19 +141,28 @@ class CardExtras:
         annotation = getattr(item, "annotation", item)
         return item.author_id in self.instructors.get(annotation.classroom_id, ())
 
+    late: set[str] = field(default_factory=set)  # "annotation-N", "reply-N": for instructors
+
     @classmethod
     def load(cls, annotations: list[Annotation], context: ReadingContext, votes=None):
         ids = [a.id for a in annotations]
         viewer = viewer_of(current_user)
         moderated = [a.id for a in annotations if viewer.can_moderate(a)]
+        threads = discussion.thread_of(db.session, current_user, ids)
+        late = set()
+        if context.is_instructor and annotations:
+            late = late_marks(
+                db.session, context.classroom.id, annotations[0].document_id, annotations, threads
+            )
         return cls(
             viewer=viewer,
             context=context,
             votes=votes if votes is not None else discussion.vote_counts(db.session, ids),
             voted=discussion.voted_by(db.session, current_user, ids),
-            threads=discussion.thread_of(db.session, current_user, ids),
+            threads=threads,
             flags=discussion.open_flags(db.session, moderated),
             instructors=instructors_of({a.classroom_id for a in annotations}),
+            late=late,
         )
 
 

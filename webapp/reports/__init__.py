@@ -1,4 +1,6 @@
-"""Reports for instructors: participation per assignment and student, on a page and as CSV."""
+"""Reports for instructors: participation per assignment and student (page and CSV),
+scores from a rubric with overrides and the grade book, one student's work, where the
+class is confused, the notes of an assignment as CSV; deadlines, time zones, extensions."""
 
 from __future__ import annotations
 
@@ -6,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from webapp.reports import views  # noqa: E402,F401
+from webapp.reports import deadlines, grading, insight, views  # noqa: E402,F401

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask import abort, make_response, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from webapp.extensions import db
 from webapp.htmx import render_view
-from webapp.models import Assignment, Classroom
+from webapp.models import Assignment
 from webapp.reports import bp
+from webapp.reports.access import get_taught_class
 from webapp.services.classes import assignments_of
 from webapp.services.csv_export import (
     CONTENT_TYPE,
@@ -15,17 +16,6 @@ from webapp.services.csv_export import (
     to_csv_bytes,
 )
 from webapp.services.participation import COLUMNS, as_table, participation
-from webapp.visibility import membership
-
-
-def get_taught_class(classroom_id: int) -> Classroom:
-    """A class the current user teaches: 404 for a non-member, 403 for a student."""
-    found = membership(current_user, classroom_id)
-    if found is None:
-        abort(404, description="That class does not exist or you are not a member of it.")
-    if not found.is_instructor:
-        abort(403, description="Only the class's instructors see its participation.")
-    return found.classroom
 
 
 def pick_assignment(assignments: list[Assignment]) -> Assignment | None:

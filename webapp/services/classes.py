@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -18,7 +18,7 @@ from webapp.models import (
     Role,
     User,
 )
-from webapp.services import notifications
+from webapp.services import deadlines, notifications
 
 # No 0/O, 1/I/L: a code is read aloud and copied from a board.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -142,19 +142,23 @@ def classes_of(session: Session, user: User) -> list[Membership]:
     )
 
 
-def parse_due(value: str | None) -> datetime | None:
-    """A due date from a form: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM."""
+def parse_due(
+    value: str | None, clock: str | None = None, zone_name: str = deadlines.DEFAULT_ZONE
+) -> datetime | None:
+    """A due date from a form, as naive UTC: YYYY-MM-DD with an optional time `clock`
+    (HH:MM; else 23:59), both in the class's zone; or YYYY-MM-DDTHH:MM (with an offset:
+    that instant; without: in the class's zone)."""
     value = (value or "").strip()
-    if not value:
-        return None
     try:
-        if "T" in value:
+        if "T" in value and not (clock or "").strip():
             due = datetime.fromisoformat(value)
             if due.tzinfo is not None:
                 # The column is naive UTC, like every other timestamp.
-                due = due.astimezone(UTC).replace(tzinfo=None)
-            return due
-        return datetime.combine(date.fromisoformat(value), time(23, 59))
+                return due.astimezone(UTC).replace(tzinfo=None)
+            return deadlines.to_utc(due, zone_name)
+        return deadlines.parse_due(value, clock, zone_name)
+    except deadlines.DeadlineError as error:
+        raise ClassError(str(error)) from None
     except (ValueError, OverflowError):
         raise ClassError(f"A due date looks like 2026-12-01, not {value[:20]!r}.") from None
 

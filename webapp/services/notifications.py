@@ -30,6 +30,7 @@ from webapp.models import (
     Annotation,
     Assignment,
     Document,
+    Extension,
     Membership,
     Notification,
     NotificationSetting,
@@ -222,15 +223,24 @@ def _deadline_key(assignment_id):
 
 def due_soon_missing(session: Session, now: datetime, user_id: int | None = None):
     """(student id, assignment id) pairs whose deadline is within 24 hours and who have no
-    reminder for it yet (for one person, or for everyone)."""
+    reminder for it yet (for one person, or for everyone). A student's extension is their
+    deadline."""
     reminded = aliased(Notification)
+    deadline = sa.func.coalesce(Extension.due_at, Assignment.due_at)
     query = (
         sa.select(Membership.user_id, Assignment.id)
         .join(Assignment, Assignment.classroom_id == Membership.classroom_id)
+        .outerjoin(
+            Extension,
+            sa.and_(
+                Extension.assignment_id == Assignment.id,
+                Extension.user_id == Membership.user_id,
+            ),
+        )
         .where(
             Membership.role == Role.STUDENT.value,
-            Assignment.due_at > now,
-            Assignment.due_at <= now + DEADLINE_WINDOW,
+            deadline > now,
+            deadline <= now + DEADLINE_WINDOW,
             ~sa.exists().where(
                 reminded.user_id == Membership.user_id,
                 reminded.dedupe_key == _deadline_key(Assignment.id),

@@ -16,6 +16,8 @@ The rules, in one place:
   does not count).
 - First and last activity: the earliest and latest creation time among those annotations
   and replies (UTC, naive, as stored).
+- Late: those annotations and replies made after the member's deadline (their extension's,
+  else the assignment's; see webapp/services/deadlines.py). No due date: none is late.
 
 Each measure is one query over the whole class, never a query per student.
 """
@@ -40,6 +42,7 @@ from webapp.models import (
     User,
     Vote,
 )
+from webapp.services.deadlines import Deadlines
 
 # Scripts written without spaces between words: each character counts as a word, as word
 # processors count them (Han ideographs, kana, and the CJK compatibility ranges).
@@ -95,6 +98,7 @@ class ParticipationRow:
     words: int = 0
     questions: int = 0
     upvotes: int = 0
+    late: int = 0
     first_activity: datetime | None = None
     last_activity: datetime | None = None
 
@@ -131,6 +135,7 @@ class Participation:
             total.words += row.words
             total.questions += row.questions
             total.upvotes += row.upvotes
+            total.late += row.late
             total._saw(row.first_activity)
             total._saw(row.last_activity)
         return total
@@ -147,6 +152,7 @@ COLUMNS = (
     "upvotes received",
     "first activity (UTC)",
     "last activity (UTC)",
+    "late",
 )
 
 
@@ -167,6 +173,7 @@ def as_table(report: Participation) -> list[tuple]:
             row.upvotes,
             row.first_activity,
             row.last_activity,
+            row.late,
         )
         for row in report.students
     ]
@@ -183,6 +190,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
         .order_by(sa.func.lower(User.username), User.id)
     ).all()
     rows = {user_id: ParticipationRow(user_id, name, role) for user_id, name, role in members}
+    deadlines = Deadlines.load(session, assignment)
     member_ids = sa.select(Membership.user_id).where(Membership.classroom_id == classroom.id)
 
     class_annotations = sa.and_(
@@ -208,6 +216,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
         row.annotations += 1
         row.questions += int(bool(is_question))
         row.words += count_words(body)
+        row.late += int(deadlines.is_late(author_id, created_at))
         row._saw(created_at)
 
     replies = session.execute(
@@ -219,6 +228,7 @@ def participation(session: Session, classroom: Classroom, assignment: Assignment
         row = rows[author_id]
         row.replies += 1
         row.words += count_words(body)
+        row.late += int(deadlines.is_late(author_id, created_at))
         row._saw(created_at)
 
     upvotes = session.execute(
