@@ -107,7 +107,8 @@
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
     var elt = detail.requestConfig ? detail.requestConfig.elt : detail.elt;
-    if (!elt || !elt.matches || !elt.matches("form") || detail.xhr.status >= 300) return;
+    var status = detail.xhr ? detail.xhr.status : 0;
+    if (!elt || !elt.matches || !elt.matches("form") || status < 200 || status >= 300) return;
     var box = elt.querySelector("textarea[data-draft]");
     if (box && elt.id !== "annotate-form") sent(box);
   });

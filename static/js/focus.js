@@ -90,7 +90,7 @@
   function land(record, xhr) {
     var card = record.card && document.getElementById(record.card);
     var then = record.then;
-    if (xhr.status >= 300 && xhr.status !== 304) {
+    if (xhr.status < 200 || (xhr.status >= 300 && xhr.status !== 304)) {
       // Refused or failed: nothing was redrawn; focus stays where it was, or comes back.
       if (lost()) focus(locate(record.control) || card);
       return;

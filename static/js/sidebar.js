@@ -101,8 +101,9 @@
   });
 
   // A filter or a sort redrew the list: say what it shows (focus stays on the control).
-  document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target !== cards || !event.detail.elt || event.detail.elt.id !== "sidebar-filters") return;
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || !config.elt || config.elt.id !== "sidebar-filters" || event.detail.xhr.status !== 200) return;
     var shown = cards.querySelectorAll(":scope > .card").length;
     var more = cards.querySelector(".cards-more") ? ", more as you scroll" : "";
     announce(shown === 0 ? "No notes match." : (shown === 1 ? "1 note" : shown + " notes") + " shown" + more + ".");

@@ -287,3 +287,43 @@ def test_reply_and_vote_by_keyboard_keep_focus(services, reader):  # noqa: F811
     expect(card.get_by_placeholder("Your reply (Markdown)")).to_have_count(0)
     expect(card.get_by_role("link", name="Reply").first).to_be_focused()
     assert page.errors == []
+
+
+def test_others_notes_are_announced_and_do_not_move_focus(services, reader):  # noqa: F811
+    klass = services.classroom(students=2)
+    ann, ben = klass.students
+    start, end = services.phrase("Hmeimim military base")
+    note = services.note(klass, ann, start, end, "Why *forty* years?")
+    page = reader(ben)
+    page.goto(klass.url)
+    card = page.locator(f"#annotation-{note}")
+    vote = card.get_by_role("button", name="Upvote (0)")
+    vote.focus()
+
+    # ann replies to her note: ben's copy of the card is redrawn, focus stays on the button.
+    def reply(session):
+        from webapp.models import Annotation
+        from webapp.services.accounts import find_user
+        from webapp.services.discussion import add_reply
+
+        add_reply(
+            session, find_user(session, ann), session.get(Annotation, note), "Also: why?", None
+        )
+
+    services._write(reply)
+    expect(card.locator(".reply")).to_contain_text("Also: why?")
+    expect(card.get_by_role("button", name="Upvote (0)")).to_be_focused()
+
+    # A new note from ann is said in the live region; focus does not move.
+    start, end = services.phrase("Middle East")
+    services.note(klass, ann, start, end, "Which countries?")
+    expect(announced(page)).to_have_text(f"1 new note from {ann}.")
+    expect(card.get_by_role("button", name="Upvote (0)")).to_be_focused()
+
+    # A filter says what it shows; focus stays on the filter.
+    show = page.get_by_role("combobox", name="Show")
+    show.focus()
+    show.select_option("questions")
+    expect(announced(page)).to_have_text("No notes match.")
+    expect(show).to_be_focused()
+    assert page.errors == []
