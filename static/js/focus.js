@@ -39,7 +39,7 @@
 
   function locate(d) {
     if (!d) return null;
-    if (d.id) return document.getElementById(d.id);
+    if (d.id && document.getElementById(d.id)) return document.getElementById(d.id);
     var scope = d.scope && document.getElementById(d.scope);
     if (!scope) return null;
     var found = Array.prototype.filter.call(scope.querySelectorAll(d.tag), function (el) {
@@ -49,7 +49,12 @@
       if (d.action !== null) return form && form.getAttribute("action") === d.action && el.getAttribute("name") === d.name;
       return d.summary;
     });
-    return found[0] || null;
+    // Else the same form, redrawn with other fields (Hide became Unhide): its button.
+    var form = d.action && scope.querySelector('form[action="' + d.action + '"]');
+    var el = found[0] || (form ? form.querySelector("button") : null);
+    // In a closed disclosure (Unhide became the Hide box): its summary.
+    var closed = el && el.closest("details:not([open])");
+    return closed ? closed.querySelector("summary") : el;
   }
 
   function focus(el) {

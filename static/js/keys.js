@@ -145,6 +145,16 @@
     }
   });
 
+  // Escape in an open disclosure (an instructor's Hide box) closes it, back on its summary.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    var open = event.target.closest && event.target.closest("details[open]");
+    if (!open) return;
+    event.preventDefault();
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
+
   // Escape on a note (not in a form) goes back to its place in the text.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || event.defaultPrevented) return;

@@ -327,3 +327,47 @@ def test_others_notes_are_announced_and_do_not_move_focus(services, reader):  # 
     expect(announced(page)).to_have_text("No notes match.")
     expect(show).to_be_focused()
     assert page.errors == []
+
+
+def test_pin_hide_and_flag_keep_focus_on_the_control(services, reader):  # noqa: F811
+    klass = services.classroom(students=2)
+    ann, ben = klass.students
+    start, end = services.phrase("Hmeimim military base")
+    note = services.note(klass, ann, start, end, "Why *forty* years?")
+
+    teacher = reader(klass.instructor)
+    teacher.goto(klass.url)
+    card = teacher.locator(f"#annotation-{note}")
+    card.get_by_role("button", name="Pin").focus()
+    teacher.keyboard.press("Enter")
+    expect(card.get_by_role("button", name="Unpin")).to_be_focused()
+    expect(announced(teacher)).to_have_text("Pinned to the top.")
+
+    # Hide: the box opens from the keyboard, Escape closes it back on its summary.
+    summary = card.locator("summary", has_text="Hide")
+    summary.focus()
+    teacher.keyboard.press("Enter")
+    reason = card.get_by_label("Reason shown to the author")
+    reason.focus()
+    teacher.keyboard.press("Escape")
+    expect(reason).to_be_hidden()
+    expect(summary).to_be_focused()
+    teacher.keyboard.press("Enter")
+    reason.focus()
+    teacher.keyboard.type("Off topic")
+    teacher.keyboard.press("Enter")
+    expect(card.get_by_role("button", name="Unhide")).to_be_focused()
+    expect(announced(teacher)).to_have_text("Hidden from the class.")
+    teacher.keyboard.press("Enter")
+    expect(card.locator("summary", has_text="Hide")).to_be_focused()
+    expect(announced(teacher)).to_have_text("Shown to the class again.")
+    assert teacher.errors == []
+
+    student = reader(ben)
+    student.goto(klass.url)
+    card = student.locator(f"#annotation-{note}")
+    card.get_by_role("button", name="Flag").focus()
+    student.keyboard.press("Enter")
+    expect(announced(student)).to_have_text("Flagged for the instructors.")
+    expect(card.get_by_role("button", name="Flag")).to_be_focused()
+    assert student.errors == []
