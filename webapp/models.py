@@ -258,6 +258,14 @@ class Annotation(db.Model):
     __table_args__ = (
         sa.Index("ix_annotations_document_position", "document_id", "start"),
         sa.Index("uq_annotations_author_idempotency", "author_id", "idempotency_key", unique=True),
+        # The reader's marks and the notes a write redraws, found by position: a class's
+        # notes, and one's own (private notes, bare highlights) by author.
+        sa.Index(
+            "ix_annotations_document_class_start", "document_id", "classroom_id", "start", "end"
+        ),
+        sa.Index("ix_annotations_author_document_start", "author_id", "document_id", "start"),
+        # The write-rate check counts one's recent notes.
+        sa.Index("ix_annotations_author_created", "author_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -352,6 +360,7 @@ class Reply(db.Model):
 
     __tablename__ = "replies"
     __table_args__ = (
+        sa.Index("ix_replies_author_created", "author_id", "created_at"),
         sa.Index("uq_replies_author_idempotency", "author_id", "idempotency_key", unique=True),
     )
 

@@ -5,7 +5,7 @@ author, so a retried request finds the row it already saved. Existing rows keep 
 key (NULLs never collide). Plain ALTER TABLE both ways: no table is rebuilt.
 
 Revision ID: i8key_idempotency_keys
-Revises: i9ppl_notifications_accounts
+Revises: i11perf_position_indexes
 Create Date: 2026-11-25 19:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i8key_idempotency_keys'
-down_revision = 'i9ppl_notifications_accounts'
+down_revision = 'i11perf_position_indexes'
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,7 @@
       tag: el.tagName,
       action: form ? form.getAttribute("action") : null,
       href: el.getAttribute("href"),
-      marks: el.getAttribute("data-annotations"),
+      at: el.getAttribute("data-at"),
       text: el.tagName === "MARK" ? el.textContent : null,
       name: el.getAttribute("name"),
       summary: el.tagName === "SUMMARY",
@@ -45,7 +45,7 @@
     var found = Array.prototype.filter.call(scope.querySelectorAll(d.tag), function (el) {
       var form = el.closest("form");
       if (d.href !== null) return el.getAttribute("href") === d.href;
-      if (d.text !== null) return el.getAttribute("data-annotations") === d.marks && el.textContent === d.text;
+      if (d.text !== null) return el.getAttribute("data-at") === d.at && el.textContent === d.text;
       if (d.action !== null) return form && form.getAttribute("action") === d.action && el.getAttribute("name") === d.name;
       return d.summary;
     });

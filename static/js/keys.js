@@ -62,14 +62,17 @@
   if (!R) return;
   var body = R.body;
   var lastMark = null; // the highlight a reader came to the notes from
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("mark[data-at]")) lastMark = event.target;
+  });
 
-  // Highlights in document order; the pieces of one highlight that continue each other
-  // (cut by a link or bold text) are one stop.
+  // Highlights in document order; pieces that continue each other alike (a highlight cut
+  // by a link or bold text) are one stop.
   function stops() {
     var out = [];
     var previous = null;
-    body.querySelectorAll("mark").forEach(function (mark) {
-      var ids = R.idsOf(mark).join(" ");
+    body.querySelectorAll("mark[data-at]").forEach(function (mark) {
+      var ids = mark.className.replace(/\b(active|spotted)\b/g, "").trim();
       if (previous && ids === previous.ids) {
         var between = document.createRange();
         between.setStartAfter(previous.mark);
@@ -91,7 +94,7 @@
       announce("No highlights yet.");
       return;
     }
-    var here = document.activeElement.closest && document.activeElement.closest("mark");
+    var here = document.activeElement.closest && document.activeElement.closest("mark[data-at]");
     var candidates = all.filter(function (mark) {
       if (mark === here) return false;
       if (here) {
@@ -109,7 +112,6 @@
       announce(forward ? "No more highlights after this one." : "No highlights before this one.");
       return;
     }
-    lastMark = target;
     R.focusMark(target);
   }
 
@@ -118,10 +120,9 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     var target = event.target;
     if (!body.contains(target) || target.closest("input, textarea, select, [contenteditable]")) return;
-    var mark = target.closest("mark");
+    var mark = target.closest("mark[data-at]");
     if (event.key === "Enter" && mark) {
       event.preventDefault();
-      lastMark = mark;
       R.openSpot(mark);
       return;
     }
@@ -155,13 +156,23 @@
     open.querySelector("summary").focus();
   });
 
+  // Escape in the notes at a spot closes them, back on the highlight.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    var region = event.target.closest && event.target.closest("#spot");
+    var close = region && region.querySelector("[data-action=close-spot]");
+    if (!close) return;
+    event.preventDefault();
+    close.click();
+  });
+
   // Escape on a note (not in a form) goes back to its place in the text.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || event.defaultPrevented) return;
     var card = event.target.closest && event.target.closest(".card");
     if (!card || event.target.closest("form, details[open]")) return;
     var id = card.getAttribute("data-annotation");
-    var mark = lastMark && document.body.contains(lastMark) && R.idsOf(lastMark).indexOf(id) !== -1
+    var mark = lastMark && document.body.contains(lastMark) && R.covers(id, lastMark)
       ? lastMark : R.marksOf(id)[0];
     if (!mark) return;
     event.preventDefault();

@@ -373,22 +373,14 @@
     marksOf(id).forEach(function (m) { m.classList.add("active"); });
   }
 
-  // The notes a mark stands for (what the page says of them: their ids).
-  function idsOf(mark) {
-    return (mark.getAttribute("data-annotations") || "").split(" ").filter(Boolean);
-  }
-
-  function marksOf(id) {
-    return Array.prototype.filter.call(body.querySelectorAll("mark"), function (m) {
-      return idsOf(m).indexOf(String(id)) !== -1;
-    });
-  }
-
-  // How many notes a mark has, said when it takes focus (n/p) or is read.
+  // How many notes a mark has (its depth, capped at 4 in the page), said when it takes
+  // focus (n/p) or is read.
   function describeMarks(root) {
-    (root || body).querySelectorAll("mark").forEach(function (m) {
-      var count = idsOf(m).length || parseInt(m.getAttribute("data-depth"), 10) || 1;
-      m.setAttribute("aria-description", (count === 1 ? "1 note" : count + " notes") + " here; Enter opens them");
+    (root || body).querySelectorAll("mark[data-at]").forEach(function (m) {
+      var found = /\bdepth-(\d+)/.exec(m.className);
+      var count = found ? Number(found[1]) : 1;
+      var words = count === 1 ? "1 note" : count >= 4 ? "4 or more notes" : count + " notes";
+      m.setAttribute("aria-description", words + " here; Enter opens them");
     });
   }
   describeMarks();
@@ -396,29 +388,94 @@
     if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
   });
 
-  // All the notes at a mark: the first card takes focus, every one of them is lit.
+  // A mark says where it starts (data-at); a note covers the marks starting in its range.
+  function marksOf(id) {
+    var card = document.getElementById("annotation-" + id);
+    if (!card) return [];
+    var start = Number(card.dataset.start), end = Number(card.dataset.end);
+    return Array.prototype.filter.call(body.querySelectorAll("mark[data-at]"), function (m) {
+      var at = Number(m.dataset.at);
+      return at >= start && at < end;
+    });
+  }
+
+  // The notes at a spot come from the server, all together, into the sidebar's #spot; a
+  // spot of one note also focuses its card.
+  var spot = document.getElementById("spot");
   function openSpot(mark) {
-    var ids = idsOf(mark);
-    if (!ids.length) return;
-    withCard(ids[0], function (card) {
-      focusCard(card, true);
-      ids.forEach(function (id) {
-        var other = document.getElementById("annotation-" + id);
-        if (other) other.classList.add("active");
-      });
-      announce(ids.length === 1 ? "1 note here." : ids.length + " notes here.");
+    if (!spot || !window.htmx) return;
+    var url = spot.dataset.url + "&at=" + encodeURIComponent(mark.dataset.at);
+    body.querySelectorAll("mark.spotted").forEach(function (m) { m.classList.remove("spotted"); });
+    mark.classList.add("spotted");
+    htmx.ajax("GET", url, { target: spot, swap: "innerHTML" }).then(function () {
+      var notes = spot.querySelectorAll("[data-spot-note]");
+      var title = spot.querySelector(".spot-title");
+      if (title) announce(title.textContent + ".");
+      if (notes.length === 1) {
+        withCard(notes[0].dataset.spotNote, function (card) { focusCard(card, true); });
+        return;
+      }
+      if (title) {
+        title.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        title.focus({ preventScroll: true });
+      }
     });
   }
 
   body.addEventListener("click", function (event) {
-    var mark = event.target.closest("mark");
-    if (!mark || !idsOf(mark).length || !window.getSelection().isCollapsed) return;
-    var ids = idsOf(mark);
-    // Several highlights here: each click moves to the next one.
-    var current = document.querySelector(".card.active");
-    var at = current ? ids.indexOf(current.dataset.annotation) : -1;
-    withCard(ids[(at + 1) % ids.length], function (card) { focusCard(card, true); });
+    var mark = event.target.closest("mark[data-at]");
+    if (!mark || !window.getSelection().isCollapsed) return;
+    openSpot(mark);
   });
+  // Enter with the caret on a mark asks for its notes, as a click does.
+  body.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var selection = window.getSelection();
+    if (!selection.rangeCount || !selection.isCollapsed) return;
+    var node = selection.focusNode;
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    var mark = element && element.closest("mark[data-at]");
+    if (!mark || !body.contains(mark)) return;
+    event.preventDefault();
+    openSpot(mark);
+  });
+  if (spot) {
+    spot.addEventListener("click", function (event) {
+      if (event.target.closest("[data-action=close-spot]")) {
+        var spotted = body.querySelector("mark.spotted");
+        spot.innerHTML = "";
+        if (spotted) {
+          spotted.classList.remove("spotted");
+          focusMark(spotted); // back to the same place in the text
+        } else {
+          body.focus({ preventScroll: true });
+        }
+        return;
+      }
+      var open = event.target.closest("[data-card]");
+      if (!open) return;
+      event.preventDefault();
+      withCard(open.dataset.card, function (card) { focusCard(card, true); });
+    });
+  }
+
+  // A switch hides every highlight (to read the text plain); the choice is remembered.
+  var toggle = document.getElementById("toggle-highlights");
+  function showHighlights(on) {
+    document.documentElement.classList.toggle("highlights-off", !on);
+    if (toggle) toggle.setAttribute("aria-pressed", on ? "false" : "true");
+  }
+  if (toggle) {
+    var stored = null;
+    try { stored = window.localStorage.getItem("marginalia.highlights"); } catch (e) { stored = null; }
+    showHighlights(stored !== "off");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var on = document.documentElement.classList.contains("highlights-off");
+      showHighlights(on);
+      try { window.localStorage.setItem("marginalia.highlights", on ? "on" : "off"); } catch (e) { /* private mode */ }
+    });
+  }
 
   // Cards load lazily as the sidebar scrolls; a click on a mark whose card is not loaded
   // yet loads the pages up to it.
@@ -445,14 +502,19 @@
 
   // A card's quote leads to its passage: the first mark takes focus (Escape or Enter
   // there come back to the notes).
-  function focusMark(mark) {
+  function focusMark(mark, id) {
     mark.setAttribute("tabindex", "-1");
     mark.focus({ preventScroll: true });
     mark.scrollIntoView({ block: "center", behavior: "smooth" });
     var selection = window.getSelection();
     var first = textNodes(mark)[0];
     if (first) selection.collapse(first, 0);
-    lightMarks(idsOf(mark)[0]);
+    if (id) lightMarks(id);
+  }
+
+  // Whether a note (its card's range) covers a mark.
+  function covers(id, mark) {
+    return marksOf(id).indexOf(mark) !== -1;
   }
 
   document.addEventListener("click", function (event) {
@@ -466,7 +528,7 @@
       document.querySelectorAll(".card.active").forEach(function (c) { c.classList.remove("active"); });
       card.classList.add("active");
     }
-    focusMark(marks[0]);
+    focusMark(marks[0], jump.dataset.jump);
   });
 
   window.Marginalia = window.Marginalia || {};
@@ -478,7 +540,7 @@
     highlight: highlightIt,
     backToText: backToText,
     rangeOf: rangeOf,
-    idsOf: idsOf,
+    covers: covers,
     marksOf: marksOf,
     focusMark: focusMark,
     openSpot: openSpot,
