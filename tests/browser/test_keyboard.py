@@ -159,7 +159,7 @@ def test_n_and_p_step_between_highlights_and_enter_opens_their_notes(page):
     # Enter opens the notes at that spot; Escape comes back to the same place.
     page.keyboard.press("Enter")
     expect(page.locator(f"#annotation-{first}")).to_be_focused()
-    expect(announced(page)).to_have_text("1 note here.")
+    expect(announced(page)).to_have_text("1 note on this passage.")
     page.keyboard.press("Escape")
     expect(first_mark).to_be_focused()
 
