@@ -56,7 +56,11 @@ def start_request(writes: bool) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _after_commit(_session) -> None:
+def _after_commit(session) -> None:
+    # A savepoint released (begin_nested: a vote, an idempotent insert) is no commit: the
+    # request's transaction, and its write lock, go on.
+    if session.in_nested_transaction():
+        return
     write_intent.set(False)
     committed.set(True)
 

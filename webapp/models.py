@@ -379,6 +379,7 @@ class Annotation(db.Model):
     __tablename__ = "annotations"
     __table_args__ = (
         sa.Index("ix_annotations_document_position", "document_id", "start"),
+        sa.Index("uq_annotations_author_idempotency", "author_id", "idempotency_key", unique=True),
         # The reader's marks and the notes a write redraws, found by position: a class's
         # notes, and one's own (private notes, bare highlights) by author.
         sa.Index(
@@ -418,6 +419,9 @@ class Annotation(db.Model):
     is_question: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The key the reader's page sent with the request that made it: a repeat of that
+    # request (a retry, a double send) is answered with this note instead of a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     document: Mapped[Document] = relationship()
@@ -477,7 +481,10 @@ class Reply(db.Model):
     """A reply in an annotation's thread; `parent_id` threads replies to replies."""
 
     __tablename__ = "replies"
-    __table_args__ = (sa.Index("ix_replies_author_created", "author_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_replies_author_created", "author_id", "created_at"),
+        sa.Index("uq_replies_author_idempotency", "author_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(
@@ -492,6 +499,7 @@ class Reply(db.Model):
     deleted_at: Mapped[datetime | None]
     hidden: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))  # as on Annotation
 
     author: Mapped[User] = relationship()
     annotation: Mapped[Annotation] = relationship()

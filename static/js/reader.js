@@ -10,7 +10,9 @@
   var textarea = form.querySelector("textarea[name=body]");
   var audience = form.querySelector("select[name=audience]");
   var hint = document.getElementById("toolbar-hint");
-  var pending = null; // {start, end, exact, rect} captured before a click can clear it
+  var pending = null; // {start, end, exact, rect, range} captured before a click can clear it
+  var announce = (window.Marginalia && window.Marginalia.announce) || function () {};
+  var COLOUR = "marginalia:colour"; // the colour chosen last: h highlights in it
 
   // --- offsets: the server counts code points, JavaScript counts UTF-16 units ----------
 
@@ -109,6 +111,27 @@
     return out;
   }
 
+  // The DOM range of code-point offsets [start, end) (a kept draft's passage).
+  function rangeOf(start, end) {
+    var range = document.createRange();
+    var begun = false;
+    var nodes = textNodes(body);
+    for (var i = 0; i < nodes.length; i++) {
+      var from = offsetOf(nodes[i], 0);
+      var chars = Array.from(nodes[i].data);
+      var to = from + chars.length;
+      if (!begun && start >= from && start < to) {
+        range.setStart(nodes[i], chars.slice(0, start - from).join("").length);
+        begun = true;
+      }
+      if (begun && end > from && end <= to) {
+        range.setEnd(nodes[i], chars.slice(0, end - from).join("").length);
+        return range;
+      }
+    }
+    return null;
+  }
+
   function capture() {
     var selection = window.getSelection();
     if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
@@ -119,6 +142,7 @@
     offsets.exact = quote(offsets.start, offsets.end);
     if (!offsets.exact.trim()) return null;
     offsets.rect = range.getBoundingClientRect();
+    offsets.range = range.cloneRange();
     return offsets;
   }
 
@@ -144,6 +168,7 @@
   // and the audience the page offers (a question ticked once must not follow a highlight).
   function resetNote() {
     if (textarea) textarea.value = "";
+    if (form.elements.idempotency_key) form.elements.idempotency_key.value = "";
     if (form.elements.tags) form.elements.tags.value = "";
     if (form.elements.question) form.elements.question.checked = false;
     if (audience) {
@@ -164,7 +189,11 @@
 
   // A new passage: the toolbar answers it, with a fresh note unless one is being typed.
   function offer(selection) {
-    if (!commentBox || commentBox.hidden) resetNote();
+    if (!commentBox || commentBox.hidden) {
+      resetNote();
+      // Its draft is kept under the passage's offsets (static/js/drafts.js).
+      if (textarea) textarea.setAttribute("data-draft", "note:" + selection.start + "-" + selection.end);
+    }
     pending = selection;
     fill(selection);
     place(selection.rect);
@@ -175,6 +204,18 @@
     form.hidden = true;
     if (commentBox) commentBox.hidden = true;
     pending = null;
+  }
+
+  // Back from the toolbar to the article, the passage selected again as it was.
+  function backToText() {
+    var range = pending && pending.range;
+    hideToolbar();
+    var selection = window.getSelection();
+    if (range) {
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    body.focus({ preventScroll: true });
   }
 
   function update() {
@@ -197,11 +238,19 @@
 
   function openComment() {
     if (!pending || !commentBox) return;
-    var selection = window.getSelection();
-    if (selection.rangeCount) showPending(selection.getRangeAt(0).cloneRange());
-    commentBox.hidden = false;
+    showPending(pending.range);
+    if (commentBox.hidden) {
+      commentBox.hidden = false;
+      // A comment typed on this passage and not sent comes back.
+      document.dispatchEvent(new CustomEvent("marginalia:draft-box", { detail: textarea }));
+    }
     place(pending.rect);
     textarea.focus();
+  }
+
+  // Highlight the captured passage (h, or the Highlight button).
+  function highlightIt() {
+    form.requestSubmit(form.querySelector("button[value=highlight]"));
   }
 
   var timer = null;
@@ -220,15 +269,54 @@
     var action = event.target.closest("[data-action]");
     if (!action) return;
     if (action.dataset.action === "comment") openComment();
-    if (action.dataset.action === "cancel") hideToolbar();
+    if (action.dataset.action === "cancel") {
+      document.dispatchEvent(new CustomEvent("marginalia:draft-discard", { detail: textarea }));
+      backToText();
+    }
   });
   form.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") hideToolbar();
+    if (event.key === "Escape") {
+      event.preventDefault();
+      backToText();
+      return;
+    }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === textarea) {
       event.preventDefault();
       form.requestSubmit(form.querySelector("button[value=comment]"));
     }
+    // Shift+Tab from the toolbar's first control goes back to the passage.
+    if (event.key === "Tab" && event.shiftKey && event.target === firstTool()) {
+      event.preventDefault();
+      backToText();
+    }
   });
+
+  // The toolbar's first control: the chosen colour.
+  function firstTool() {
+    return form.querySelector("input[name=colour]:checked") || form.querySelector("button, input:not([type=hidden])");
+  }
+
+  // Tab from a selected passage goes on to the toolbar (it sits elsewhere in the page),
+  // the passage kept marked while focus is there.
+  body.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab" || event.shiftKey || event.ctrlKey || event.altKey) return;
+    var selection = capture();
+    if (selection) offer(selection);
+    if (form.hidden || !pending || !firstTool()) return;
+    event.preventDefault();
+    showPending(pending.range);
+    firstTool().focus();
+  });
+
+  // The colour chosen last is the one h uses next time.
+  form.addEventListener("change", function (event) {
+    if (event.target.name !== "colour") return;
+    try { localStorage.setItem(COLOUR, event.target.value); } catch (e) { /* private mode */ }
+  });
+  try {
+    var remembered = form.querySelector("input[name=colour][value='" + localStorage.getItem(COLOUR) + "']");
+    if (remembered) remembered.checked = true;
+  } catch (e) { /* private mode */ }
   // Keyboard: the article body takes focus (Tab, or a click) and keeps a caret; arrows
   // move it, shift+arrows extend the selection (ctrl for words), as caret browsing would.
   var ARROWS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "backward", ArrowDown: "forward" };
@@ -250,20 +338,6 @@
     selection.modify(event.shiftKey ? "extend" : "move", direction, granularity);
   });
 
-  // With a selection, h highlights and c opens the comment box.
-  document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var target = event.target;
-    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
-    if (event.key === "Escape") { hideToolbar(); return; }
-    if (event.key !== "h" && event.key !== "c") return;
-    var selection = capture();
-    if (!selection) return;
-    event.preventDefault();
-    offer(selection);
-    if (event.key === "h") form.requestSubmit(form.querySelector("button[value=highlight]"));
-    else openComment();
-  });
 
   // A message goes away when clicked.
   document.getElementById("flash").addEventListener("click", function (event) {
@@ -273,13 +347,15 @@
 
   if (audience) audience.addEventListener("change", describeAudience);
 
+  // Saved: the toolbar goes; focus goes to the new card (static/js/focus.js).
   document.body.addEventListener("annotation-saved", function (event) {
+    document.dispatchEvent(new CustomEvent("marginalia:draft-sent", { detail: textarea }));
     hideToolbar();
     resetNote();
     var selection = window.getSelection();
     if (selection) selection.removeAllRanges();
-    var card = document.getElementById("annotation-" + event.detail.id);
-    if (card) focusCard(card, false);
+    announce(event.detail.comment ? "Comment saved." : "Highlight saved.");
+    setTimeout(function () { lightMarks(event.detail.id); }, 0); // once its marks are in
   });
 
   // --- marks and cards ----------------------------------------------------------------
@@ -296,6 +372,21 @@
     body.querySelectorAll("mark.active").forEach(function (m) { m.classList.remove("active"); });
     marksOf(id).forEach(function (m) { m.classList.add("active"); });
   }
+
+  // How many notes a mark has (its depth, capped at 4 in the page), said when it takes
+  // focus (n/p) or is read.
+  function describeMarks(root) {
+    (root || body).querySelectorAll("mark[data-at]").forEach(function (m) {
+      var found = /\bdepth-(\d+)/.exec(m.className);
+      var count = found ? Number(found[1]) : 1;
+      var words = count === 1 ? "1 note" : count >= 4 ? "4 or more notes" : count + " notes";
+      m.setAttribute("aria-description", words + " here; Enter opens them");
+    });
+  }
+  describeMarks();
+  document.body.addEventListener("htmx:load", function (event) {
+    if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
+  });
 
   // A mark says where it starts (data-at); a note covers the marks starting in its range.
   function marksOf(id) {
@@ -318,11 +409,12 @@
     mark.classList.add("spotted");
     htmx.ajax("GET", url, { target: spot, swap: "innerHTML" }).then(function () {
       var notes = spot.querySelectorAll("[data-spot-note]");
+      var title = spot.querySelector(".spot-title");
+      if (title) announce(title.textContent + ".");
       if (notes.length === 1) {
         withCard(notes[0].dataset.spotNote, function (card) { focusCard(card, true); });
         return;
       }
-      var title = spot.querySelector(".spot-title");
       if (title) {
         title.scrollIntoView({ block: "nearest", behavior: "smooth" });
         title.focus({ preventScroll: true });
@@ -352,8 +444,12 @@
       if (event.target.closest("[data-action=close-spot]")) {
         var spotted = body.querySelector("mark.spotted");
         spot.innerHTML = "";
-        if (spotted) spotted.classList.remove("spotted");
-        body.focus({ preventScroll: true });
+        if (spotted) {
+          spotted.classList.remove("spotted");
+          focusMark(spotted); // back to the same place in the text
+        } else {
+          body.focus({ preventScroll: true });
+        }
         return;
       }
       var open = event.target.closest("[data-card]");
@@ -404,14 +500,49 @@
     });
   });
 
+  // A card's quote leads to its passage: the first mark takes focus (Escape or Enter
+  // there come back to the notes).
+  function focusMark(mark, id) {
+    mark.setAttribute("tabindex", "-1");
+    mark.focus({ preventScroll: true });
+    mark.scrollIntoView({ block: "center", behavior: "smooth" });
+    var selection = window.getSelection();
+    var first = textNodes(mark)[0];
+    if (first) selection.collapse(first, 0);
+    if (id) lightMarks(id);
+  }
+
+  // Whether a note (its card's range) covers a mark.
+  function covers(id, mark) {
+    return marksOf(id).indexOf(mark) !== -1;
+  }
+
   document.addEventListener("click", function (event) {
     var jump = event.target.closest("[data-jump]");
     if (!jump) return;
     event.preventDefault();
     var marks = marksOf(jump.dataset.jump);
     if (!marks.length) return;
-    marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
     var card = jump.closest(".card");
-    if (card) focusCard(card, false);
+    if (card) {
+      document.querySelectorAll(".card.active").forEach(function (c) { c.classList.remove("active"); });
+      card.classList.add("active");
+    }
+    focusMark(marks[0], jump.dataset.jump);
   });
+
+  window.Marginalia = window.Marginalia || {};
+  window.Marginalia.reader = {
+    body: body,
+    capture: capture,
+    offer: offer,
+    openComment: openComment,
+    highlight: highlightIt,
+    backToText: backToText,
+    rangeOf: rangeOf,
+    covers: covers,
+    marksOf: marksOf,
+    focusMark: focusMark,
+    openSpot: openSpot,
+  };
 })();

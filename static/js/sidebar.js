@@ -1,6 +1,7 @@
 // The sidebar's live side: cards that arrive out of band (a new note, a poll's changes) are
 // put in their place; the card a reader is typing in is never replaced; a small "N new"
-// notice points at new notes that arrived out of sight.
+// notice points at new notes that arrived out of sight. What arrives is said in the live
+// region ("2 new notes from ann and ben."), as is what a filter shows.
 (function () {
   "use strict";
 
@@ -10,6 +11,14 @@
   var sortSelect = document.getElementById("filter-sort");
   var polling = false;
   var unseen = [];
+  var arrived = []; // authors of the notes the last poll brought
+  var announce = (window.Marginalia && window.Marginalia.announce) || function () {};
+
+  function names(list) {
+    var unique = list.filter(function (name, i) { return list.indexOf(name) === i; });
+    if (unique.length < 2) return unique.join("");
+    return unique.slice(0, -1).join(", ") + " and " + unique[unique.length - 1];
+  }
 
   function num(card, name) { return parseFloat(card.getAttribute("data-" + name)) || 0; }
 
@@ -58,7 +67,21 @@
     notice.textContent = unseen.length === 1 ? "1 new note" : unseen.length + " new notes";
   }
 
+  // Cards with a request of their own under way (a vote, an edit form opening): their
+  // answer redraws them, and a poll's copy must not pull the target from under it.
+  var asking = {};
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var card = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".card");
+    if (card && card.id) asking[card.id] = (asking[card.id] || 0) + 1;
+    event.detail.xhr.__card = card ? card.id : null;
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var id = event.detail.xhr && event.detail.xhr.__card;
+    if (id && asking[id] && !--asking[id]) delete asking[id];
+  });
+
   function busy(card) {
+    if (asking[card.id]) return true;
     var active = document.activeElement;
     if (active && card.contains(active) && active.matches("textarea, input, select")) return true;
     return Array.prototype.some.call(card.querySelectorAll("textarea, input[type=text], input:not([type])"),
@@ -68,7 +91,23 @@
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     polling = event.detail.elt && event.detail.elt.id === "live";
   });
-  document.body.addEventListener("htmx:afterRequest", function () { polling = false; });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    polling = false;
+    if (event.detail.elt && event.detail.elt.id === "live" && arrived.length) {
+      var count = arrived.length;
+      announce((count === 1 ? "1 new note" : count + " new notes") + " from " + names(arrived) + ".");
+      arrived = [];
+    }
+  });
+
+  // A filter or a sort redrew the list: say what it shows (focus stays on the control).
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || !config.elt || config.elt.id !== "sidebar-filters" || event.detail.xhr.status !== 200) return;
+    var shown = cards.querySelectorAll(":scope > .card").length;
+    var more = cards.querySelector(".cards-more") ? ", more as you scroll" : "";
+    announce(shown === 0 ? "No notes match." : (shown === 1 ? "1 note" : shown + " notes") + " shown" + more + ".");
+  });
 
   document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
     var card = event.detail.content;
@@ -76,6 +115,8 @@
     if (!insert(card)) return;
     htmx.process(card);
     if (polling) {
+      var author = card.querySelector(".author");
+      arrived.push(author ? author.textContent.trim() : "someone");
       card.classList.add("fresh");
       if (outOfSight(card)) { unseen.push(card); showNotice(); }
     }

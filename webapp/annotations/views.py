@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, has_note
 from webapp.reader.cards import (
+    already_saved,
     back_to,
     card_page,
     card_response,
@@ -36,17 +37,18 @@ from webapp.services.limits import RateLimited, check_write_allowed
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
     document, version = get_document(slug, annotate=True)
-    try:
-        check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
-    except RateLimited as error:
-        abort(429, description=str(error))
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
     if has_note(body, form.get("question"), tags.strip("#, ")):
         require_open_audience(form["audience"])  # a bare highlight is private: never refused
     try:
+        if not already_saved(Annotation, form.get("idempotency_key")):
+            limit = current_app.config["WRITES_PER_MINUTE"]
+            check_write_allowed(db.session, current_user.id, limit)
         annotation = create_annotation(db.session, current_user, version, form)
+    except RateLimited as error:
+        abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
     db.session.commit()

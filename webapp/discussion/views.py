@@ -8,6 +8,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models import Annotation, Reply
 from webapp.reader.cards import (
+    already_saved,
     back_to,
     card_page,
     card_response,
@@ -44,20 +45,26 @@ def reply(annotation_id: int):
     annotation = get_annotation(annotation_id, with_deleted_threads=True)
     require_open(annotation.classroom_id)
     require(viewer_of(current_user).can_take_part(annotation), "Only class members can reply.")
+    key = request.form.get("idempotency_key")
     try:
-        check_write_allowed(db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"])
-        discussion.add_reply(
+        if not already_saved(Reply, key):
+            limit = current_app.config["WRITES_PER_MINUTE"]
+            check_write_allowed(db.session, current_user.id, limit)
+        reply = discussion.add_reply(
             db.session,
             current_user,
             annotation,
             request.form.get("body", ""),
             request.form.get("parent_id"),
+            key,
         )
     except RateLimited as error:
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
     db.session.commit()
+    # A repeated request is answered with the thread its reply went to.
+    annotation = reply.annotation
     return card_response(annotation) if is_htmx() else back_to(annotation)
 
 

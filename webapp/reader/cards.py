@@ -13,7 +13,13 @@ from webapp.models import Annotation, Reply
 from webapp.reader.documents import readable
 from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
 from webapp.routing import parse_row_id
-from webapp.services.annotations import COLOURS, AnnotationInputError, annotations_for_reader
+from webapp.services.annotations import (
+    COLOURS,
+    AnnotationInputError,
+    annotations_for_reader,
+    idempotency_key,
+)
+from webapp.services.idempotency import saved_before
 from webapp.visibility import ARCHIVED, can_see, can_see_reply, is_archived, viewer_of
 
 
@@ -67,6 +73,12 @@ def get_reply(reply_id: int, check_author: bool = False) -> Reply:
         require_open(reply.annotation.classroom_id)
         abort(403, description="Only the author of a reply can change or delete it.")
     return reply
+
+
+def already_saved(model: type[Annotation] | type[Reply], key: str | None) -> bool:
+    """Whether the current user saved a note or reply under this idempotency key (a repeat
+    is answered with it, and is not a new write for the rate limit)."""
+    return saved_before(db.session, model, current_user.id, idempotency_key(key)) is not None
 
 
 def require(allowed: bool, message: str) -> None:

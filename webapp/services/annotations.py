@@ -17,6 +17,7 @@ from webapp.models import (
     has_note,
     utcnow,
 )
+from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
@@ -81,7 +82,13 @@ def create_annotation(
     version: DocumentVersion,
     form: dict[str, str],
 ) -> Annotation:
-    """Validate a selection (and optional comment) from a form and store the annotation."""
+    """Validate a selection (and optional comment) from a form and store the annotation.
+
+    A form whose `idempotency_key` this author used before gets the note saved then."""
+    key = idempotency_key(form.get("idempotency_key"))
+    repeated = saved_before(session, Annotation, author.id, key)
+    if repeated is not None:
+        return repeated
     start = parse_offset(form.get("start"), "start")
     end = parse_offset(form.get("end"), "end")
     exact = form.get("exact")
@@ -125,10 +132,18 @@ def create_annotation(
         is_question=question,
     )
     annotation.tags = [AnnotationTag(name=name) for name in tags]
-    session.add(annotation)
-    session.flush()
-    record_change(session, annotation, author, "created")
+    annotation.idempotency_key = key
+    annotation, new = insert_once(session, annotation)
+    if new:
+        record_change(session, annotation, author, "created")
     return annotation
+
+
+def idempotency_key(value: str | None) -> str | None:
+    try:
+        return parse_key(value)
+    except InvalidKey as error:
+        raise AnnotationInputError(str(error)) from None
 
 
 def _checked(value: str | None) -> bool:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.models import Annotation, Flag, Reply, User, Vote, utcnow
 from webapp.routing import parse_row_id
 from webapp.services import notifications
-from webapp.services.annotations import AnnotationInputError, check_comment
+from webapp.services.annotations import AnnotationInputError, check_comment, idempotency_key
+from webapp.services.idempotency import insert_once, saved_before
 from webapp.services.live import record_change
 from webapp.text.sanitize import render_comment
 from webapp.visibility import visible_replies
@@ -22,8 +23,18 @@ MAX_REPLY_DEPTH = 4
 
 
 def add_reply(
-    session: Session, author: User, annotation: Annotation, body: str, parent_id: str | None
+    session: Session,
+    author: User,
+    annotation: Annotation,
+    body: str,
+    parent_id: str | None,
+    key: str | None = None,
 ) -> Reply:
+    """A new reply; a `key` this author used before answers with the reply saved then."""
+    key = idempotency_key(key)
+    repeated = saved_before(session, Reply, author.id, key)
+    if repeated is not None:
+        return repeated
     text = check_comment(body, required=True, what="reply")
     parent = None
     if parent_id:
@@ -51,9 +62,11 @@ def add_reply(
         body_html=render_comment(text),
         created_at=now,
         updated_at=now,
+        idempotency_key=key,
     )
-    session.add(reply)
-    session.flush()
+    reply, new = insert_once(session, reply)
+    if not new:
+        return reply
     record_change(session, annotation, author, "replied")
     notifications.reply_added(session, reply, annotation, author)
     return reply

@@ -174,7 +174,10 @@ def import_extracted(
     session.flush()
     _store_images(session, version, prepared.images)
     document.current_version = version
-    reanchored, orphaned = _reanchor_annotations(session, document, version)
+    # A first version has no annotations to move (and the query is not made at all).
+    reanchored, orphaned = (
+        (0, 0) if number == 1 else _reanchor_annotations(session, document, version)
+    )
     session.flush()
     return ImportResult(document, status, reanchored, orphaned)
 
