@@ -99,6 +99,9 @@ class Classroom(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     join_code: Mapped[str] = mapped_column(sa.String(16), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What each highlight colour means in this class, where its instructors changed the
+    # default ({"blue": "Source?"}); webapp/services/purposes.py reads and writes it.
+    colour_purposes: Mapped[dict | None] = mapped_column(sa.JSON)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="classroom", cascade="all, delete-orphan"

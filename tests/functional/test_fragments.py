@@ -176,6 +176,7 @@ def error_rerenders(room, document_id: int) -> list[tuple[str, str, dict]]:
         ("classes.assign_article", f"{classroom}/assignments", {"document_id": ""}),
         ("classes.assign_article", f"{classroom}/assignments", bad_due),
         ("classes.remove", f"{classroom}/members/{room.teacher.id}/remove", {}),
+        ("classes.purposes", f"{classroom}/purposes", {"purpose-yellow": "x" * 99}),
         ("account.change_email", "/account/email", {"email": "x@y.org", "password": "wrong"}),
         ("account.change_password", "/account/password", {"current_password": "wrong"}),
         ("account.delete_confirm", "/account/delete", {"notes": ""}),
