@@ -170,8 +170,17 @@
     }) || null;
   }
 
+  // The event comes with the answer, before its card is swapped in: wait for the card.
   document.body.addEventListener("annotation-saved", function (event) {
-    confirmSaved(event.detail.id, event.detail.comment);
+    var id = event.detail.id;
+    var tries = 0;
+    (function wait() {
+      if (document.getElementById("annotation-" + id) || tries++ > 120) {
+        confirmSaved(id, event.detail.comment);
+      } else {
+        window.requestAnimationFrame(wait);
+      }
+    })();
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") hideToast();

@@ -58,7 +58,9 @@
     notice.textContent = unseen.length === 1 ? "1 new note" : unseen.length + " new notes";
   }
 
+  // A card with a form open (an edit, a reply) is the reader's until they save or cancel.
   function busy(card) {
+    if (card.querySelector("form textarea")) return true;
     var active = document.activeElement;
     if (active && card.contains(active) && active.matches("textarea, input, select")) return true;
     return Array.prototype.some.call(card.querySelectorAll("textarea, input[type=text], input:not([type])"),

@@ -15,9 +15,10 @@ pytestmark = pytest.mark.browser
 SEED_URL = f"/articles/{SEED_SLUG}"
 
 # Screen coordinates of the first and last character of `phrase` (the n-th occurrence in the
-# article body's rendered text), found through the DOM, as a person would aim the mouse.
+# article body's rendered text), found through the DOM, as a person would aim the mouse;
+# the phrase is scrolled to the middle of the screen first unless `scroll` is false.
 PHRASE_RECTS = """
-([phrase, occurrence]) => {
+([phrase, occurrence, scroll = true]) => {
   const body = document.getElementById("article-body");
   const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   const nodes = [];
@@ -30,7 +31,7 @@ PHRASE_RECTS = """
   for (let i = 0; i <= occurrence; i++) at = text.indexOf(phrase, at + 1);
   if (at < 0) throw new Error("phrase not found: " + phrase);
   for (const [node, base] of nodes) {
-    if (at >= base && at < base + node.data.length) {
+    if (scroll && at >= base && at < base + node.data.length) {
       node.parentElement.scrollIntoView({ block: "center" });
       break;
     }
@@ -131,7 +132,8 @@ def test_selection_across_two_paragraphs_is_one_annotation(page):
     start_phrase = "citing an interview with the leader."
     end_phrase = '"Russian armed forces'
     rects_start = page.evaluate(PHRASE_RECTS, [start_phrase, 0])
-    rects_end = page.evaluate(PHRASE_RECTS, [end_phrase, 0])
+    # Both where the screen shows them now (the end is a few lines further down).
+    rects_end = page.evaluate(PHRASE_RECTS, [end_phrase, 0, False])
     page.mouse.move(rects_start["first"]["left"] + 1, rects_start["first"]["top"] + 5)
     page.mouse.down()
     page.mouse.move(rects_end["last"]["right"] - 1, rects_end["last"]["top"] + 5, steps=10)
