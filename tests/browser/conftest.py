@@ -38,6 +38,19 @@ Original url:
 EMOJI_SLUG = "celebrations-in-the-margins"
 
 
+# Generous waits, so a loaded machine is slow but never wrong: every wait is on a
+# condition, and these only bound how long a condition may take to become true.
+ACTION_TIMEOUT_MS = 60_000
+EXPECT_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expectations():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     server = LiveServer(tmp_path_factory.mktemp("live"), extra_seeds={"emoji.md": EMOJI_ARTICLE})
@@ -51,8 +64,23 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield PatientBrowser(browser)
         browser.close()
+
+
+class PatientBrowser:
+    """The browser, whose every new context waits up to ACTION_TIMEOUT_MS per action."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
 
 
 @pytest.fixture
