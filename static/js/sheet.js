@@ -126,6 +126,7 @@
   var toastTimer = null;
   function hideToast() {
     if (!toast) return;
+    if (toast.contains(document.activeElement)) { toastTimer = setTimeout(hideToast, 4000); return; }
     toast.classList.remove("shown");
     toast.textContent = "";
   }
@@ -156,18 +157,11 @@
 
   function showCard(card) {
     hideToast();
-    openSheet(returnTo || lastMarkOf(card));
+    openSheet(returnTo || firstMarkOf(card));
     document.querySelectorAll(".card.active").forEach(function (c) { c.classList.remove("active"); });
     card.classList.add("active");
     card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "nearest" });
-  }
-
-  function lastMarkOf(card) {
-    var id = card.dataset.annotation;
-    return Array.prototype.find.call(body.querySelectorAll("mark[data-annotations]"), function (m) {
-      return m.getAttribute("data-annotations").split(" ").indexOf(id) !== -1;
-    }) || null;
   }
 
   // The event comes with the answer, before its card is swapped in: wait for the card.
@@ -186,8 +180,8 @@
     if (event.key === "Escape") hideToast();
   });
 
-  // --- print: numbered notes, the numbers beside their highlights ------------------------
-
+  // The first highlight of a card's note: by the notes a mark lists, else by where it
+  // starts (a mark that names no notes says where it starts instead).
   function firstMarkOf(card) {
     var id = card.dataset.annotation;
     var marks = body.querySelectorAll("mark[data-annotations]");
@@ -196,6 +190,8 @@
     }
     return body.querySelector('mark[data-at="' + card.dataset.start + '"]');
   }
+
+  // --- print: numbered notes, the numbers beside their highlights ------------------------
 
   function numberNotes() {
     body.querySelectorAll("mark[data-note]").forEach(function (m) { m.removeAttribute("data-note"); });
