@@ -10,7 +10,6 @@ from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import create, page, select
 from tests.functional.test_classes import classroom_of, create_class
 from webapp.models import Classroom
-from webapp.services import purposes as service
 from webapp.services.annotations import COLOURS
 from webapp.services.classes import assign
 
@@ -34,31 +33,6 @@ def classroom(client, db, auth) -> Classroom:
 
 def post_purposes(client, classroom_id: int, data: dict, **kwargs):
     return client.post(f"/classes/{classroom_id}/purposes", data=data, **kwargs)
-
-
-# --- the service ---------------------------------------------------------------------------
-
-
-def test_every_colour_has_a_default_purpose_and_its_own_underline():
-    defaults = service.purposes_of(None)
-    assert [p.colour for p in defaults] == list(COLOURS)
-    labels = {p.colour: p.label for p in defaults}
-    assert labels["yellow"] == "Important"
-    assert labels["blue"] == "Question"
-    assert labels["green"] == "Evidence"
-    assert labels["pink"] == "Disagree"
-    underlines = [p.underline for p in defaults]
-    assert sorted(underlines) == sorted({"solid", "dashed", "dotted", "double", "wavy"})
-
-
-def test_labels_are_cleaned_and_limited():
-    assert service.clean_label("  Main \t\n claim\x00 ", "yellow") == "Main claim"
-    assert service.clean_label("", "blue") == "Question"  # empty: the default
-    assert service.clean_label("e\u0301", "pink") == "\u00e9"  # NFC
-    with pytest.raises(service.PurposeError, match="limit is 24"):
-        service.clean_label("x" * 25, "green")
-    with pytest.raises(service.PurposeError, match="own purpose"):
-        service.parse_purposes({"purpose-yellow": "Same", "purpose-blue": "same"})
 
 
 # --- the class page's form -----------------------------------------------------------------
