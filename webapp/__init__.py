@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app.config.update(derived_config(app.config))
 
-    from webapp import bench, cli, errors, security
+    from webapp import bench, cli, compression, errors, security
     from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(exports_bp)
     security.init_app(app)
+    compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     bench.init_app(app)

@@ -258,7 +258,17 @@ class Annotation(db.Model):
     """
 
     __tablename__ = "annotations"
-    __table_args__ = (sa.Index("ix_annotations_document_position", "document_id", "start"),)
+    __table_args__ = (
+        sa.Index("ix_annotations_document_position", "document_id", "start"),
+        # The reader's marks and the notes a write redraws, found by position: a class's
+        # notes, and one's own (private notes, bare highlights) by author.
+        sa.Index(
+            "ix_annotations_document_class_start", "document_id", "classroom_id", "start", "end"
+        ),
+        sa.Index("ix_annotations_author_document_start", "author_id", "document_id", "start"),
+        # The write-rate check counts one's recent notes.
+        sa.Index("ix_annotations_author_created", "author_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
@@ -348,6 +358,7 @@ class Reply(db.Model):
     """A reply in an annotation's thread; `parent_id` threads replies to replies."""
 
     __tablename__ = "replies"
+    __table_args__ = (sa.Index("ix_replies_author_created", "author_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(

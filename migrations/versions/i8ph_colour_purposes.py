@@ -1,7 +1,7 @@
 """classrooms.colour_purposes: what each highlight colour means in a class
 
 Revision ID: i8ph_colour_purposes
-Revises: i9ppl_notifications_accounts
+Revises: i11perf_position_indexes
 Create Date: 2026-11-25 19:00:00.000000
 
 A nullable column added with plain ALTER TABLE: every class keeps the default purposes
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i8ph_colour_purposes'
-down_revision = 'i9ppl_notifications_accounts'
+down_revision = 'i11perf_position_indexes'
 branch_labels = None
 depends_on = None
 

@@ -297,21 +297,89 @@
     marksOf(id).forEach(function (m) { m.classList.add("active"); });
   }
 
+  // A mark says where it starts (data-at); a note covers the marks starting in its range.
   function marksOf(id) {
-    return Array.prototype.filter.call(body.querySelectorAll("mark[data-annotations]"), function (m) {
-      return m.getAttribute("data-annotations").split(" ").indexOf(String(id)) !== -1;
+    var card = document.getElementById("annotation-" + id);
+    if (!card) return [];
+    var start = Number(card.dataset.start), end = Number(card.dataset.end);
+    return Array.prototype.filter.call(body.querySelectorAll("mark[data-at]"), function (m) {
+      var at = Number(m.dataset.at);
+      return at >= start && at < end;
+    });
+  }
+
+  // The notes at a spot come from the server, all together, into the sidebar's #spot; a
+  // spot of one note also focuses its card.
+  var spot = document.getElementById("spot");
+  function openSpot(mark) {
+    if (!spot || !window.htmx) return;
+    var url = spot.dataset.url + "&at=" + encodeURIComponent(mark.dataset.at);
+    body.querySelectorAll("mark.spotted").forEach(function (m) { m.classList.remove("spotted"); });
+    mark.classList.add("spotted");
+    htmx.ajax("GET", url, { target: spot, swap: "innerHTML" }).then(function () {
+      var notes = spot.querySelectorAll("[data-spot-note]");
+      if (notes.length === 1) {
+        withCard(notes[0].dataset.spotNote, function (card) { focusCard(card, true); });
+        return;
+      }
+      var title = spot.querySelector(".spot-title");
+      if (title) {
+        title.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        title.focus({ preventScroll: true });
+      }
     });
   }
 
   body.addEventListener("click", function (event) {
-    var mark = event.target.closest("mark[data-annotations]");
+    var mark = event.target.closest("mark[data-at]");
     if (!mark || !window.getSelection().isCollapsed) return;
-    var ids = mark.getAttribute("data-annotations").split(" ");
-    // Several highlights here: each click moves to the next one.
-    var current = document.querySelector(".card.active");
-    var at = current ? ids.indexOf(current.dataset.annotation) : -1;
-    withCard(ids[(at + 1) % ids.length], function (card) { focusCard(card, true); });
+    openSpot(mark);
   });
+  // Enter with the caret on a mark asks for its notes, as a click does.
+  body.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var selection = window.getSelection();
+    if (!selection.rangeCount || !selection.isCollapsed) return;
+    var node = selection.focusNode;
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    var mark = element && element.closest("mark[data-at]");
+    if (!mark || !body.contains(mark)) return;
+    event.preventDefault();
+    openSpot(mark);
+  });
+  if (spot) {
+    spot.addEventListener("click", function (event) {
+      if (event.target.closest("[data-action=close-spot]")) {
+        var spotted = body.querySelector("mark.spotted");
+        spot.innerHTML = "";
+        if (spotted) spotted.classList.remove("spotted");
+        body.focus({ preventScroll: true });
+        return;
+      }
+      var open = event.target.closest("[data-card]");
+      if (!open) return;
+      event.preventDefault();
+      withCard(open.dataset.card, function (card) { focusCard(card, true); });
+    });
+  }
+
+  // A switch hides every highlight (to read the text plain); the choice is remembered.
+  var toggle = document.getElementById("toggle-highlights");
+  function showHighlights(on) {
+    document.documentElement.classList.toggle("highlights-off", !on);
+    if (toggle) toggle.setAttribute("aria-pressed", on ? "false" : "true");
+  }
+  if (toggle) {
+    var stored = null;
+    try { stored = window.localStorage.getItem("marginalia.highlights"); } catch (e) { stored = null; }
+    showHighlights(stored !== "off");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var on = document.documentElement.classList.contains("highlights-off");
+      showHighlights(on);
+      try { window.localStorage.setItem("marginalia.highlights", on ? "on" : "off"); } catch (e) { /* private mode */ }
+    });
+  }
 
   // Cards load lazily as the sidebar scrolls; a click on a mark whose card is not loaded
   // yet loads the pages up to it.

@@ -180,14 +180,8 @@
     if (event.key === "Escape") hideToast();
   });
 
-  // The first highlight of a card's note: by the notes a mark lists, else by where it
-  // starts (a mark that names no notes says where it starts instead).
+  // The first highlight of a card's note: the mark that starts where the note starts.
   function firstMarkOf(card) {
-    var id = card.dataset.annotation;
-    var marks = body.querySelectorAll("mark[data-annotations]");
-    for (var i = 0; i < marks.length; i++) {
-      if (marks[i].getAttribute("data-annotations").split(" ").indexOf(id) !== -1) return marks[i];
-    }
     return body.querySelector('mark[data-at="' + card.dataset.start + '"]');
   }
 

@@ -202,8 +202,8 @@ def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
     sign_up(page)
     page.goto(SEED_URL)
     card_id = save_highlight(page, "the main issue being discussed")
-    annotation_id = card_id.split("-")[1]
-    mark = page.locator(f"mark[data-annotations~='{annotation_id}']").first
+    start = page.locator(f"#{card_id}").get_attribute("data-start")
+    mark = page.locator(f"mark[data-at='{start}']")
     mark.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -120)")
     scroll = page.evaluate("window.scrollY")

@@ -34,11 +34,14 @@ def test_print_underlines_highlights_and_numbers_the_notes(page, tmp_path):
     page.get_by_role("button", name="Save comment").click()
     expect(page.locator(".card")).to_have_count(2)
     second = page.locator(".card-blue").get_attribute("data-annotation")
+    starts = {
+        n: page.locator(f"#annotation-{n}").get_attribute("data-start") for n in (first, second)
+    }
 
     page.emulate_media(media="print")
     # Highlights: an underline in the colour's own style, no background.
-    yellow = page.locator(f"mark[data-annotations~='{first}']").first
-    blue = page.locator(f"mark[data-annotations~='{second}']").first
+    yellow = page.locator(f"mark[data-at='{starts[first]}']")
+    blue = page.locator(f"mark[data-at='{starts[second]}']")
     for mark, line_style in ((yellow, "solid"), (blue, "wavy")):
         assert style(mark, "background-color") == "rgba(0, 0, 0, 0)"
         assert "underline" in style(mark, "text-decoration-line")

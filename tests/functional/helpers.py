@@ -159,12 +159,28 @@ def fetch_annotation(db, annotation_id: int) -> Annotation:
 
 
 def marks_for(root: Element, annotation_id: int) -> list[Element]:
-    """Every <mark> that lists `annotation_id` in its data-annotations."""
+    """Every <mark> on the passage of annotation `annotation_id`: a mark says where it
+    starts (`data-at`), not which notes cover it, so this is each mark starting inside
+    the annotation's range (whichever notes drew it: see spot_ids for those)."""
+    from webapp.extensions import db
+
+    start, end = db.session.execute(
+        sa.select(Annotation.start, Annotation.end).where(Annotation.id == annotation_id)
+    ).one()
     return [
         mark
         for mark in root.find_all("mark")
-        if str(annotation_id) in (mark.get("data-annotations") or "").split()
+        if mark.get("data-at") is not None and start <= int(mark.get("data-at")) < end
     ]
+
+
+def spot_ids(client, slug: str, at: int, context: str | None = None) -> list[int]:
+    """The ids of the notes the spot partial lists at offset `at` (what a click on a mark
+    shows), as `client` sees them."""
+    query = {"at": at, **({"context": context} if context else {})}
+    response = client.get(f"/articles/{slug}/spot", query_string=query, headers=HTMX)
+    assert response.status_code == 200, response.status_code
+    return [int(i) for i in re.findall(r'data-spot-note="(\d+)"', response.get_data(as_text=True))]
 
 
 def block_of(element: Element) -> Element | None:

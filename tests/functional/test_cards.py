@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import HTMX, SEED_SLUG
+from webapp.models import Annotation
 from webapp.services.annotations import CARDS_PER_PAGE, create_annotation
 
 CARD_ID = re.compile(r'<article class="card[^"]*"\s+id="annotation-(\d+)"')
@@ -36,11 +37,12 @@ def more_url(html: str) -> str:
     return MORE.search(html).group(1).replace("&amp;", "&")
 
 
-def test_page_holds_every_mark_but_only_the_first_cards(client, many_notes):
+def test_page_holds_every_mark_but_only_the_first_cards(client, db, many_notes):
     page = client.get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
     assert [int(i) for i in CARD_ID.findall(page)] == many_notes[:CARDS_PER_PAGE]
     for annotation_id in many_notes:
-        assert f'data-annotations="{annotation_id}"' in page
+        start = db.session.get(Annotation, annotation_id).start
+        assert f'<mark data-at="{start}" class="hl hl-yellow depth-1">' in page
     url = urlsplit(more_url(page))
     assert url.path == f"/articles/{SEED_SLUG}/cards"
     query = parse_qs(url.query)

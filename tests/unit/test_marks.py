@@ -27,7 +27,8 @@ VOID = {"br", "hr", "img"}
 class Mark:
     start: int  # canonical offset of its first character
     text: str
-    ids: tuple[int, ...]
+    ids: tuple[int, ...]  # filled in from the highlights covering `at`
+    at: int
     classes: tuple[str, ...]
     parents: tuple[str, ...]  # the open elements around it, outermost first
 
@@ -113,7 +114,8 @@ class _Walker(HTMLParser):
             self.mark = Mark(
                 start=len(self.walk.text),
                 text="",
-                ids=tuple(int(i) for i in attrs["data-annotations"].split()),
+                ids=(),
+                at=int(attrs["data-at"]),
                 classes=tuple(attrs.get("class", "").split()),
                 parents=tuple(self._tags()),
             )
@@ -159,12 +161,16 @@ class _Walker(HTMLParser):
         self._append(data)
 
 
-def walk(html: str) -> Walk:
+def walk(html: str, highlights: list[Highlight] = ()) -> Walk:
+    """Parse rendered HTML; each mark's ids are the highlights covering its `data-at`, the
+    reference the reader sends for the notes at that spot."""
     walker = _Walker()
     walker.feed(html)
     walker.close()
     if walker.stack:
         walker._error("unclosed elements at the end")
+    for mark in walker.walk.marks:
+        mark.ids = tuple(sorted(covering(list(highlights), mark.at)))
     return walker.walk
 
 
@@ -175,7 +181,7 @@ def covering(highlights: list[Highlight], position: int) -> set[int]:
 def assert_rendering(layout: Layout, highlights: list[Highlight], html: str | None = None) -> Walk:
     """Every invariant of the rendered article, checked against the canonical text."""
     html = render_layout(layout, highlights) if html is None else html
-    result = walk(html)
+    result = walk(html, highlights)
     assert result.errors == []
     text = layout.text
     # Nothing lost, nothing added, nothing mis-escaped.
@@ -198,6 +204,7 @@ def assert_rendering(layout: Layout, highlights: list[Highlight], html: str | No
     runs = [run for block in layout.blocks for run in block.runs]
     marked: dict[int, tuple[int, ...]] = {}
     for mark in result.marks:
+        assert mark.at == mark.start, mark
         assert text[mark.start : mark.end] == mark.text
         assert "mark" not in mark.parents
         assert any(run.start <= mark.start and mark.end <= run.end for run in runs), mark
@@ -274,7 +281,7 @@ def test_colour_is_escaped():
     assert 'onclick="' not in html
     mark = re.search(r"<mark ([^>]*)>", html)
     assert mark is not None
-    assert re.findall(r'([\w-]+)="', mark.group(1)) == ["data-annotations", "class"]
+    assert re.findall(r'([\w-]+)="', mark.group(1)) == ["data-at", "class"]
 
 
 # -- overlaps, nesting, adjacency -----------------------------------------------------------

@@ -1,14 +1,17 @@
 """The reader's view model for one request: context, filters, the cards' extras, blocks.
 
-Every list here starts from annotations_for_reader, which applies the visibility rule.
+Every list here goes through webapp/visibility.py (visible_annotations and the context).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
@@ -17,12 +20,20 @@ from webapp.services import discussion
 from webapp.services.annotations import (
     CARDS_PER_PAGE,
     annotations_for_reader,
-    highlights_of,
+    listed_for_reader,
+    ranges_for_reader,
 )
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.documents import layout_for
-from webapp.text.marks import render_block
-from webapp.visibility import ContextError, ReadingContext, Viewer, reading_context, viewer_of
+from webapp.text.marks import Highlight, render_block
+from webapp.visibility import (
+    ContextError,
+    ReadingContext,
+    Viewer,
+    reading_context,
+    viewer_of,
+    visible_annotations,
+)
 
 FILTERS = {
     "everyone": "Everyone",
@@ -111,17 +122,6 @@ class SidebarQuery:
             return False
         return not (self.student and annotation.author_id != self.student)
 
-    def sort_key(self, votes: dict[int, int]):
-        def key(a: Annotation):
-            pinned = 0 if a.pinned else 1
-            if self.sort == "newest":
-                return (pinned, -a.created_at.timestamp(), -a.id)
-            if self.sort == "votes":
-                return (pinned, -votes.get(a.id, 0), a.start, a.end, a.id)
-            return (pinned, a.start, a.end, a.id)
-
-        return key
-
 
 @dataclass
 class CardExtras:
@@ -151,64 +151,104 @@ class CardExtras:
 
 @dataclass
 class ReaderState:
+    """One view of an article (a context, the sidebar's query). Nothing is loaded up
+    front: the marks are a lean read of ranges, the cards one page of objects."""
+
     document: Document
     version: DocumentVersion
     context: ReadingContext
     query: SidebarQuery
-    annotations: list[Annotation]  # everything visible in this context, with deleted threads
-    votes: dict[int, int]
 
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
         context = context or context_for(document)
-        annotations = annotations_for_reader(
-            db.session, current_user, document, context, with_deleted_threads=True
-        )
-        votes = discussion.vote_counts(db.session, [a.id for a in annotations])
-        return cls(document, version, context, query or SidebarQuery(), annotations, votes)
+        return cls(document, version, context, query or SidebarQuery())
 
     @property
-    def highlights(self):
-        return highlights_of(self.annotations, self.version)
+    def heat(self) -> bool:
+        """A class view draws others' highlights as one neutral tint (a heat map)."""
+        return self.context.classroom is not None
 
-    def listed(self) -> list[Annotation]:
-        """Anchored cards that pass the filter, in the chosen order."""
-        user_id = current_user.id if current_user.is_authenticated else None
-        chosen = [a for a in self.annotations if not a.is_orphan and self.query.matches(a, user_id)]
-        return sorted(chosen, key=self.query.sort_key(self.votes))
+    @property
+    def highlights(self) -> list[Highlight]:
+        return self.ranges()
+
+    def ranges(self, between: tuple[int, int] | None = None) -> list[Highlight]:
+        return ranges_for_reader(
+            db.session, current_user, self.document.id, self.version.id, self.context, between
+        )
 
     def page(self, through: int | None = None) -> tuple[list[Annotation], int | None]:
         """A page of cards from the query's offset (at least through one annotation)."""
-        listed = self.listed()
-        start = self.query.offset
-        count = CARDS_PER_PAGE
-        if through is not None:
-            ids = [a.id for a in listed]
-            if through in ids[start:]:
-                count = max(count, ids.index(through, start) - start + 1)
-        page = listed[start : start + count]
-        more = start + count if start + count < len(listed) else None
-        return page, more
+        q = self.query
+        cards, more = listed_for_reader(
+            db.session,
+            current_user,
+            self.document.id,
+            self.context,
+            mine=q.filter == "mine",
+            questions=q.filter == "questions",
+            unanswered=q.filter == "unanswered",
+            tag=q.tag,
+            student=q.student,
+            sort=q.sort,
+            search=q.search,
+            offset=q.offset,
+            limit=CARDS_PER_PAGE,
+            through=through,
+        )
+        return cards, (q.offset + len(cards) if more else None)
 
-    @property
+    def visible(self, ids: list[int]) -> list[Annotation]:
+        """Of these annotations, those this view shows (deleted ones with live threads
+        included), through the visibility rule."""
+        if not ids:
+            return []
+        return annotations_for_reader(
+            db.session,
+            current_user,
+            self.document,
+            self.context,
+            with_deleted_threads=True,
+            only_ids=ids,
+        )
+
+    @cached_property
     def orphans(self) -> list[Annotation]:
-        return [a for a in self.annotations if a.is_orphan]
+        if not current_user.is_authenticated:
+            return []
+        return list(
+            db.session.scalars(
+                sa.select(Annotation)
+                .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+                .where(
+                    Annotation.document_id == self.document.id,
+                    Annotation.version_id.is_(None),
+                    visible_annotations(current_user, with_deleted_threads=True),
+                    self.context.clause(),
+                )
+                .order_by(Annotation.id)
+            )
+        )
 
     def blocks_for(self, annotations: list[Annotation]) -> list[str]:
-        """Blocks covered by these annotations, re-rendered with this context's marks."""
+        """Blocks covered by these annotations, re-rendered with this context's marks:
+        only the highlights overlapping those blocks are read (by position)."""
         layout = layout_for(self.version)
-        seen: dict[str, str] = {}
-        highlights = self.highlights
+        blocks = {}
         for annotation in annotations:
             if annotation.version_id != self.version.id:
                 continue
             for block in layout.blocks_between(annotation.start, annotation.end):
-                if block.id not in seen:
-                    seen[block.id] = render_block(block, highlights, OOB_OUTER)
-        return list(seen.values())
+                blocks.setdefault(block.id, block)
+        if not blocks:
+            return []
+        ordered = sorted(blocks.values(), key=lambda b: b.start)
+        highlights = self.ranges((ordered[0].start, ordered[-1].end))
+        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
 
     def extras(self, cards: list[Annotation]) -> CardExtras:
-        return CardExtras.load(cards, self.context, self.votes)
+        return CardExtras.load(cards, self.context)
 
 
 def contexts_of_user() -> list[ReadingContext]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
@@ -21,13 +23,16 @@ from webapp.reader.state import (
     contexts_of_user,
 )
 from webapp.routing import parse_row_id
-from webapp.services.annotations import COLOURS
+from webapp.services.accounts import parse_session_id
+from webapp.services.annotations import COLOURS, covering_spot
 from webapp.services.classes import members
 from webapp.services.documents import layout_for
 from webapp.services.live import changed_since, latest_change, vanished_since
+from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
 from webapp.text.marks import render_layout
 from webapp.visibility import (
+    PRIVATE,
     library_shelves,
     owns,
 )
@@ -47,20 +52,59 @@ SHELVES = {
 }
 
 
+SHELF_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Shelf:
+    versions: list
+    total: int
+    page: int
+    pages: int
+
+
 @bp.get("/")
 def library():
-    """The articles one may read: assigned to my classes, mine, public (and my archived)."""
+    """The articles one may read: assigned to my classes, mine, public (and my archived),
+    each shelf a page at a time (`<shelf>_page`), two queries per shelf whatever its size."""
     shelves = {}
     for key, where in library_shelves(current_user).items():
-        shelves[key] = db.session.scalars(
+        page = parse_row_id(request.args.get(f"{key}_page") or "1")
+        if page is None or page < 1 or page > 10**6:
+            abort(400, description="Bad page of the library.")
+        total = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DocumentVersion)
+            .join(Document, Document.current_version_id == DocumentVersion.id)
+            .where(where)
+        )
+        versions = db.session.scalars(
             sa.select(DocumentVersion)
             .join(Document, Document.current_version_id == DocumentVersion.id)
             .options(contains_eager(DocumentVersion.document))
             .where(where)
             .order_by(DocumentVersion.published.desc(), DocumentVersion.title, Document.id)
+            .offset((page - 1) * SHELF_PAGE)
+            .limit(SHELF_PAGE)
         ).all()
+        pages = max(1, -(-total // SHELF_PAGE))
+        shelves[key] = Shelf(versions, total, page, pages)
     shelves = {key: shelves[key] for key in SHELVES if key in shelves}
     return render_view("reader/library.html", "content", shelves=shelves, names=SHELVES)
+
+
+def shelf_url(key: str, page: int) -> str:
+    """The library with one shelf at another page, the others where they are."""
+    args = {k: v for k, v in request.args.items() if k.endswith("_page")}
+    args[f"{key}_page"] = page
+    if page == 1:
+        args.pop(f"{key}_page")
+    return url_for("reader.library", **args, _anchor=f"shelf-{key}")
+
+
+@bp.app_context_processor
+def _shelf_url():
+    return {"shelf_url": shelf_url}
 
 
 @bp.get("/articles/<slug>")
@@ -72,7 +116,8 @@ def article(slug: str):
     cursor = latest_change(db.session, document.id)
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     cards, more = state.page()
-    body = Markup(render_layout(layout_for(version), state.highlights))
+    spot = spot_of(state) if request.args.get("at") else None
+    body = Markup(render_layout(layout_for(version), state.highlights, heat=state.heat))
     return render_view(
         "reader/article.html",
         "content",
@@ -85,6 +130,7 @@ def article(slug: str):
         x=state.extras(cards + state.orphans),
         contexts=contexts_of_user(),
         cursor=cursor,
+        spot=spot,
         students=students_in(state.context),
         colours=COLOURS,
         filters=FILTERS,
@@ -122,6 +168,39 @@ def cards(slug: str):
     )
 
 
+@dataclass(frozen=True)
+class Spot:
+    at: int
+    notes: list
+    x: object
+
+
+def spot_of(state: ReaderState) -> Spot:
+    """The notes this view shows covering the offset `at` (a mark's data-at)."""
+    at = parse_row_id(request.args.get("at", ""))
+    if at is None or at > len(state.version.text):
+        abort(400, description="The place in the text must be an offset within the article.")
+    notes = covering_spot(
+        db.session, current_user, state.document.id, state.version.id, state.context, at
+    )
+    return Spot(at, notes, state.extras(notes))
+
+
+@bp.get("/articles/<slug>/spot")
+def spot(slug: str):
+    """The notes at one spot of the text, together (asked for by a click or Enter on a
+    mark); without htmx, the article with them in the sidebar."""
+    document, version = get_document(slug)
+    if not is_htmx():
+        context = request.args.get("context", "")[:30]
+        at = request.args.get("at", "")[:12]
+        return redirect(url_for("reader.article", slug=slug, context=context or None, at=at))
+    state = ReaderState.load(document, version)
+    return render_view(
+        "reader/article.html", "spot", state=state, document=document, spot=spot_of(state)
+    )
+
+
 @bp.get("/articles/<slug>/changes")
 def changes(slug: str):
     """What others changed since the cursor, as out-of-band cards and blocks; 204 if nothing.
@@ -129,11 +208,13 @@ def changes(slug: str):
     The cursor is a place in the document's change log in the database (commit-ordered,
     see webapp/services/live.py), so any worker on any host answers alike.
     """
-    document, version = get_document(slug)
     cursor = parse_row_id(request.args.get("cursor", "0"))
     if cursor is None:
         abort(400, description="Bad live-update cursor.")
     query = SidebarQuery.from_request()
+    if nothing_new(slug, cursor):
+        return "", 204  # the common answer: one indexed query, nothing loaded or rendered
+    document, version = get_document(slug)
     context = context_for(document)
     if not current_user.is_authenticated:
         return "", 204
@@ -144,7 +225,7 @@ def changes(slug: str):
     if not changed_ids:
         return "", 204  # the common answer: one indexed query, nothing rendered
     state = ReaderState.load(document, version, context, query)
-    visible = {a.id: a for a in state.annotations}
+    visible = {a.id: a for a in state.visible(changed_ids)}
     user_id = current_user.id
     shown = [
         visible[i]
@@ -160,13 +241,28 @@ def changes(slug: str):
     vanished = vanished_since(db.session, [i for i in changed_ids if i not in visible], cursor)
     gone = [i for i in changed_ids if i not in shown_ids and (i in visible or i in vanished)]
     parts += [f'<div id="annotation-{i}" hx-swap-oob="delete"></div>' for i in gone]
-    redrawn = [i for i in changed_ids if i in visible or i in vanished]
-    touched = db.session.scalars(sa.select(Annotation).where(Annotation.id.in_(redrawn)))
-    parts += state.blocks_for(list(touched))
+    redrawn = [visible[i] for i in changed_ids if i in visible]
+    redrawn += db.session.scalars(sa.select(Annotation).where(Annotation.id.in_(vanished)))
+    parts += state.blocks_for(redrawn)
     parts.append(
         render_template("partials/_live.html", document=document, cursor=new_cursor, oob=True)
     )
     return fragments(*parts)
+
+
+def nothing_new(slug: str, cursor: int) -> bool:
+    """The idle poll, from the session cookie and one statement (webapp/services/polling.py);
+    False whenever it cannot tell, and the full path answers."""
+    if current_app.config.get("SESSION_PROTECTION", "basic") == "strong":
+        return False  # Flask-Login may end the session on this request: let it
+    viewer = parse_session_id(session.get("_user_id"))
+    key = request.args.get("context", "")
+    if viewer is None or not (key == PRIVATE or key.startswith("class-")):
+        return False
+    classroom_id = parse_row_id(key[6:]) if key != PRIVATE else None
+    if key != PRIVATE and classroom_id is None:
+        return False
+    return not anything_since(db.session, slug, classroom_id, viewer, cursor)
 
 
 def students_in(context):

@@ -103,17 +103,36 @@ def start_session(session: Session, user: User, lifetime: timedelta) -> str:
     return token
 
 
+def parse_session_id(session_id: str | None) -> tuple[int, str] | None:
+    """(user id, token) from "<user id>:<login session token>" (User.get_id), or None."""
+    user_id, _, token = (session_id or "").partition(":")
+    if not token or not user_id.isascii() or not user_id.isdigit() or len(user_id) > 18:
+        return None  # also the id of sessions from before login sessions were recorded
+    return int(user_id), token
+
+
+def live_session(user_id: int, token: str):
+    """A WHERE clause on LoginSession: this user's login session with this token, not
+    expired. What every request's login is checked against."""
+    return sa.and_(
+        LoginSession.token_hash == _token_hash(token),
+        LoginSession.user_id == user_id,
+        LoginSession.expires_at > utcnow(),
+    )
+
+
 def load_session(session: Session, session_id: str) -> User | None:
     """The user of a live session, from the id in the session or remember cookie."""
-    user_id, _, token = (session_id or "").partition(":")
-    if not token:
-        return None  # also the id of sessions from before login sessions were recorded
+    parsed = parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user_id, token = parsed
     user = session.scalar(
         sa.select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _token_hash(token), LoginSession.expires_at > utcnow())
+        .where(live_session(user_id, token))
     )
-    if user is None or str(user.id) != user_id:
+    if user is None:
         return None
     user.session_token = token
     return user

@@ -13,6 +13,7 @@ from webapp.models import (
     Document,
     DocumentVersion,
     User,
+    Vote,
     has_note,
     utcnow,
 )
@@ -242,3 +243,167 @@ def highlights_of(annotations: list[Annotation], version: DocumentVersion) -> li
         for a in annotations
         if a.version_id == version.id and a.deleted_at is None
     ]
+
+
+def _reader_where(user: User, document_id: int, context: ReadingContext | None, deleted_threads):
+    where = [Annotation.document_id == document_id, visible_annotations(user, deleted_threads)]
+    if context is not None:
+        where.append(context.clause())
+    return where
+
+
+def ranges_for_reader(
+    session: Session,
+    user: User | None,
+    document_id: int,
+    version_id: int,
+    context: ReadingContext | None,
+    between: tuple[int, int] | None = None,
+) -> list[Highlight]:
+    """The marks a reader sees in a context: a lean read of five columns, no ORM objects
+    (a class's article may carry thousands). With `between` (lo, hi), only those that
+    overlap [lo, hi), found by position through the (document, class, start) index."""
+    if user is None or not user.is_authenticated:
+        return []
+    where = _reader_where(user, document_id, context, False)
+    where.append(Annotation.version_id == version_id)
+    if between is not None:
+        lo, hi = between
+        where += [Annotation.start < hi, Annotation.end > lo]
+    rows = session.execute(
+        sa.select(
+            Annotation.id, Annotation.start, Annotation.end, Annotation.colour, Annotation.author_id
+        ).where(*where)
+    )
+    return [
+        Highlight(i, start, end, colour, author == user.id)
+        for i, start, end, colour, author in rows
+    ]
+
+
+def covering_spot(
+    session: Session,
+    user: User | None,
+    document_id: int,
+    version_id: int,
+    context: ReadingContext | None,
+    at: int,
+) -> list[Annotation]:
+    """The annotations a reader sees covering one offset (the notes at a spot), in
+    document order."""
+    if user is None or not user.is_authenticated:
+        return []
+    where = _reader_where(user, document_id, context, False)
+    where += [Annotation.version_id == version_id, Annotation.start <= at, Annotation.end > at]
+    return list(
+        session.scalars(
+            sa.select(Annotation)
+            .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+            .where(*where)
+            .order_by(Annotation.start, Annotation.end, Annotation.id)
+        )
+    )
+
+
+def _votes_of_note():
+    """A correlated count of a note's upvotes, the author's own left out."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(Vote)
+        .where(Vote.annotation_id == Annotation.id, Vote.user_id != Annotation.author_id)
+        .scalar_subquery()
+    )
+
+
+def listed_for_reader(
+    session: Session,
+    user: User | None,
+    document_id: int,
+    context: ReadingContext | None,
+    *,
+    mine: bool = False,
+    questions: bool = False,
+    unanswered: bool = False,
+    tag: str = "",
+    student: int | None = None,
+    sort: str = "position",
+    search: str = "",
+    offset: int = 0,
+    limit: int | None = CARDS_PER_PAGE,
+    through: int | None = None,
+) -> tuple[list[Annotation], bool]:
+    """A page of the sidebar's cards: anchored annotations visible in the context (with
+    deleted ones whose threads live on) that pass the filters, in the chosen order (pinned
+    first); filtering, ordering and paging happen in the database, and only the page is
+    loaded as objects. `through` extends the page to include that annotation. Returns the
+    page and whether more follow."""
+    if user is None or not user.is_authenticated:
+        return [], False
+    where = _reader_where(user, document_id, context, True)
+    where.append(Annotation.version_id.is_not(None))
+    if mine:
+        where.append(Annotation.author_id == user.id)
+    if questions or unanswered:
+        where.append(Annotation.is_question.is_(True))
+    if unanswered:
+        where.append(Annotation.answered_at.is_(None))
+    if tag:
+        where.append(
+            sa.exists().where(
+                AnnotationTag.annotation_id == Annotation.id, AnnotationTag.name == tag
+            )
+        )
+    if student:
+        where.append(Annotation.author_id == student)
+    order = [Annotation.pinned.desc()]
+    if sort == "newest":
+        order += [Annotation.created_at.desc(), Annotation.id.desc()]
+    else:
+        if sort == "votes":
+            order.append(_votes_of_note().desc())
+        order += [Annotation.start, Annotation.end, Annotation.id]
+    ids_only = sa.select(Annotation.id).where(*where).order_by(*order)
+    if search or through is not None:
+        # Case folding is Python's (the database's lower() is ASCII-only on SQLite); the
+        # rows are three columns, not objects.
+        if search:
+            rows = session.execute(
+                sa.select(Annotation.id, Annotation.exact, Annotation.body_markdown)
+                .where(*where)
+                .order_by(*order)
+            )
+            ids = [
+                i
+                for i, exact, body in rows
+                if search in exact.casefold() or search in body.casefold()
+            ]
+        else:
+            ids = list(session.scalars(ids_only))
+        count = limit if limit is not None else len(ids)
+        if through is not None and through in ids[offset:]:
+            count = max(count, ids.index(through, offset) - offset + 1)
+        chosen = ids[offset : offset + count]
+        more = offset + count < len(ids)
+        return load_annotations(session, chosen), more
+    query = ids_only.offset(offset)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    ids = list(session.scalars(query))
+    more = limit is not None and len(ids) > limit
+    return load_annotations(session, ids[:limit] if limit is not None else ids), more
+
+
+def load_annotations(session: Session, ids: list[int]) -> list[Annotation]:
+    """These annotations (already chosen through the visibility rule), with authors and
+    tags, in the order given."""
+    if not ids:
+        return []
+    found = {
+        a.id: a
+        for a in session.scalars(
+            sa.select(Annotation)
+            .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+            .where(Annotation.id.in_(ids))
+        )
+    }
+    return [found[i] for i in ids if i in found]

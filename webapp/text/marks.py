@@ -2,18 +2,32 @@
 
 Text is cut at every element boundary, sentence boundary and highlight boundary. Each
 piece of text sits in a `<span data-o="OFFSET">` inside its inline elements; each piece
-covered by highlights is one `<mark>` listing them, with its depth. Marks never cross
-an element boundary and never nest.
+covered by highlights is one `<mark>` that says how to draw it and where it is, never
+which notes cover it (the page's weight must not grow with the depth of overlaps):
+
+- `data-at`: the offset of its first character, the reference the reader sends to ask
+  for the notes at that spot (a note covers the mark when start <= data-at < end);
+- `depth-N`: how many highlights cover it (capped), for overlaps drawn darker;
+- one's own highlights keep their colour (`hl-COLOUR`, the innermost one's on top);
+  with `heat`, others' are one neutral tint deepening with their count (`hl-others
+  heat-N`); without it (one's private notes) every highlight shows its own colour.
+
+Marks never cross an element boundary and never nest. Rendering sweeps the boundaries in
+order, keeping counts of what covers the current piece: near-linear in the text's length
+plus the number of boundaries.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from html import escape
 
 from webapp.text.document import Block, CloseTag, Inline, Layout, OpenTag, VoidTag
 
 MAX_DEPTH_CLASS = 4
+# Others' notes on a spot, as heat steps: 1, 2, 3-4, 5-8, 9 or more.
+HEAT_STEPS = (1, 2, 3, 5, 9)
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,12 @@ class Highlight:
     start: int
     end: int
     colour: str = "yellow"
+    own: bool = True
+
+
+def heat_of(count: int) -> int:
+    """The heat step (1-5) of a spot covered by `count` of others' notes."""
+    return bisect_right(HEAT_STEPS, count)
 
 
 def _attrs(attrs: tuple[tuple[str, str], ...]) -> str:
@@ -40,28 +60,75 @@ def _open_inline(inline: Inline) -> str:
     return f"<{inline.tag}{_attrs(inline.attrs + extra)}>"
 
 
-def _mark(text: str, covering: list[Highlight]) -> str:
-    ordered = sorted(covering, key=lambda h: (h.end - h.start, h.id))
-    ids = " ".join(str(h.id) for h in sorted(covering, key=lambda h: h.id))
-    depth = min(len(covering), MAX_DEPTH_CLASS)
-    colour = ordered[0].colour  # the innermost highlight's colour shows on top
-    return (
-        f'<mark data-annotations="{ids}" class="hl hl-{escape(colour)} depth-{depth}">'
-        f"{escape(text, quote=False)}</mark>"
-    )
+class _Cover:
+    """What covers the current piece of a block, kept up to date by the sweep."""
+
+    def __init__(self, heat: bool) -> None:
+        self.heat = heat
+        self.count = 0
+        self.others = 0
+        self.own: dict[int, Highlight] = {}
+        self._top: Highlight | None = None
+        self._stale = False
+
+    def add(self, h: Highlight) -> None:
+        self.count += 1
+        if h.own or not self.heat:
+            self.own[h.id] = h
+            self._stale = True
+        else:
+            self.others += 1
+
+    def remove(self, h: Highlight) -> None:
+        self.count -= 1
+        if h.own or not self.heat:
+            del self.own[h.id]
+            self._stale = True
+        else:
+            self.others -= 1
+
+    def mark(self, text: str, at: int) -> str:
+        if self._stale:
+            # The innermost highlight's colour shows on top (recomputed only on a change).
+            self._top = min(self.own.values(), key=lambda h: (h.end - h.start, h.id), default=None)
+            self._stale = False
+        depth = min(self.count, MAX_DEPTH_CLASS)
+        if self._top is not None:
+            look = f"hl hl-{escape(self._top.colour)} depth-{depth}"
+            if self.heat:
+                look += " own"
+        else:
+            look = f"hl hl-others depth-{depth} heat-{heat_of(self.others)}"
+        return f'<mark data-at="{at}" class="{look}">{escape(text, quote=False)}</mark>'
 
 
 def render_block(
-    block: Block, highlights: list[Highlight], extra_attrs: tuple[tuple[str, str], ...] = ()
+    block: Block,
+    highlights: list[Highlight],
+    extra_attrs: tuple[tuple[str, str], ...] = (),
+    heat: bool = False,
 ) -> str:
-    """One leaf block, with its stable id, spans and marks."""
-    relevant = [h for h in highlights if h.start < block.end and block.start < h.end]
+    """One leaf block, with its stable id, spans and marks. `highlights` may hold others:
+    only those overlapping the block are drawn."""
+    relevant = [
+        h for h in highlights if h.start < block.end and block.start < h.end and h.start < h.end
+    ]
     cuts = {block.start, block.end}
     cuts.update(s for s in block.sentences if block.start < s < block.end)
     for run in block.runs:
         cuts.update((run.start, run.end))
+    starting: dict[int, list[Highlight]] = {}
+    ending: dict[int, list[Highlight]] = {}
+    cover = _Cover(heat)
     for h in relevant:
-        cuts.update(c for c in (h.start, h.end) if block.start < c < block.end)
+        if h.start <= block.start:
+            cover.add(h)
+        else:
+            cuts.add(h.start)
+            starting.setdefault(h.start, []).append(h)
+        if h.end < block.end:
+            cuts.add(h.end)
+            ending.setdefault(h.end, []).append(h)
     points = sorted(cuts)
 
     attrs = (("id", block.id), ("data-start", str(block.start)), ("dir", "auto"))
@@ -71,6 +138,10 @@ def render_block(
     sentence_starts = set(block.sentences)
     run_index = 0
     for left, right in zip(points, points[1:], strict=False):
+        for h in ending.get(left, ()):
+            cover.remove(h)
+        for h in starting.get(left, ()):
+            cover.add(h)
         while block.runs[run_index].end <= left:
             run_index += 1
         run = block.runs[run_index]
@@ -96,8 +167,7 @@ def render_block(
             out.append(f'<span data-o="{left}">')
             span_open = True
         text = run.text[left - run.start : right - run.start]
-        covering = [h for h in relevant if h.start <= left and right <= h.end]
-        out.append(_mark(text, covering) if covering else escape(text, quote=False))
+        out.append(cover.mark(text, left) if cover.count else escape(text, quote=False))
     if span_open:
         out.append("</span>")
     for inline in reversed(open_path):
@@ -106,12 +176,20 @@ def render_block(
     return "".join(out)
 
 
-def render_layout(layout: Layout, highlights: list[Highlight]) -> str:
-    """The whole article body."""
+def render_layout(layout: Layout, highlights: list[Highlight], heat: bool = False) -> str:
+    """The whole article body. Blocks come in text order: one pass over the highlights,
+    sorted by start, hands each block those that overlap it."""
+    ordered = sorted(highlights, key=lambda h: h.start)
+    taken = 0
+    active: list[Highlight] = []
     out = []
     for item in layout.items:
         if isinstance(item, Block):
-            out.append(render_block(item, highlights))
+            while taken < len(ordered) and ordered[taken].start < item.end:
+                active.append(ordered[taken])
+                taken += 1
+            active = [h for h in active if h.end > item.start]
+            out.append(render_block(item, active, heat=heat))
         elif isinstance(item, OpenTag):
             out.append(f"<{item.tag}{_attrs(item.attrs)}>")
         elif isinstance(item, CloseTag):
