@@ -45,7 +45,12 @@
     sheet.removeAttribute("aria-modal");
     sheet.removeAttribute("aria-labelledby");
     if (opener) opener.setAttribute("aria-expanded", "false");
-    var target = returnTo && document.body.contains(returnTo) ? returnTo : opener;
+    var target = returnTo;
+    if (target && !document.body.contains(target) && target.dataset && target.dataset.at) {
+      // The passage was redrawn meanwhile (a note saved or changed): its new mark.
+      target = body.querySelector('mark[data-at="' + target.dataset.at + '"]');
+    }
+    if (!target || !document.body.contains(target)) target = opener;
     if (target) {
       if (target.matches("mark") && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
       target.focus({ preventScroll: true });

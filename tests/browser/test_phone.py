@@ -204,8 +204,11 @@ def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
     card_id = save_highlight(page, "the main issue being discussed")
     start = page.locator(f"#{card_id}").get_attribute("data-start")
     mark = page.locator(f"mark[data-at='{start}']")
-    mark.scroll_into_view_if_needed()
-    page.evaluate("window.scrollBy(0, -120)")
+    page.evaluate(
+        "at => { document.querySelector(`mark[data-at='${at}']`).scrollIntoView(); "
+        "window.scrollBy(0, -120); }",
+        start,
+    )
     scroll = page.evaluate("window.scrollY")
     mark.tap()
 
@@ -219,7 +222,7 @@ def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
     box = sheet.bounding_box()
     assert abs(box["y"] + box["height"] - page.viewport_size["height"]) <= 1
 
-    sheet.get_by_role("button", name="Close").tap()
+    sheet.get_by_role("button", name="Close notes").tap()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator("#sidebar")).to_be_hidden()
     assert page.evaluate("document.activeElement.matches('mark.hl')")
