@@ -209,6 +209,9 @@ def test_every_page_renders_its_htmx_block_on_its_own(
             check_fragment(visitor, rendered, "GET", url)
             covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     teacher = as_("teacher")
+    # The notes at a spot need a place in the text.
+    check_fragment(teacher, rendered, "GET", f"/articles/{SEED_SLUG}/spot?at=0")
+    covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     for endpoint, url, form in error_rerenders(room, seed_document.id):
         check_fragment(teacher, rendered, "POST", url, **form)
         assert [e for e, _, _ in rendered.blocks] == [endpoint], url
