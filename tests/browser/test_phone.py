@@ -232,6 +232,12 @@ def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
     page.locator(".notes-open").tap()
     expect(sheet).to_be_visible()
     expect(page.locator("#notes-sheet-title")).to_be_focused()
+    # A modal sheet: Tab goes round inside it.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        assert page.evaluate(
+            "document.getElementById('notes-sheet').contains(document.activeElement)"
+        )
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator(".notes-open")).to_be_focused()
