@@ -75,8 +75,12 @@
   });
   if (opener) opener.addEventListener("click", function () { openSheet(opener); });
 
-  // A modal sheet: Escape closes it; Tab goes round inside it.
-  sheet.addEventListener("keydown", function (event) {
+  // A modal sheet: Escape closes it; Tab goes round inside it, and focus that leaves it
+  // (or is dropped, when the live poll redraws a card) comes back to it.
+  document.addEventListener("focusin", function (event) {
+    if (isOpen() && !sheet.contains(event.target)) title.focus({ preventScroll: true });
+  });
+  document.addEventListener("keydown", function (event) {
     if (!isOpen()) return;
     if (event.key === "Escape") {
       event.preventDefault();
@@ -92,7 +96,10 @@
     if (!focusable.length) return;
     var first = focusable[0];
     var last = focusable[focusable.length - 1];
-    if (event.shiftKey && (document.activeElement === first || document.activeElement === title)) {
+    if (!sheet.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.shiftKey && (document.activeElement === first || document.activeElement === title)) {
       event.preventDefault();
       last.focus();
     } else if (!event.shiftKey && document.activeElement === last) {
@@ -157,7 +164,19 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(hideToast, 8000);
     // Beside the text, the card itself comes into view in the sidebar.
-    if (card && !narrow.matches) card.scrollIntoView({ block: "nearest" });
+    if (card && !narrow.matches) revealInSidebar(card);
+  }
+
+  // Scroll the sidebar alone (never the page, which the reader is reading) to a card.
+  function revealInSidebar(card) {
+    var side = document.getElementById("sidebar");
+    if (!side) return;
+    var c = card.getBoundingClientRect();
+    var s = side.getBoundingClientRect();
+    var top = Math.max(s.top, 0);
+    var bottom = Math.min(s.bottom, window.innerHeight);
+    if (c.top < top) side.scrollTop -= top - c.top + 8;
+    else if (c.bottom > bottom) side.scrollTop += Math.min(c.bottom - bottom + 8, c.top - top - 8);
   }
 
   function showCard(card) {
@@ -166,7 +185,8 @@
     document.querySelectorAll(".card.active").forEach(function (c) { c.classList.remove("active"); });
     card.classList.add("active");
     card.focus({ preventScroll: true });
-    card.scrollIntoView({ block: "nearest" });
+    if (isOpen()) card.scrollIntoView({ block: "nearest" });
+    else revealInSidebar(card);
   }
 
   // The event comes with the answer, before its card is swapped in: wait for the card.
