@@ -103,6 +103,9 @@ class Classroom(db.Model):
     archived_at: Mapped[datetime | None]
     # An IANA time zone name (zoneinfo): due dates are typed and shown in it.
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # What each highlight colour means in this class, where its instructors changed the
+    # default ({"blue": "Source?"}); webapp/services/purposes.py reads and writes it.
+    colour_purposes: Mapped[dict | None] = mapped_column(sa.JSON)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="classroom", cascade="all, delete-orphan"

@@ -82,6 +82,8 @@
 
   function busy(card) {
     if (asking[card.id]) return true;
+    // A card with a form open (an edit, a reply) is the reader's until they save or cancel.
+    if (card.querySelector("form textarea")) return true;
     var active = document.activeElement;
     if (active && card.contains(active) && active.matches("textarea, input, select")) return true;
     return Array.prototype.some.call(card.querySelectorAll("textarea, input[type=text], input:not([type])"),

@@ -184,6 +184,7 @@ def error_rerenders(room, document_id: int, group_id: int) -> list[tuple[str, st
         ("classes.assign_article", f"{classroom}/assignments", {"document_id": ""}),
         ("classes.assign_article", f"{classroom}/assignments", bad_due),
         ("classes.remove", f"{classroom}/members/{room.teacher.id}/remove", {}),
+        ("classes.purposes", f"{classroom}/purposes", {"purpose-yellow": "x" * 99}),
         ("account.change_email", "/account/email", {"email": "x@y.org", "password": "wrong"}),
         ("account.change_password", "/account/password", {"current_password": "wrong"}),
         ("account.delete_confirm", "/account/delete", {"notes": ""}),
@@ -231,6 +232,9 @@ def test_every_page_renders_its_htmx_block_on_its_own(
         check_fragment(visitor, rendered, "GET", spot)
         covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     teacher = as_("teacher")
+    # The notes at a spot need a place in the text.
+    check_fragment(teacher, rendered, "GET", f"/articles/{SEED_SLUG}/spot?at=0")
+    covered |= {endpoint for endpoint, _, _ in rendered.blocks}
     for endpoint, url, form in error_rerenders(room, seed_document.id, data["group_id"]):
         check_fragment(teacher, rendered, "POST", url, **form)
         assert [e for e, _, _ in rendered.blocks] == [endpoint], url

@@ -29,6 +29,13 @@ from webapp.services.deadlines import fmt
 from webapp.services.groups import ungroup
 from webapp.services.limits import RateLimited, check_join_allowed, record_join_failure
 from webapp.services.moderation import unreviewed_count
+from webapp.services.purposes import (
+    MAX_LABEL_CHARS,
+    PurposeError,
+    parse_purposes,
+    purposes_of,
+    set_purposes,
+)
 from webapp.visibility import ARCHIVED, assignable_documents, may_assign, membership
 
 NOT_A_MEMBER = "There is no such class, or you are not a member of it."
@@ -80,6 +87,8 @@ def class_page(mine: Membership, status: int = 200, **form):
         ),
         join_url=url_for("classes.join_link", code=classroom.join_code, _external=True),
         unreviewed=unreviewed_count(db.session, classroom) if mine.is_instructor else 0,
+        purposes=purposes_of(classroom),
+        purpose_max=MAX_LABEL_CHARS,
         **form,
     )
 
@@ -240,3 +249,19 @@ def unassign_article(classroom_id: int, assignment_id: int):
     db.session.commit()
     flash(f"{title or 'The article'} is no longer assigned.", "info")
     return to_class(classroom_id, "assignments")
+
+
+@bp.post("/classes/<id:classroom_id>/purposes")
+@login_required
+def purposes(classroom_id: int):
+    """Name what each highlight colour means in this class (or go back to the defaults)."""
+    mine = get_membership(classroom_id, instructor=True, write=True)
+    try:
+        labels = parse_purposes({} if request.form.get("reset") else request.form)
+    except PurposeError as error:
+        db.session.rollback()
+        return class_page(mine, 400, purposes_error=str(error))
+    set_purposes(db.session, mine.classroom, labels)
+    db.session.commit()
+    flash("Saved what each highlight colour means in this class.", "info")
+    return to_class(classroom_id, "purposes")

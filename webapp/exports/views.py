@@ -89,4 +89,5 @@ def annotated(slug: str):
         scope_key=key,
         exported_at=utcnow(),
         place_of=place_of,
+        classroom=context.classroom if context else None,
     )

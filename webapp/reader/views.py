@@ -29,12 +29,20 @@ from webapp.services.classes import members
 from webapp.services.documents import layout_for
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
+from webapp.services.purposes import Purpose, purposes_of
 from webapp.text.marks import render_layout
 from webapp.visibility import (
     PRIVATE,
     library_shelves,
     owns,
 )
+
+
+@bp.app_template_global()
+def colour_purposes(classroom=None) -> list[Purpose]:
+    """What each highlight colour means in a class (the defaults outside one)."""
+    return purposes_of(classroom)
+
 
 SHELVES = {
     "assigned": "Assigned to my classes",

@@ -1,0 +1,231 @@
+// The reader on phones and tablets, and on paper: the notes as a bottom sheet (a tapped
+// highlight opens its notes there; closing it returns to the same place in the text),
+// the selection kept clear of the bottom toolbar, a saved note confirmed where the reader
+// is, and numbered notes for print. The layout itself is CSS (static/css/app.css).
+(function () {
+  "use strict";
+
+  var body = document.getElementById("article-body");
+  var sheet = document.getElementById("notes-sheet");
+  var form = document.getElementById("annotate-form");
+  if (!body || !sheet) return;
+  var opener = document.querySelector(".notes-open");
+  var toast = document.getElementById("saved-toast");
+  var title = document.getElementById("notes-sheet-title");
+  // The same width as the "Phone and tablet" section of app.css.
+  var narrow = window.matchMedia("screen and (max-width: 55.99rem)");
+  var returnTo = null;
+  var returnScroll = null;
+  var lastRange = null; // the last selection in the article, to place things near it
+
+  sheet.classList.add("sheet-ready");
+  if (opener) opener.hidden = false;
+
+  function isOpen() { return sheet.classList.contains("open"); }
+
+  function openSheet(from) {
+    if (!narrow.matches) return false;
+    if (!isOpen()) {
+      returnTo = from || document.activeElement;
+      returnScroll = { x: window.scrollX, y: window.scrollY };
+      sheet.classList.add("open");
+      sheet.setAttribute("role", "dialog");
+      sheet.setAttribute("aria-modal", "true");
+      sheet.setAttribute("aria-labelledby", "notes-sheet-title");
+      if (opener) opener.setAttribute("aria-expanded", "true");
+    }
+    title.focus({ preventScroll: true });
+    return true;
+  }
+
+  function closeSheet() {
+    if (!isOpen()) return;
+    sheet.classList.remove("open");
+    sheet.removeAttribute("role");
+    sheet.removeAttribute("aria-modal");
+    sheet.removeAttribute("aria-labelledby");
+    if (opener) opener.setAttribute("aria-expanded", "false");
+    var target = returnTo;
+    if (target && !document.body.contains(target) && target.dataset && target.dataset.at) {
+      // The passage was redrawn meanwhile (a note saved or changed): its new mark.
+      target = body.querySelector('mark[data-at="' + target.dataset.at + '"]');
+    }
+    if (!target || !document.body.contains(target)) target = opener;
+    if (target) {
+      if (target.matches("mark") && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: true });
+    }
+    if (returnScroll) window.scrollTo(returnScroll.x, returnScroll.y);
+    returnTo = null;
+    returnScroll = null;
+  }
+
+  // A tap on a highlight: the sheet opens first, then the reader script finds the note
+  // in it (this listener runs in the capture phase, before the reader script's).
+  document.addEventListener("click", function (event) {
+    var mark = event.target.closest && event.target.closest("#article-body mark.hl");
+    if (!mark || !narrow.matches) return;
+    var selection = window.getSelection();
+    if (selection && !selection.isCollapsed) return;
+    openSheet(mark);
+  }, true);
+
+  sheet.addEventListener("click", function (event) {
+    if (event.target === sheet || event.target.closest("[data-sheet-close]")) closeSheet();
+  });
+  if (opener) opener.addEventListener("click", function () { openSheet(opener); });
+
+  // A modal sheet: Escape closes it; Tab goes round inside it, and focus that leaves it
+  // (or is dropped, when the live poll redraws a card) comes back to it.
+  document.addEventListener("focusin", function (event) {
+    if (isOpen() && !sheet.contains(event.target)) title.focus({ preventScroll: true });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!isOpen()) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeSheet();
+      return;
+    }
+    if (event.key !== "Tab") return;
+    var focusable = Array.prototype.filter.call(
+      sheet.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex='0']"),
+      function (el) { return !el.disabled && el.getClientRects().length; }
+    );
+    if (!focusable.length) return;
+    var first = focusable[0];
+    var last = focusable[focusable.length - 1];
+    if (!sheet.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.shiftKey && (document.activeElement === first || document.activeElement === title)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
+  narrow.addEventListener("change", function () { if (!narrow.matches) closeSheet(); });
+
+  // --- the selection stays above the bottom toolbar ----------------------------------
+
+  document.addEventListener("selectionchange", function () {
+    var selection = window.getSelection();
+    if (!selection || !selection.rangeCount || selection.isCollapsed) return;
+    var range = selection.getRangeAt(0);
+    if (body.contains(range.commonAncestorContainer)) lastRange = range.cloneRange();
+  });
+
+  function keepSelectionClear() {
+    if (!form || form.hidden || !narrow.matches || !lastRange) return;
+    var bar = form.getBoundingClientRect();
+    var rect = lastRange.getBoundingClientRect();
+    if (!rect.height) return;
+    var overlap = rect.bottom + 12 - bar.top;
+    if (overlap > 0) window.scrollBy(0, Math.min(overlap, Math.max(0, rect.top - 60)));
+  }
+
+  if (form && window.MutationObserver) {
+    new MutationObserver(function () { window.requestAnimationFrame(keepSelectionClear); })
+      .observe(form, { attributes: true, attributeFilter: ["hidden", "style"], subtree: true });
+  }
+
+  // --- a saved note is confirmed where the reader is -------------------------------------
+
+  var toastTimer = null;
+  function hideToast() {
+    if (!toast) return;
+    if (toast.contains(document.activeElement)) { toastTimer = setTimeout(hideToast, 4000); return; }
+    toast.classList.remove("shown");
+    toast.textContent = "";
+  }
+
+  function confirmSaved(id, comment) {
+    if (!toast) return;
+    var card = document.getElementById("annotation-" + id);
+    toast.textContent = "";
+    toast.appendChild(document.createTextNode(comment ? "Comment saved. " : "Highlight saved. "));
+    if (card) {
+      var show = document.createElement("button");
+      show.type = "button";
+      show.className = "link-button";
+      show.textContent = "Show note";
+      show.addEventListener("click", function () { showCard(card); });
+      toast.appendChild(show);
+    }
+    var rect = lastRange ? lastRange.getBoundingClientRect() : null;
+    var bottom = rect && rect.height ? rect.bottom : 0;
+    var top = bottom > 0 && bottom < window.innerHeight - 80 ? bottom + 8 : window.innerHeight / 3;
+    toast.style.top = (window.scrollY + top) + "px";
+    toast.classList.add("shown");
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(hideToast, 8000);
+    // Beside the text, the card itself comes into view in the sidebar.
+    if (card && !narrow.matches) revealInSidebar(card);
+  }
+
+  // Scroll the sidebar alone (never the page, which the reader is reading) to a card.
+  function revealInSidebar(card) {
+    var side = document.getElementById("sidebar");
+    if (!side) return;
+    var c = card.getBoundingClientRect();
+    var s = side.getBoundingClientRect();
+    var top = Math.max(s.top, 0);
+    var bottom = Math.min(s.bottom, window.innerHeight);
+    if (c.top < top) side.scrollTop -= top - c.top + 8;
+    else if (c.bottom > bottom) side.scrollTop += Math.min(c.bottom - bottom + 8, c.top - top - 8);
+  }
+
+  function showCard(card) {
+    hideToast();
+    openSheet(returnTo || firstMarkOf(card));
+    document.querySelectorAll(".card.active").forEach(function (c) { c.classList.remove("active"); });
+    card.classList.add("active");
+    card.focus({ preventScroll: true });
+    if (isOpen()) card.scrollIntoView({ block: "nearest" });
+    else revealInSidebar(card);
+  }
+
+  // The event comes with the answer, before its card is swapped in: wait for the card.
+  document.body.addEventListener("annotation-saved", function (event) {
+    var id = event.detail.id;
+    var tries = 0;
+    (function wait() {
+      if (document.getElementById("annotation-" + id) || tries++ > 120) {
+        confirmSaved(id, event.detail.comment);
+      } else {
+        window.requestAnimationFrame(wait);
+      }
+    })();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") hideToast();
+  });
+
+  // The first highlight of a card's note: the mark that starts where the note starts.
+  function firstMarkOf(card) {
+    return body.querySelector('mark[data-at="' + card.dataset.start + '"]');
+  }
+
+  // --- print: numbered notes, the numbers beside their highlights ------------------------
+
+  function numberNotes() {
+    body.querySelectorAll("mark[data-note]").forEach(function (m) { m.removeAttribute("data-note"); });
+    var n = 0;
+    document.querySelectorAll("#cards > .card").forEach(function (card) {
+      n += 1;
+      card.setAttribute("data-note", String(n));
+      var mark = firstMarkOf(card);
+      if (!mark) return;
+      var had = mark.getAttribute("data-note");
+      mark.setAttribute("data-note", had ? had + "," + n : String(n));
+    });
+  }
+
+  numberNotes();
+  document.body.addEventListener("htmx:afterSettle", numberNotes);
+  window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(); });
+})();
