@@ -962,7 +962,12 @@ def test_others_work_arrives_as_out_of_band_cards_blocks_and_a_new_cursor(as_, d
     post(ann, f"/annotations/{created.id}/edit", body="An edited note", colour="green")
     root = changes()
     assert "An edited note" in root.by_id(f"annotation-{created.id}").text()
-    assert "hl-green" in marks_for(root.by_id("block-1"), created.id)[0].classes
+    # Its block is redrawn; in a class view another's highlight is the neutral heat tint,
+    # whatever its colour, which its author sees.
+    redrawn = marks_for(root.by_id("block-1"), created.id)[0].classes
+    assert "hl-others" in redrawn and "hl-green" not in redrawn
+    own = page(ann.get(f"{ARTICLE}?context={room.key}"))
+    assert "hl-green" in marks_for(own.by_id("block-1"), created.id)[0].classes
 
     # Replied to.
     reply(teacher, created, "The teacher answers")
