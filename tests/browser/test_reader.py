@@ -74,10 +74,13 @@ def card_ids(page) -> list[int]:
     ]
 
 
-def marks_of(page, annotation_id: int):
+def marks_of(page, annotation_id: int, known_on=None):
     """The marks on the passage of a note: those starting (data-at) in its range, read
-    from its card (and remembered, for after the card is gone)."""
+    from its card (and remembered, for after the card is gone). `known_on`: another page
+    that has shown the card, for a page that must not show it."""
     ranges = page.__dict__.setdefault("_note_ranges", {})
+    if known_on is not None:
+        ranges.setdefault(annotation_id, known_on.__dict__["_note_ranges"][annotation_id])
     card = page.locator(f"#annotation-{annotation_id}")
     if annotation_id not in ranges:
         card.wait_for(state="attached", timeout=15_000)
