@@ -302,6 +302,27 @@ def article_versions(page, site):
     page.goto(f"/articles/{_published(page)}/versions")
 
 
+def moderation_queue(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}/flags")
+
+
+def moderation_reviewed(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}/flags?show=reviewed")
+
+
+def groups_page(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}/groups")
+
+
+def leave_confirmation(page, site):
+    log_in(page, STUDENT)
+    page.goto(f"/classes/{site.class_id}/leave")
+    expect(page.get_by_role("button", name=re.compile("Leave"))).to_be_visible()
+
+
 STATES = [
     library_anonymous,
     library_student,
@@ -331,6 +352,10 @@ STATES = [
     article_preview,
     article_manage,
     article_versions,
+    moderation_queue,
+    moderation_reviewed,
+    groups_page,
+    leave_confirmation,
 ]
 
 
