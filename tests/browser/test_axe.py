@@ -323,6 +323,12 @@ def leave_confirmation(page, site):
     expect(page.get_by_role("button", name=re.compile("Leave"))).to_be_visible()
 
 
+def shortcuts_dialog(page, site):
+    reader_class_student(page, site)
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    expect(page.locator("#keys-dialog")).to_be_visible()
+
+
 STATES = [
     library_anonymous,
     library_student,
@@ -356,6 +362,7 @@ STATES = [
     moderation_reviewed,
     groups_page,
     leave_confirmation,
+    shortcuts_dialog,
 ]
 
 
