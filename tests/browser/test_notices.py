@@ -205,11 +205,8 @@ def test_on_a_phone_the_undo_notice_shows_where_the_reader_is_clear_of_the_passa
         expect(page.get_by_role("dialog")).to_have_count(0)
         box = on_screen()
         page.wait_for_function(
-            """([phrase, top]) => {
-              const r = (%s)(phrase);
-              return r.top >= 0 && r.bottom <= top;
-            }"""
-            % PHRASE_RECT.strip(),
+            "([phrase, top]) => { const r = (" + PHRASE_RECT.strip() + ")(phrase);"
+            " return r.top >= 0 && r.bottom <= top; }",
             arg=[phrase, box["y"]],
         )
         # Nor over the Notes button.
