@@ -177,7 +177,7 @@ def test_on_a_phone_the_undo_notice_shows_where_the_reader_is_clear_of_the_passa
         page.evaluate(
             """at => {
               const r = document.querySelector(`mark[data-at='${at}']`).getBoundingClientRect();
-              window.scrollBy(0, r.bottom - (window.innerHeight - 75));
+              window.scrollBy(0, r.bottom - (window.innerHeight - 60));
             }""",
             start,
         )
