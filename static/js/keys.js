@@ -56,7 +56,8 @@
     var form = event.target.closest && event.target.closest("#sidebar form, .card form");
     if (!form) return;
     if (redrawing(form)) {
-      if (event.key === "Escape" || event.key === "Enter") event.preventDefault();
+      var sends = event.key === "Enter" && (event.ctrlKey || event.metaKey || !event.target.matches("textarea"));
+      if (event.key === "Escape" || sends) event.preventDefault();
       return;
     }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea, input")) {

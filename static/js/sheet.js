@@ -66,6 +66,7 @@
     returnTo = null;
     returnScroll = null;
     keepClearOfNotice();
+    place = null; // later notices keep clear of the selection only
   }
 
   // A notice (flash region) sits at the bottom of a narrow screen: the passage acted on (the

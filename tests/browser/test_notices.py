@@ -80,14 +80,16 @@ def test_a_notice_holding_focus_outlives_an_answer_that_clears_notices(page):
     assert page.errors == []
 
 
-def test_on_the_wide_reader_a_notice_is_clear_of_the_article(page):
+@pytest.mark.parametrize("width", [1440, 960])
+def test_beside_the_notes_a_notice_is_clear_of_the_article_and_on_screen(page, width):
     sign_up(page)
-    page.set_viewport_size({"width": 1440, "height": 900})
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(SEED_URL)
     delete_a_new_highlight(page)
     notice = page.locator("#flash .flash").bounding_box()
     article = page.locator("article.article").bounding_box()
     assert notice["x"] >= article["x"] + article["width"]
+    assert 0 <= notice["y"] and notice["y"] + notice["height"] <= 900, notice
     assert_no_axe_violations(page, "undo notice")
 
 
