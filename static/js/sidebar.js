@@ -132,6 +132,53 @@
     }
   });
 
+  // The article's blocks a poll redraws wait while the reader selects or has the toolbar
+  // (or its comment box) open: redrawing them would drop the selection, and the passage
+  // the toolbar would go back to. They are put in once the selection is gone and the
+  // toolbar closed; a block the reader's own action redraws meanwhile needs them no more.
+  var article = document.getElementById("article-body");
+  var toolbar = document.getElementById("annotate-form");
+  var held = {}; // block id -> the newest copy a poll brought, as HTML
+  var holding = 0;
+
+  function selecting() {
+    if (toolbar && !toolbar.hidden) return true;
+    var selection = window.getSelection();
+    if (!selection || !selection.rangeCount || selection.isCollapsed) return false;
+    return selection.getRangeAt(0).intersectsNode(article);
+  }
+
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!article || !target || !target.id || !article.contains(target)) return;
+    if (!polling || !selecting()) {
+      if (held[target.id]) { delete held[target.id]; holding -= 1; }
+      return;
+    }
+    var copy = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!copy) return;
+    copy = copy.cloneNode(true);
+    copy.removeAttribute("hx-swap-oob");
+    if (!held[target.id]) holding += 1;
+    held[target.id] = copy.outerHTML;
+    event.detail.shouldSwap = false;
+  });
+
+  function release() {
+    if (!holding || selecting()) return;
+    var waiting = held;
+    held = {};
+    holding = 0;
+    Object.keys(waiting).forEach(function (id) {
+      var block = document.getElementById(id);
+      if (block && article.contains(block)) htmx.swap(block, waiting[id], { swapStyle: "outerHTML" });
+    });
+  }
+  document.addEventListener("selectionchange", release);
+  if (toolbar && window.MutationObserver) {
+    new MutationObserver(release).observe(toolbar, { attributes: true, attributeFilter: ["hidden"] });
+  }
+
   if (notice) {
     notice.addEventListener("click", function () {
       var first = unseen[0];
