@@ -387,42 +387,40 @@ def test_a_note_arriving_while_selecting_keeps_the_selection_and_the_toolbar(ser
 
     # ben selects a passage; ann's note on the same paragraph arrives by the poll. Its card
     # comes in, the paragraph waits: ben's selection is the same, on the same text nodes.
-    drag_select(page, "Syria's agreement with Russia")
-    expect(toolbar).to_be_visible()
-    nodes = page.evaluate_handle("getSelection().getRangeAt(0).startContainer")
-    start, end = services.phrase("Hmeimim military base")
-    arrived = services.note(klass, ann, start, end, "Why there?")
-    expect(page.locator(f"#annotation-{arrived}")).to_be_visible()
-    expect(page.locator(f'#article-body mark[data-at="{start}"]')).to_have_count(0)
-    assert page.evaluate("getSelection().toString()") == "Syria's agreement with Russia"
-    assert nodes.evaluate("node => node.isConnected")
-
-    # The toolbar still highlights that passage; its answer redraws the paragraph, ann's
-    # mark included.
-    before = set(card_ids(page))
-    toolbar.get_by_role("button", name="Highlight", exact=True).click()
-    expect(page.locator(".card")).to_have_count(len(before) + 1)
-    (own,) = set(card_ids(page)) - before
-    expect(page.locator(f"#annotation-{own} .quote")).to_have_text("Syria's agreement with Russia")
-    expect(page.locator(f'#article-body mark[data-at="{start}"]')).to_have_count(1)
-
-    # Another selection, another note arriving in its paragraph: the mark shows once the
-    # selection is gone (a click elsewhere in the text).
-    page.keyboard.press("Escape")  # the "Highlight saved" notice goes
-    expect(page.locator("#saved-toast")).not_to_have_class(re.compile(r"\bshown\b"))
     drag_select(page, "Interfax news agency cited Assad")
     expect(toolbar).to_be_visible()
     assert page.evaluate("getSelection().toString()") == "Interfax news agency cited Assad"
+    node = page.evaluate_handle("getSelection().getRangeAt(0).startContainer")
     start, end = services.phrase("global political balance")
     arrived = services.note(klass, ann, start, end, "Which balance?")
     expect(page.locator(f"#annotation-{arrived}")).to_be_visible()
     mark = page.locator(f'#article-body mark[data-at="{start}"]')
     expect(mark).to_have_count(0)
     assert page.evaluate("getSelection().toString()") == "Interfax news agency cited Assad"
+    assert node.evaluate("node => node.isConnected")
+
+    # Once the selection is gone (a click elsewhere in the text), ann's mark shows.
     rects = page.evaluate(PHRASE_RECTS, ["citing an interview", 0, False])
-    page.mouse.click(
-        rects["first"]["left"] + 1, (rects["first"]["top"] + rects["first"]["bottom"]) / 2
-    )
+    first = rects["first"]
+    page.mouse.click(first["left"] + 1, (first["top"] + first["bottom"]) / 2)
     expect(toolbar).to_be_hidden()
+    expect(mark).to_have_count(1)
+
+    # Again, and this time the toolbar highlights the passage still selected; its answer
+    # redraws the paragraph, ann's new mark included.
+    drag_select(page, "Syria's agreement with Russia")
+    expect(toolbar).to_be_visible()
+    assert page.evaluate("getSelection().toString()") == "Syria's agreement with Russia"
+    start, end = services.phrase("Hmeimim military base")
+    arrived = services.note(klass, ann, start, end, "Why there?")
+    expect(page.locator(f"#annotation-{arrived}")).to_be_visible()
+    mark = page.locator(f'#article-body mark[data-at="{start}"]')
+    expect(mark).to_have_count(0)
+    assert page.evaluate("getSelection().toString()") == "Syria's agreement with Russia"
+    before = set(card_ids(page))
+    toolbar.get_by_role("button", name="Highlight", exact=True).click()
+    expect(page.locator(".card")).to_have_count(len(before) + 1)
+    (own,) = set(card_ids(page)) - before
+    expect(page.locator(f"#annotation-{own} .quote")).to_have_text("Syria's agreement with Russia")
     expect(mark).to_have_count(1)
     assert page.errors == []
