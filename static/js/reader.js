@@ -422,6 +422,42 @@
     });
   }
 
+  // The open notes at a spot follow every change: after a write (a delete, Undo, an edit,
+  // hiding, a vote, a new note) or a poll that brought others' changes, they are asked for
+  // again. Focus stays where it is; if it was in the panel, it goes back to the same note
+  // (or the panel's title). A changed count is said.
+  var refreshing = null;
+  function refreshSpot() {
+    var section = spot && spot.querySelector(".spot[data-at]");
+    if (!section || !window.htmx) return;
+    if (refreshing) { refreshing.again = true; return; }
+    var title = section.querySelector(".spot-title");
+    var said = title ? title.textContent : "";
+    var inside = spot.contains(document.activeElement);
+    var note = inside && document.activeElement.closest("[data-spot-note]");
+    var keep = note ? note.dataset.spotNote : null;
+    var url = spot.dataset.url + "&at=" + encodeURIComponent(section.dataset.at);
+    var ask = refreshing = { again: false };
+    htmx.ajax("GET", url, { target: spot, swap: "innerHTML" }).then(function () {
+      refreshing = null;
+      var now = spot.querySelector(".spot-title");
+      if (inside && !spot.contains(document.activeElement)) {
+        var same = keep && spot.querySelector('[data-spot-note="' + keep + '"] [data-card]');
+        var to = same || now;
+        if (to) to.focus({ preventScroll: true });
+      }
+      if (now && now.textContent !== said) announce(now.textContent + ".");
+      if (ask.again) refreshSpot();
+    }, function () { refreshing = null; });
+  }
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail;
+    var config = detail.requestConfig;
+    if (!detail.successful || !config || !detail.xhr) return;
+    var polled = config.elt && config.elt.id === "live";
+    if (polled ? detail.xhr.status === 200 : String(config.verb).toLowerCase() !== "get") refreshSpot();
+  });
+
   body.addEventListener("click", function (event) {
     var mark = event.target.closest("mark[data-at]");
     if (!mark || !window.getSelection().isCollapsed) return;

@@ -323,3 +323,53 @@ def test_at_1024_px_the_notes_sit_beside_lines_of_60_to_80_characters(browser, l
         assert page.errors == []
     finally:
         page.context.close()
+
+
+def test_the_notes_at_a_spot_follow_a_delete_an_undo_and_an_edit(phone):
+    page = phone
+    sign_up(page)
+    page.goto(SEED_URL)
+    # Long enough for this test on a busy machine; the page's own is 12 s.
+    page.evaluate("document.getElementById('flash').dataset.dismissAfter = 120000")
+    outer = save_highlight(page, "the main issue being discussed")
+    page.evaluate("getSelection().removeAllRanges()")
+    inner = save_highlight(page, "the main issue")
+    page.evaluate("getSelection().removeAllRanges()")
+    expect(page.get_by_role("toolbar")).to_be_hidden()
+    start = page.locator(f"#{outer}").get_attribute("data-start")
+    page.locator(f"mark[data-at='{start}']").first.tap()
+    sheet = page.get_by_role("dialog", name="Notes")
+    expect(sheet).to_be_visible()
+    spot = page.locator("#spot")
+    title = spot.locator(".spot-title")
+    expect(title).to_have_text("2 notes on this passage")
+    expect(title).to_be_focused()
+
+    # Delete one of them from the list: the panel shows the other alone, and says so.
+    inner_id = inner.split("-")[1]
+    spot.locator(f"[data-spot-note='{inner_id}']").get_by_role("link").tap()
+    expect(page.locator(f"#{inner}")).to_be_focused()
+    page.locator(f"#{inner}").get_by_role("button", name="Delete").tap()
+    undo = page.get_by_role("button", name="Undo")
+    expect(undo).to_be_focused()
+    expect(title).to_have_text("1 note on this passage")
+    expect(spot.locator(f"[data-spot-note='{inner_id}']")).to_have_count(0)
+    expect(page.locator("#announcer")).to_contain_text("1 note on this passage.")
+    expect(undo).to_be_focused()
+
+    # Undo: the restored card has focus, and the panel has the note again.
+    undo.tap()
+    expect(page.locator(f"#{inner}")).to_be_focused()
+    expect(title).to_have_text("2 notes on this passage")
+    expect(spot.locator(f"[data-spot-note='{inner_id}']")).to_have_count(1)
+    expect(page.locator(f"#{inner}")).to_be_focused()
+
+    # An edit shows there too.
+    card = page.locator(f"#{outer}")
+    card.get_by_role("link", name="Add comment").tap()
+    card.locator("textarea").fill("Refugees first.")
+    card.get_by_role("button", name="Save").tap()
+    outer_id = outer.split("-")[1]
+    expect(spot.locator(f"[data-spot-note='{outer_id}'] .comment")).to_have_text("Refugees first.")
+    expect(title).to_have_text("2 notes on this passage")
+    assert page.errors == []
