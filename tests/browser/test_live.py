@@ -145,9 +145,9 @@ def reader(browser, live_server):
     """Open a browser context (a separate person) logged in as `username`."""
     contexts = []
 
-    def open_as(username: str, height: int = 900):
+    def open_as(username: str, height: int = 900, width: int = 1400):
         context = browser.new_context(
-            viewport={"width": 1400, "height": height}, base_url=live_server.url
+            viewport={"width": width, "height": height}, base_url=live_server.url
         )
         contexts.append(context)
         page = context.new_page()
@@ -423,4 +423,42 @@ def test_a_note_arriving_while_selecting_keeps_the_selection_and_the_toolbar(ser
     (own,) = set(card_ids(page)) - before
     expect(page.locator(f"#annotation-{own} .quote")).to_have_text("Syria's agreement with Russia")
     expect(mark).to_have_count(1)
+    assert page.errors == []
+
+
+def test_the_open_notes_at_a_spot_follow_what_others_change(services, reader):
+    klass = services.classroom(students=2)
+    ann, ben = klass.students
+    start, end = services.phrase("Hmeimim military base")
+    first = services.note(klass, ann, start, end, "Why there?")
+    page = reader(ben, width=1440)
+    page.goto(klass.url)
+    page.locator(f'#article-body mark[data-at="{start}"]').click()
+    spot = page.locator("#spot")
+    title = spot.locator(".spot-title")
+    expect(title).to_have_text("1 note on this passage")
+    card = page.locator(f"#annotation-{first}")
+    expect(card).to_be_focused()
+
+    # ann's second note there comes by the poll: the panel lists it and says so; focus
+    # stays on the card.
+    second = services.note(klass, ann, start, end, "And for how long?")
+    expect(title).to_have_text("2 notes on this passage")
+    expect(spot.locator(f"[data-spot-note='{second}']")).to_contain_text("And for how long?")
+    expect(page.locator("#announcer")).to_contain_text("2 notes on this passage.")
+    expect(card).to_be_focused()
+
+    # The instructor hides it: it leaves the panel too.
+    def hide(session):
+        from webapp.models import Annotation
+        from webapp.services.accounts import find_user
+        from webapp.services.discussion import set_hidden
+
+        note = session.get(Annotation, second)
+        set_hidden(session, note, note, find_user(session, klass.instructor), True, "Off topic")
+
+    services._write(hide)
+    expect(title).to_have_text("1 note on this passage")
+    expect(spot.locator(f"[data-spot-note='{second}']")).to_have_count(0)
+    expect(card).to_be_focused()
     assert page.errors == []
