@@ -82,16 +82,21 @@ def _teaches(user: User):
     return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
 
 
+# Aliases of their own for the subqueries of the rules below: the outer query may be on
+# these tables too (notifications join assignments, replies), and only Annotation is to be
+# correlated. Made once: an alias built per call costs more than the query it is for.
+_ASSIGNMENT = aliased(Assignment)
+_TEACHER = aliased(Membership)
+_MY_GROUP = aliased(GroupMember)
+_THEIR_GROUP = aliased(GroupMember)
+_THREAD = aliased(Reply)
+
+
 def _group_rule(user: User):
     """The groups rule as a WHERE clause on Annotation (class notes only): true unless the
     note's article is read in groups by its class and neither the reader teaches that
     class, nor the note's author is one of its instructors or in the reader's group."""
-    # Aliases of their own: the outer query may be on these tables too (notifications
-    # join assignments), and only Annotation is to be correlated.
-    assignment = aliased(Assignment)
-    teacher = aliased(Membership)
-    mine = aliased(GroupMember)
-    theirs = aliased(GroupMember)
+    assignment, teacher, mine, theirs = _ASSIGNMENT, _TEACHER, _MY_GROUP, _THEIR_GROUP
     read_in_groups = (
         sa.select(assignment.id)
         .where(
@@ -146,7 +151,7 @@ def visible_annotations(
     if with_deleted:
         live = sa.true()
     elif with_deleted_threads:
-        thread = aliased(Reply)  # its own alias: the outer query may be on replies too
+        thread = _THREAD  # its own alias: the outer query may be on replies too
         live = sa.or_(
             live,
             sa.exists().where(thread.annotation_id == Annotation.id, thread.deleted_at.is_(None)),

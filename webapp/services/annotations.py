@@ -306,10 +306,10 @@ def ranges_for_reader(
         query = sa.select(*columns).where(*_reader_where(user, document_id, None, False), *extra)
     else:
         query = _in_context(columns, user, document_id, context, False, *extra)
-    rows = session.execute(query)
+    user_id = user.id  # once: `user` is usually Flask-Login's proxy, dear per access
     return [
-        Highlight(i, start, end, colour, author == user.id)
-        for i, start, end, colour, author in rows
+        Highlight(i, start, end, colour, author == user_id)
+        for i, start, end, colour, author in session.execute(query).all()
     ]
 
 
