@@ -313,6 +313,40 @@ def ranges_for_reader(
     ]
 
 
+def marks_for_reader(
+    session: Session,
+    user: User | None,
+    document_id: int,
+    version_id: int,
+    context: ReadingContext,
+) -> tuple[list[Highlight], list[int]]:
+    """The page's marks (as ranges_for_reader) and the ids of the context's orphans (notes
+    whose passage is gone, deleted ones with live threads included: see
+    orphans_for_reader), from one lean read of the context's notes."""
+    if user is None or not user.is_authenticated:
+        return [], []
+    columns = (
+        Annotation.id,
+        Annotation.start,
+        Annotation.end,
+        Annotation.colour,
+        Annotation.author_id,
+        Annotation.version_id,
+        Annotation.deleted_at.is_not(None),
+    )
+    current_or_orphan = sa.or_(Annotation.version_id == version_id, Annotation.version_id.is_(None))
+    query = _in_context(columns, user, document_id, context, True, current_or_orphan)
+    user_id = user.id
+    highlights, orphans = [], []
+    for i, start, end, colour, author, version, deleted in session.execute(query).all():
+        if version is None:
+            orphans.append(i)
+        elif not deleted:
+            highlights.append(Highlight(i, start, end, colour, author == user_id))
+    orphans.sort()
+    return highlights, orphans
+
+
 def covering_spot(
     session: Session,
     user: User | None,
