@@ -439,8 +439,31 @@
     event.preventDefault();
     openSpot(mark);
   });
+  // A spot's notes come a page at a time: "More notes at this spot" brings the next page
+  // in its place, focus goes to the first note it brought, and what came is said.
+  function moreAtSpot(link) {
+    var item = link.closest("[data-spot-more]");
+    var before = spot.querySelectorAll("[data-spot-note]").length;
+    htmx.ajax("GET", link.dataset.next, { target: item, swap: "outerHTML" }).then(function () {
+      var notes = spot.querySelectorAll("[data-spot-note]");
+      var first = notes[before];
+      if (!first) return;
+      var added = notes.length - before;
+      first.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      first.focus({ preventScroll: true });
+      announce((added === 1 ? "1 more note" : added + " more notes") + ", " + (before + 1) +
+        " to " + notes.length + " of " + link.dataset.total + ".");
+    });
+  }
+
   if (spot) {
     spot.addEventListener("click", function (event) {
+      var more = event.target.closest("[data-spot-more] a");
+      if (more && window.htmx) {
+        event.preventDefault();
+        moreAtSpot(more);
+        return;
+      }
       if (event.target.closest("[data-action=close-spot]")) {
         var spotted = body.querySelector("mark.spotted");
         spot.innerHTML = "";

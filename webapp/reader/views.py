@@ -24,7 +24,7 @@ from webapp.reader.state import (
 )
 from webapp.routing import parse_row_id
 from webapp.services.accounts import parse_session_id
-from webapp.services.annotations import COLOURS, covering_spot
+from webapp.services.annotations import COLOURS, SPOT_NOTES_PER_PAGE, covering_spot
 from webapp.services.classes import members
 from webapp.services.documents import layout_for
 from webapp.services.live import changed_since, latest_change, vanished_since
@@ -171,34 +171,65 @@ def cards(slug: str):
 @dataclass(frozen=True)
 class Spot:
     at: int
-    notes: list
+    notes: list  # a page of them, from `start`
     x: object
+    total: int = 0  # how many notes cover the spot in all
+    start: int = 0
+    more: int | None = None  # where the next page starts, if any
+
+    def params(self, **changes) -> dict:
+        """The query of the next page of this spot's notes."""
+        return {"at": self.at, "from": self.more, **changes}
 
 
 def spot_of(state: ReaderState) -> Spot:
-    """The notes this view shows covering the offset `at` (a mark's data-at)."""
+    """The notes this view shows covering the offset `at` (a mark's data-at), a page of
+    them from `from` (0: the first)."""
     at = parse_row_id(request.args.get("at", ""))
     if at is None or at > len(state.version.text):
         abort(400, description="The place in the text must be an offset within the article.")
-    notes = covering_spot(
-        db.session, current_user, state.document.id, state.version.id, state.context, at
+    start = parse_row_id(request.args.get("from") or "0")
+    if start is None or start > 10**9:
+        abort(400, description="Bad position in the list of notes at this spot.")
+    notes, total = covering_spot(
+        db.session,
+        current_user,
+        state.document.id,
+        state.version.id,
+        state.context,
+        at,
+        offset=start,
+        limit=SPOT_NOTES_PER_PAGE,
     )
-    return Spot(at, notes, state.extras(notes))
+    more = start + len(notes) if start + len(notes) < total else None
+    return Spot(at, notes, state.extras(notes), total, start, more)
 
 
 @bp.get("/articles/<slug>/spot")
 def spot(slug: str):
     """The notes at one spot of the text, together (asked for by a click or Enter on a
-    mark); without htmx, the article with them in the sidebar."""
+    mark), a page at a time: with `from`, only the notes of that page (and the link to
+    the next), to go after those shown; without htmx, the article with them in the
+    sidebar."""
     document, version = get_document(slug)
     if not is_htmx():
         context = request.args.get("context", "")[:30]
         at = request.args.get("at", "")[:12]
-        return redirect(url_for("reader.article", slug=slug, context=context or None, at=at))
+        start = request.args.get("from", "")[:12] or None
+        return redirect(
+            url_for(
+                "reader.article",
+                slug=slug,
+                context=context or None,
+                at=at,
+                **{"from": start},
+                _anchor="spot-title",
+            )
+        )
     state = ReaderState.load(document, version)
-    return render_view(
-        "reader/article.html", "spot", state=state, document=document, spot=spot_of(state)
-    )
+    found = spot_of(state)
+    block = "spot_notes" if found.start else "spot"
+    return render_view("reader/article.html", block, state=state, document=document, spot=found)
 
 
 @bp.get("/articles/<slug>/changes")
