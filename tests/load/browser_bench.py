@@ -36,31 +36,41 @@ WATCH_SIDEBAR = """
 })();
 """
 
-# Where a reader would drag to select `length` characters at the start of a text run in
-# the middle of the article: the run scrolled into view, the centres of its first and last
-# characters (viewport coordinates), and the block it is in.
+# Where a reader would drag to select `length` characters of one block, about `which` of
+# the way into the article (the text may be cut into many marks): the passage scrolled
+# into view, the centres of its first and last characters (viewport coordinates), and
+# the id of its block.
 PASSAGE_POINTS = """
 ([which, length]) => {
   const body = document.getElementById("article-body");
-  const spans = Array.from(body.querySelectorAll("[data-o]"))
-    .filter((s) => s.textContent.trim().length > length + 2);
-  const span = spans[Math.floor(spans.length * which) % spans.length];
-  const walker = document.createTreeWalker(span, NodeFilter.SHOW_TEXT);
-  let node = walker.nextNode();
-  while (node && node.data.trim().length < length) node = walker.nextNode();
-  const start = node.data.search(/\\S/);
-  span.scrollIntoView({ block: "center" });
-  const centre = (index) => {
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  const chars = []; // [text node, index] of each character in a span of the text
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    if (!text.parentElement.closest("[data-o]")) continue;
+    for (let i = 0; i < text.data.length; i++) chars.push([text, i]);
+  }
+  const blockOf = (at) => chars[at][0].parentElement.closest("[id^=block-]");
+  const plain = (at) => /\\w/.test(chars[at][0].data[chars[at][1]]);
+  let at = Math.floor(chars.length * which);
+  while (at < chars.length - length &&
+         !(plain(at) && plain(at + length - 1) && blockOf(at) === blockOf(at + length - 1))) {
+    at++;
+  }
+  const [first, firstIndex] = chars[at];
+  const [last, lastIndex] = chars[at + length - 1];
+  first.parentElement.scrollIntoView({ block: "center" });
+  const centre = (node, index) => {
     const range = document.createRange();
     range.setStart(node, index);
     range.setEnd(node, index + 1);
     const box = range.getBoundingClientRect();
     return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
   };
-  const block = span.closest("[id^=block-]");
+  const block = blockOf(at);
   return {
-    first: centre(start),
-    last: centre(start + length - 1),
+    first: centre(first, firstIndex),
+    last: centre(last, lastIndex),
     block: block ? block.id : null,
   };
 }
