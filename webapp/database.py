@@ -49,6 +49,11 @@ _POSTGRES_FAULTS = {
 }
 
 
+# Execution options of a connection that runs one read-only statement and closes: on
+# SQLite it needs no BEGIN (a lone SELECT reads one snapshot by itself).
+ONE_STATEMENT = {"one_statement": True}
+
+
 def start_request(writes: bool) -> None:
     """A new request: take the write lock up front if it writes; nothing committed yet."""
     write_intent.set(writes)
@@ -178,6 +183,8 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get("one_statement"):
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 

@@ -262,7 +262,7 @@ def nothing_new(slug: str, cursor: int) -> bool:
     classroom_id = parse_row_id(key[6:]) if key != PRIVATE else None
     if key != PRIVATE and classroom_id is None:
         return False
-    return anything_since(db.session, slug, classroom_id, viewer, held_shares(), cursor) is False
+    return anything_since(db.engine, slug, classroom_id, viewer, held_shares(), cursor) is False
 
 
 def students_in(context):
