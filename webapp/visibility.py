@@ -82,16 +82,23 @@ def _teaches(user: User):
     return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
 
 
+# Aliases of their own: the outer query may be on these tables too (notifications join
+# assignments, replies are listed with their notes), and only Annotation is correlated.
+# Made once per process: building an alias (and its columns) anew per clause cost more
+# than the query it went into.
+_GROUP_ASSIGNMENT = aliased(Assignment)
+_GROUP_TEACHER = aliased(Membership)
+_GROUP_MINE = aliased(GroupMember)
+_GROUP_THEIRS = aliased(GroupMember)
+_THREAD_REPLY = aliased(Reply)
+
+
 def _group_rule(user: User):
     """The groups rule as a WHERE clause on Annotation (class notes only): true unless the
     note's article is read in groups by its class and neither the reader teaches that
     class, nor the note's author is one of its instructors or in the reader's group."""
-    # Aliases of their own: the outer query may be on these tables too (notifications
-    # join assignments), and only Annotation is to be correlated.
-    assignment = aliased(Assignment)
-    teacher = aliased(Membership)
-    mine = aliased(GroupMember)
-    theirs = aliased(GroupMember)
+    assignment, teacher = _GROUP_ASSIGNMENT, _GROUP_TEACHER
+    mine, theirs = _GROUP_MINE, _GROUP_THEIRS
     read_in_groups = (
         sa.select(assignment.id)
         .where(
@@ -146,7 +153,7 @@ def visible_annotations(
     if with_deleted:
         live = sa.true()
     elif with_deleted_threads:
-        thread = aliased(Reply)  # its own alias: the outer query may be on replies too
+        thread = _THREAD_REPLY  # its own alias: the outer query may be on replies too
         live = sa.or_(
             live,
             sa.exists().where(thread.annotation_id == Annotation.id, thread.deleted_at.is_(None)),

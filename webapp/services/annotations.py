@@ -307,8 +307,9 @@ def ranges_for_reader(
     else:
         query = _in_context(columns, user, document_id, context, False, *extra)
     rows = session.execute(query)
+    user_id = user.id  # once: `user` may be current_user, a proxy that costs per access
     return [
-        Highlight(i, start, end, colour, author == user.id)
+        Highlight(i, start, end, colour, author == user_id)
         for i, start, end, colour, author in rows
     ]
 
