@@ -70,6 +70,19 @@ def _after_commit(session) -> None:
     committed.set(True)
 
 
+def commit_keeping_loaded(session) -> None:
+    """Commit, leaving the objects loaded as they are instead of expiring them: an answer
+    drawn from what the request itself just wrote (a note's card and blocks) needs no
+    second read of each of them (the user, the article, the class, the note)."""
+    real = session() if callable(session) else session  # a scoped session: its Session
+    keep = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = keep
+
+
 def unavailable_kind(error: BaseException) -> str | None:
     """The kind of fault when `error` says the database cannot be used for now (busy,
     read-only, disk full, unreachable, file gone): the transaction did not commit, and

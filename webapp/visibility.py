@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from webapp.extensions import db
 from webapp.models import (
@@ -334,9 +334,9 @@ def membership(user: User | None, classroom_id: int) -> Membership | None:
     if not _signed_in(user):
         return None
     return db.session.scalar(
-        sa.select(Membership).where(
-            Membership.user_id == user.id, Membership.classroom_id == classroom_id
-        )
+        sa.select(Membership)
+        .options(joinedload(Membership.classroom))  # reading_context needs it: one statement
+        .where(Membership.user_id == user.id, Membership.classroom_id == classroom_id)
     )
 
 
