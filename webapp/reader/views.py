@@ -26,11 +26,10 @@ from webapp.routing import parse_row_id
 from webapp.services.accounts import parse_session_id
 from webapp.services.annotations import COLOURS, covering_spot
 from webapp.services.classes import members
-from webapp.services.documents import layout_for
+from webapp.services.documents import article_body
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
-from webapp.text.marks import render_layout
 from webapp.visibility import (
     PRIVATE,
     library_shelves,
@@ -113,11 +112,12 @@ def article(slug: str):
     document, version = get_document(slug)
     # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
     # between the two queries is then sent again by the first poll instead of missed.
-    cursor = latest_change(db.session, document.id)
+    signed_in = current_user.is_authenticated  # only a signed-in reader's page polls
+    cursor = latest_change(db.session, document.id) if signed_in else 0
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     cards, more = state.page()
     spot = spot_of(state) if request.args.get("at") else None
-    body = Markup(render_layout(layout_for(version), state.highlights, heat=state.heat))
+    body = Markup(article_body(version, state.highlights, heat=state.heat))
     return render_view(
         "reader/article.html",
         "content",
