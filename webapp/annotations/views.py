@@ -37,7 +37,7 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.limits import RateLimited, check_write_allowed
-from webapp.visibility import instructors_of, viewer_of
+from webapp.visibility import Viewer, instructors_of, viewer_of
 
 
 @bp.post("/articles/<slug>/annotations")
@@ -48,8 +48,10 @@ def create(slug: str):
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
+    viewer = None
     if has_note(body, form.get("question"), tags.strip("#, ")):
-        require_open_audience(form["audience"])  # a bare highlight is private: never refused
+        viewer = viewer_of(current_user)  # read once: for this check and for the card after
+        require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     try:
         repeated = already_saved(Annotation, form.get("idempotency_key"))
         if not repeated:
@@ -69,7 +71,11 @@ def create(slug: str):
     state = ReaderState.load(document, version, context, SidebarQuery())
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
-        extras = state.extras([annotation]) if repeated else new_card_extras(annotation, context)
+        extras = (
+            state.extras([annotation])
+            if repeated
+            else new_card_extras(annotation, context, viewer or viewer_of(current_user))
+        )
         parts.append(render_card(annotation, extras, oob="outerHTML"))
         parts.append(cleared_flash())
     else:
@@ -81,14 +87,14 @@ def create(slug: str):
     return response
 
 
-def new_card_extras(annotation: Annotation, context) -> CardExtras:
+def new_card_extras(annotation: Annotation, context, viewer: Viewer) -> CardExtras:
     """What the card of a note just created needs beside it: it has no replies, votes or
     flags yet, so only who is looking and its class's instructors (for the badge) are
     read. An instructor's view also marks late work: it takes the full load."""
     if context.is_instructor:
         return CardExtras.load([annotation], context)
     return CardExtras(
-        viewer=viewer_of(current_user),
+        viewer=viewer,
         context=context,
         instructors=instructors_of({annotation.classroom_id}),
     )
