@@ -155,7 +155,7 @@ def visible_annotations(
 
 # The clauses depend on the user's id alone, and clauses are immutable: built once per user
 # (and kind) and reused, as building one cost about a millisecond, several per request.
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)  # about 13 KiB each
 def _visible_annotations(user_id: int, with_deleted_threads: bool, with_deleted: bool):
     user = SignedIn(user_id)
     live = Annotation.deleted_at.is_(None)
@@ -261,7 +261,7 @@ def visible_replies(user: User | None):
     return _visible_replies(user.id)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)  # about 13 KiB each
 def _visible_replies(user_id: int):
     user = SignedIn(user_id)
     audience = _visible_annotations(user_id, True, False)
