@@ -123,8 +123,8 @@ def article(slug: str):
     document, version = get_document(slug)
     # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
     # between the two queries is then sent again by the first poll instead of missed.
-    signed_in = current_user.is_authenticated  # only a signed-in reader's page polls
-    cursor = latest_change(db.session, document.id) if signed_in else 0
+    # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
+    cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     cards, more = state.page()
     spot = spot_of(state) if request.args.get("at") else None
