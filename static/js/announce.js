@@ -53,6 +53,8 @@
     var elt = detail.requestConfig ? detail.requestConfig.elt : detail.elt;
     if (!elt || !detail.xhr || detail.xhr.status < 200 || detail.xhr.status >= 300) return;
     var source = elt.closest("[data-announce]");
+    // A form's message is for what the form sends, not for a link inside it (its Cancel).
+    if (source && source !== elt && source.tagName === "FORM" && elt.form !== source) return;
     if (source) announce(source.getAttribute("data-announce"));
   });
 })();
