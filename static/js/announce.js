@@ -52,6 +52,8 @@
     var detail = event.detail;
     var elt = detail.requestConfig ? detail.requestConfig.elt : detail.elt;
     if (!elt || !detail.xhr || detail.xhr.status < 200 || detail.xhr.status >= 300) return;
+    // Only writes say what they did: closing an edit form (a GET inside it) saved nothing.
+    if (detail.requestConfig && detail.requestConfig.verb === "get") return;
     var source = elt.closest("[data-announce]");
     if (source) announce(source.getAttribute("data-announce"));
   });

@@ -246,6 +246,8 @@ def postgres_small_disk_app(tmp_path):
             _db.engine.dispose()
 
 
+# Alone: a full tablespace stalls the server's checkpoints, which other tests' drops wait on.
+@pytest.mark.serial
 def test_postgres_full_disk_refuses_writes_keeps_reads_and_recovers(
     postgres_small_disk_app, caplog
 ):
