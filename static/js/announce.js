@@ -55,6 +55,8 @@
     // Only writes say what they did: closing an edit form (a GET inside it) saved nothing.
     if (detail.requestConfig && detail.requestConfig.verb === "get") return;
     var source = elt.closest("[data-announce]");
+    // A form's message is for what the form sends, not for a link inside it (its Cancel).
+    if (source && source !== elt && source.tagName === "FORM" && elt.form !== source) return;
     if (source) announce(source.getAttribute("data-announce"));
   });
 })();

@@ -74,11 +74,25 @@
     return card ? Array.prototype.map.call(card.querySelectorAll(".reply[id]"), function (r) { return r.id; }) : [];
   }
 
+  // A card being redrawn takes no second action: a key pressed on its old controls would act
+  // on what is about to go. Stopped before any other listener counts the request as sent.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var card = elt && elt.id !== "live" && elt.closest && elt.closest(".card");
+    if (card && card.getAttribute("aria-busy") === "true") {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var config = event.detail.requestConfig || {};
     var elt = config.elt || event.detail.elt;
     if (!elt || elt.id === "live") return;
     var card = elt.closest(".card");
+    // A card says it is busy while an answer that redraws it is out.
+    var target = event.detail.target;
+    if (card && target && (target === card || target.contains(card))) card.setAttribute("aria-busy", "true");
     var then = elt.closest("[data-then]");
     var active = document.activeElement;
     var record = {
@@ -139,6 +153,8 @@
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var record = pending.get(event.detail.xhr);
     if (!record) return;
+    var old = record.card && document.getElementById(record.card);
+    if (old) old.removeAttribute("aria-busy"); // not redrawn (refused, failed): usable again
     pending.delete(event.detail.xhr);
     land(record, event.detail.xhr);
   });

@@ -44,10 +44,22 @@
     if (button && button.getAttribute("data-opens-dialog") === "keys-dialog") showKeys();
   });
 
+  // A note whose answer is out is about to be redrawn: its old controls take no keys (the
+  // key would act on what is going; focus.js puts focus on the new card's same control).
+  function redrawing(el) {
+    var card = el.closest(".card");
+    return !document.body.contains(el) || (card !== null && card.getAttribute("aria-busy") === "true");
+  }
+
   // --- forms in the sidebar: Ctrl+Enter sends, Escape cancels ------------------------
   document.addEventListener("keydown", function (event) {
     var form = event.target.closest && event.target.closest("#sidebar form, .card form");
     if (!form) return;
+    if (redrawing(form)) {
+      var sends = event.key === "Enter" && (event.ctrlKey || event.metaKey || !event.target.matches("textarea"));
+      if (event.key === "Escape" || sends) event.preventDefault();
+      return;
+    }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea, input")) {
       event.preventDefault();
       form.requestSubmit();
@@ -170,7 +182,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || event.defaultPrevented) return;
     var card = event.target.closest && event.target.closest(".card");
-    if (!card || event.target.closest("form, details[open]")) return;
+    if (!card || event.target.closest("form, details[open]") || redrawing(card)) return;
     var id = card.getAttribute("data-annotation");
     var mark = lastMark && document.body.contains(lastMark) && R.covers(id, lastMark)
       ? lastMark : R.marksOf(id)[0];

@@ -66,6 +66,25 @@
     if (retried.delete(event.detail.requestConfig.elt) && waiting) waiting.remove();
   });
 
+  // A form htmx has not yet taken up (drawn in an instant ago) never falls back to a full
+  // page load: htmx takes it up and sends it. htmx's own handler, on the form, has already
+  // stopped every submit it sends, so only those it missed reach this one.
+  var HTMX_FORM = "form[hx-post], form[hx-get], form[hx-put], form[hx-patch], form[hx-delete]";
+  var takenUp = new WeakSet(); // forms handed to htmx here once (never a loop)
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || !form.matches(HTMX_FORM) || takenUp.has(form)) return;
+    takenUp.add(form);
+    event.preventDefault();
+    if (!document.body.contains(form)) return; // swapped out meanwhile: its card is redrawn
+    var submitter = event.submitter;
+    htmx.process(form);
+    // After this submit event is done (a form does not submit again from inside one).
+    setTimeout(function () {
+      if (document.body.contains(form)) form.requestSubmit(submitter && form.contains(submitter) ? submitter : undefined);
+    }, 0);
+  });
+
   document.body.addEventListener("htmx:sendError", function (event) {
     var config = event.detail.requestConfig;
     if (config && config.elt.id === "live") return;

@@ -14,8 +14,10 @@
   var title = document.getElementById("notes-sheet-title");
   // The same width as the "Phone and tablet" section of app.css.
   var narrow = window.matchMedia("screen and (max-width: 55.99rem)");
+  var flash = document.getElementById("flash");
   var returnTo = null;
   var returnScroll = null;
+  var place = null; // the passage the sheet was opened from: { start, end } in the text
   var lastRange = null; // the last selection in the article, to place things near it
 
   sheet.classList.add("sheet-ready");
@@ -28,6 +30,11 @@
     if (!isOpen()) {
       returnTo = from || document.activeElement;
       returnScroll = { x: window.scrollX, y: window.scrollY };
+      place = null;
+      if (returnTo && returnTo.matches && returnTo.matches("mark[data-at]")) {
+        var start = Number(returnTo.getAttribute("data-at"));
+        place = { start: start, end: start + Array.from(returnTo.textContent).length };
+      }
       sheet.classList.add("open");
       sheet.setAttribute("role", "dialog");
       sheet.setAttribute("aria-modal", "true");
@@ -58,6 +65,29 @@
     if (returnScroll) window.scrollTo(returnScroll.x, returnScroll.y);
     returnTo = null;
     returnScroll = null;
+    keepClearOfNotice();
+    place = null; // later notices keep clear of the selection only
+  }
+
+  // A notice (flash region) sits at the bottom of a narrow screen: the passage acted on (the
+  // selection, or the place the sheet was opened from, even if its highlight is gone)
+  // scrolls up clear of it, as it does for the toolbar.
+  function keepClearOfNotice() {
+    if (!flash || !narrow.matches || isOpen() || !flash.querySelector(".flash")) return;
+    var selection = window.getSelection();
+    var range = selection && selection.rangeCount && !selection.isCollapsed && body.contains(selection.anchorNode)
+      ? selection.getRangeAt(0) : null;
+    var R = window.Marginalia && window.Marginalia.reader;
+    if (!range && place && R) range = R.rangeOf(place.start, place.end);
+    if (!range) return;
+    var rect = range.getBoundingClientRect();
+    if (!rect.height) return;
+    var overlap = rect.bottom + 12 - flash.getBoundingClientRect().top;
+    if (overlap > 0) window.scrollBy(0, Math.min(overlap, Math.max(0, rect.top - 60)));
+  }
+  if (flash && window.MutationObserver) {
+    new MutationObserver(function () { window.requestAnimationFrame(keepClearOfNotice); })
+      .observe(flash, { childList: true });
   }
 
   // A tap on a highlight: the sheet opens first, then the reader script finds the note
@@ -78,7 +108,10 @@
   // A modal sheet: Escape closes it; Tab goes round inside it, and focus that leaves it
   // (or is dropped, when the live poll redraws a card) comes back to it.
   document.addEventListener("focusin", function (event) {
-    if (isOpen() && !sheet.contains(event.target)) title.focus({ preventScroll: true });
+    // A notice (its Undo) is over the sheet and takes focus too.
+    if (isOpen() && !sheet.contains(event.target) && !(flash && flash.contains(event.target))) {
+      title.focus({ preventScroll: true });
+    }
   });
   document.addEventListener("keydown", function (event) {
     if (!isOpen()) return;

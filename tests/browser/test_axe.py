@@ -49,6 +49,9 @@ class Site:
     class_id: int
     join_code: str
     hidden_note: int
+    assignment_id: int
+    student_id: int
+    archived_class_id: int
 
     @property
     def class_url(self) -> str:
@@ -67,14 +70,19 @@ def site(tmp_path_factory):
         server.stop()
 
 
-def _extra_notes(services: Services) -> tuple[int, str, int]:
+def _extra_notes(services: Services) -> tuple[int, str, int, int, int, int]:
     """A private note of the student's, a note of a classmate's hidden by the instructor,
-    and an overlap (notes at one spot)."""
+    and an overlap (notes at one spot); an archived class of the same people, its reading
+    past due, with a note of the student's in it."""
+    from datetime import datetime
+
     import sqlalchemy as sa
 
     from webapp.models import Classroom
+    from webapp.services import class_roles
     from webapp.services.accounts import find_user
     from webapp.services.annotations import create_annotation
+    from webapp.services.classes import assign, assignments_of, create_class, join_class
     from webapp.services.discussion import set_hidden
 
     def note(session, author, phrase, audience, body, colour="green"):
@@ -100,7 +108,22 @@ def _extra_notes(services: Services) -> tuple[int, str, int]:
         session.flush()
         teacher = find_user(session, TEACHER)
         set_hidden(session, hidden, hidden, teacher, True, "Please keep to the text")
-        return classroom.id, classroom.join_code, hidden.id
+        student = find_user(session, STUDENT)
+
+        archived = create_class(session, teacher, "Last term's seminar")
+        join_class(session, student, archived.join_code)
+        assign(session, archived, services.document(session), datetime(2024, 3, 1, 23, 59))
+        note(session, STUDENT, "Interfax", f"class-{archived.id}", "From last term.", "yellow")
+        class_roles.archive(archived)
+        session.flush()
+        return (
+            classroom.id,
+            classroom.join_code,
+            hidden.id,
+            assignments_of(session, classroom)[0].id,
+            student.id,
+            archived.id,
+        )
 
     return services._write(work)
 
@@ -329,6 +352,68 @@ def shortcuts_dialog(page, site):
     expect(page.locator("#keys-dialog")).to_be_visible()
 
 
+def assignment_scores(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}/assignments/{site.assignment_id}/scores")
+    expect(page.locator("h1")).to_be_visible()
+
+
+def student_drill_down(page, site):
+    log_in(page, TEACHER)
+    page.goto(
+        f"/classes/{site.class_id}/assignments/{site.assignment_id}/students/{site.student_id}"
+    )
+    expect(page.locator("h1")).to_contain_text(STUDENT)
+
+
+def confusion_view(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}/assignments/{site.assignment_id}/discussion")
+    expect(page.locator("h1")).to_be_visible()
+
+
+def archived_class_student(page, site):
+    log_in(page, STUDENT)
+    page.goto(f"/classes/{site.archived_class_id}")
+    expect(page.get_by_text("archived", exact=False).first).to_be_visible()
+
+
+def archived_reader_student(page, site):
+    log_in(page, STUDENT)
+    page.goto(f"/articles/{SEED_SLUG}?context=class-{site.archived_class_id}")
+    expect(card(page, "Interfax")).to_be_visible()
+    # The reading was due last term: the banner says so.
+    expect(page.locator("#due-banner.past")).to_be_visible()
+
+
+def deadline_banner(page, site):
+    reader_class_student(page, site)
+    expect(page.locator("#due-banner time")).to_be_visible()
+
+
+def purposes_form_error(page, site):
+    log_in(page, TEACHER)
+    page.goto(f"/classes/{site.class_id}")
+    field = page.locator(".purposes-form").get_by_label("Blue")
+    # As a browser that does not keep to maxlength would send it: the server says no.
+    field.evaluate("input => input.removeAttribute('maxlength')")
+    field.fill("A question for the whole class")  # 30 characters, the limit is 24
+    page.locator(".purposes-form").get_by_role("button", name="Save purposes").click()
+    expect(page.locator("#purposes-error")).to_contain_text("the limit is 24")
+
+
+def notes_sheet(page, site):
+    page.set_viewport_size({"width": 375, "height": HEIGHT})
+    log_in(page, STUDENT)
+    page.goto(site.class_url)
+    page.locator(".notes-open").click()
+    expect(page.get_by_role("dialog", name="Notes")).to_be_visible()
+
+
+# The sheet is the phone's (wider, the notes sit beside the text and it closes).
+notes_sheet.variants = [("light", 375), ("dark", 375)]
+
+
 STATES = [
     library_anonymous,
     library_student,
@@ -363,6 +448,14 @@ STATES = [
     groups_page,
     leave_confirmation,
     shortcuts_dialog,
+    assignment_scores,
+    student_drill_down,
+    confusion_view,
+    archived_class_student,
+    archived_reader_student,
+    deadline_banner,
+    purposes_form_error,
+    notes_sheet,
 ]
 
 
@@ -378,7 +471,7 @@ def patient_expect():
 def test_no_axe_violations(page, site, state):
     state(page, site)
     failures = []
-    for scheme, width in VARIANTS:
+    for scheme, width in getattr(state, "variants", VARIANTS):
         page.emulate_media(color_scheme=scheme)
         page.set_viewport_size({"width": width, "height": HEIGHT})
         violations = axe_violations(page)

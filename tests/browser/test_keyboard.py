@@ -123,6 +123,8 @@ def test_comment_with_ctrl_enter_focuses_the_new_card_and_is_announced(page):
     page.keyboard.press("Enter")
     expect(card.locator("textarea")).to_be_focused()
     page.keyboard.press("Escape")
+    # Redrawn and ready: its answer is in (no longer busy) and focus is on the new Edit link.
+    expect(card).not_to_have_attribute("aria-busy", "true")
     expect(card.locator("textarea")).to_have_count(0)
     expect(card.get_by_role("link", name="Edit")).to_be_focused()
 
@@ -135,6 +137,54 @@ def test_comment_with_ctrl_enter_focuses_the_new_card_and_is_announced(page):
     page.keyboard.press("Enter")
     expect(page.locator(f"#annotation-{note}")).to_be_focused()
     expect(announced(page)).to_have_text("Note restored.")
+    assert page.errors == []
+
+
+def test_keys_on_a_card_being_redrawn_do_nothing_and_no_form_loads_a_page(page):
+    sign_up(page)
+    page.goto(SEED_URL)
+    note = highlight(page, "the Syrian rescue workers")
+    card = page.locator(f"#annotation-{note}")
+    card.get_by_role("link", name="Add comment").click()
+    box = card.locator("textarea")
+    expect(box).to_be_focused()
+    box.fill("Typed, then cancelled.")
+    page.evaluate("window.samePage = true")  # gone if the page ever loads again
+    sent = []
+    page.on("request", lambda r: sent.append((r.method, r.url)))
+
+    # Escape asks for the card back; its answer is held while more keys come.
+    held = []
+    shown = re.compile(rf"/annotations/{note}(\?|$)")  # the card as it is (Cancel)
+    page.route(lambda url: shown.search(url) is not None, lambda route: held.append(route))
+    with page.expect_request(lambda r: shown.search(r.url) is not None):
+        page.keyboard.press("Escape")
+    expect(card).to_have_attribute("aria-busy", "true")
+    for _ in range(1_000):  # the route's handler runs as the page's events are taken in
+        if held:
+            break
+        page.evaluate("0")
+    assert len(held) == 1
+    page.keyboard.press("Control+Enter")  # would save what is being cancelled
+    page.keyboard.press("Escape")  # would cancel twice
+    expect(card).to_have_attribute("aria-busy", "true")
+    held[0].continue_()
+    expect(card).not_to_have_attribute("aria-busy", "true")
+    expect(card.locator("textarea")).to_have_count(0)
+    expect(card.get_by_role("link", name="Add comment")).to_be_focused()
+    page.unroute_all()
+    assert not [url for method, url in sent if method == "POST"], sent
+    assert len([url for _, url in sent if shown.search(url)]) == 1, sent
+    expect(card.locator(".comment")).to_have_count(0)
+
+    # A card drawn an instant ago that htmx has not taken up yet: its Delete still goes
+    # through htmx, never as a full page load.
+    card.evaluate("c => { c.outerHTML = c.outerHTML; }")
+    card.get_by_role("button", name="Delete").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Undo")).to_be_focused()
+    expect(announced(page)).to_have_text("Note deleted.")
+    assert page.evaluate("window.samePage") is True
     assert page.errors == []
 
 

@@ -86,6 +86,15 @@ def test_purposes_show_in_the_reader_with_their_own_underlines(page):
     mark = page.locator("mark.hl-blue").first
     assert mark.evaluate("m => getComputedStyle(m).textDecorationStyle") == "wavy"
     assert "underline" in mark.evaluate("m => getComputedStyle(m).textDecorationLine")
+    # One cue under the mark: its underline is its edge (no second line drawn beneath).
+    assert mark.evaluate("m => getComputedStyle(m).boxShadow") == "none"
+    edge = mark.evaluate("m => getComputedStyle(m).getPropertyValue('--hl-edge').trim()")
+    line = page.evaluate(
+        "edge => { const p = document.createElement('p'); p.style.color = edge;"
+        " document.body.append(p); const c = getComputedStyle(p).color; p.remove(); return c; }",
+        edge,
+    )
+    assert mark.evaluate("m => getComputedStyle(m).textDecorationColor") == line
 
     # One's private notes keep the default purposes.
     page.goto(f"{SEED_URL}?context=private")
