@@ -52,8 +52,6 @@
     var detail = event.detail;
     var elt = detail.requestConfig ? detail.requestConfig.elt : detail.elt;
     if (!elt || !detail.xhr || detail.xhr.status < 200 || detail.xhr.status >= 300) return;
-    // Only writes say what they did: closing an edit form (a GET inside it) saved nothing.
-    if (detail.requestConfig && detail.requestConfig.verb === "get") return;
     var source = elt.closest("[data-announce]");
     // A form's message is for what the form sends, not for a link inside it (its Cancel).
     if (source && source !== elt && source.tagName === "FORM" && elt.form !== source) return;
