@@ -57,8 +57,12 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check webapp tests
 
+# Tests run in parallel workers (one per core; each has its own database, server and
+# browser), then the few marked `serial` run alone.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev htmx axe chromium lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+	$(VENV)/bin/pytest -m serial
 
 # About 7 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
 bench: $(VENV)/.installed-dev htmx chromium wrk

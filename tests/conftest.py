@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import Flask, g
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 
 from webapp import create_app
 from webapp.extensions import db as _db
@@ -19,6 +20,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
 SEED_SLUG = "russian-military-needed-in-syria-long-term-assad-says"
 PASSWORD = "correct horse battery"
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the whole test process, keyed by each template's source.
+
+    Every test builds an app, and every app its own Jinja environment: without this, each
+    test would parse and compile the templates it renders again (most of a small test)."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+def pytest_configure(config) -> None:
+    Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedBytecodeCache()}
 
 
 def make_config(tmp: Path, **extra) -> dict:

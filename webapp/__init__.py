@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app.config.update(derived_config(app.config))
 
-    from webapp import bench, cli, compression, errors, security
+    from webapp import bench, cli, compression, errors, security, sessions, templating
     from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.routing import RowIdConverter
 
     app.url_map.converters["id"] = RowIdConverter
+    app.session_interface = sessions.RememberingSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
+    templating.init_app(app)
     cli.init_app(app)
     bench.init_app(app)
     if proxies := app.config["TRUSTED_PROXIES"]:

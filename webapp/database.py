@@ -49,6 +49,11 @@ _POSTGRES_FAULTS = {
 }
 
 
+# Execution options of a connection that runs one read-only statement and closes: on
+# SQLite it needs no BEGIN (a lone SELECT reads one snapshot by itself).
+ONE_STATEMENT = {"one_statement": True}
+
+
 def start_request(writes: bool) -> None:
     """A new request: take the write lock up front if it writes; nothing committed yet."""
     write_intent.set(writes)
@@ -63,6 +68,19 @@ def _after_commit(session) -> None:
         return
     write_intent.set(False)
     committed.set(True)
+
+
+def commit_keeping_loaded(session) -> None:
+    """Commit, leaving the objects loaded as they are instead of expiring them: an answer
+    drawn from what the request itself just wrote (a note's card and blocks) needs no
+    second read of each of them (the user, the article, the class, the note)."""
+    real = session() if callable(session) else session  # a scoped session: its Session
+    keep = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = keep
 
 
 def unavailable_kind(error: BaseException) -> str | None:
@@ -178,6 +196,8 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get("one_statement"):
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from webapp.extensions import db
 from webapp.models import (
@@ -82,16 +83,23 @@ def _teaches(user: User):
     return _member_of(user).where(Membership.role == Role.INSTRUCTOR.value)
 
 
+# Aliases of their own: the outer query may be on these tables too (notifications join
+# assignments, replies are listed with their notes), and only Annotation is correlated.
+# Made once per process: building an alias (and its columns) anew per clause cost more
+# than the query it went into.
+_GROUP_ASSIGNMENT = aliased(Assignment)
+_GROUP_TEACHER = aliased(Membership)
+_GROUP_MINE = aliased(GroupMember)
+_GROUP_THEIRS = aliased(GroupMember)
+_THREAD_REPLY = aliased(Reply)
+
+
 def _group_rule(user: User):
     """The groups rule as a WHERE clause on Annotation (class notes only): true unless the
     note's article is read in groups by its class and neither the reader teaches that
     class, nor the note's author is one of its instructors or in the reader's group."""
-    # Aliases of their own: the outer query may be on these tables too (notifications
-    # join assignments), and only Annotation is to be correlated.
-    assignment = aliased(Assignment)
-    teacher = aliased(Membership)
-    mine = aliased(GroupMember)
-    theirs = aliased(GroupMember)
+    assignment, teacher = _GROUP_ASSIGNMENT, _GROUP_TEACHER
+    mine, theirs = _GROUP_MINE, _GROUP_THEIRS
     read_in_groups = (
         sa.select(assignment.id)
         .where(
@@ -142,11 +150,19 @@ def visible_annotations(
     """
     if not _signed_in(user):
         return sa.false()
+    return _visible_annotations(user.id, with_deleted_threads, with_deleted)
+
+
+# The clauses depend on the user's id alone, and clauses are immutable: built once per user
+# (and kind) and reused, as building one cost about a millisecond, several per request.
+@lru_cache(maxsize=512)  # about 13 KiB each
+def _visible_annotations(user_id: int, with_deleted_threads: bool, with_deleted: bool):
+    user = SignedIn(user_id)
     live = Annotation.deleted_at.is_(None)
     if with_deleted:
         live = sa.true()
     elif with_deleted_threads:
-        thread = aliased(Reply)  # its own alias: the outer query may be on replies too
+        thread = _THREAD_REPLY  # its own alias: the outer query may be on replies too
         live = sa.or_(
             live,
             sa.exists().where(thread.annotation_id == Annotation.id, thread.deleted_at.is_(None)),
@@ -242,7 +258,13 @@ def visible_replies(user: User | None):
     """A WHERE clause (on Reply joined to its Annotation) for the replies `user` may see."""
     if not _signed_in(user):
         return sa.false()
-    audience = visible_annotations(user, with_deleted_threads=True)
+    return _visible_replies(user.id)
+
+
+@lru_cache(maxsize=512)  # about 13 KiB each
+def _visible_replies(user_id: int):
+    user = SignedIn(user_id)
+    audience = _visible_annotations(user_id, True, False)
     reply_visible = sa.or_(
         Reply.hidden.is_(False),
         Reply.author_id == user.id,
@@ -327,9 +349,9 @@ def membership(user: User | None, classroom_id: int) -> Membership | None:
     if not _signed_in(user):
         return None
     return db.session.scalar(
-        sa.select(Membership).where(
-            Membership.user_id == user.id, Membership.classroom_id == classroom_id
-        )
+        sa.select(Membership)
+        .options(joinedload(Membership.classroom))  # reading_context needs it: one statement
+        .where(Membership.user_id == user.id, Membership.classroom_id == classroom_id)
     )
 
 

@@ -229,12 +229,34 @@
   }
 
   // While the comment box has focus the selection is gone: keep the passage visibly
-  // marked with the CSS Custom Highlight API where the browser has it.
-  function showPending(range) {
-    if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
-    if (range) CSS.highlights.set("pending", new Highlight(range));
-    else CSS.highlights.delete("pending");
+  // marked, by boxes laid over its lines (a layer of their own). Not a CSS custom
+  // highlight: the browser repaints the whole page for one at every keystroke in the box,
+  // a cost that grows with the marks on the page.
+  var pendingBoxes = null;
+  var pendingRange = null;
+  function drawPending() {
+    if (pendingBoxes) pendingBoxes.remove();
+    pendingBoxes = null;
+    if (!pendingRange) return;
+    pendingBoxes = document.createElement("div");
+    pendingBoxes.className = "pending-passage";
+    pendingBoxes.setAttribute("aria-hidden", "true");
+    Array.prototype.forEach.call(pendingRange.getClientRects(), function (rect) {
+      if (!rect.width || !rect.height) return;
+      var box = document.createElement("span");
+      box.style.left = (rect.left + window.scrollX) + "px";
+      box.style.top = (rect.top + window.scrollY) + "px";
+      box.style.width = rect.width + "px";
+      box.style.height = rect.height + "px";
+      pendingBoxes.appendChild(box);
+    });
+    document.body.appendChild(pendingBoxes);
   }
+  function showPending(range) {
+    pendingRange = range || null;
+    drawPending();
+  }
+  window.addEventListener("resize", function () { if (pendingRange) drawPending(); });
 
   function openComment() {
     if (!pending || !commentBox) return;
@@ -374,15 +396,33 @@
   }
 
   // How many notes a mark has (its depth, capped at 4 in the page), said when it takes
-  // focus (n/p) or is read.
-  function describeMarks(root) {
-    (root || body).querySelectorAll("mark[data-at]").forEach(function (m) {
-      var found = /\bdepth-(\d+)/.exec(m.className);
-      var count = found ? Number(found[1]) : 1;
-      var words = count === 1 ? "1 note" : count >= 4 ? "4 or more notes" : count + " notes";
-      m.setAttribute("aria-description", words + " here; Enter opens them");
-    });
+  // focus (n/p) or is read. Thousands of marks are described in idle time, a batch at a
+  // time, not before the page may show; one that takes focus first is described then.
+  function describeMark(m) {
+    if (m.hasAttribute("aria-description")) return;
+    var found = /\bdepth-(\d+)/.exec(m.className);
+    var count = found ? Number(found[1]) : 1;
+    var words = count === 1 ? "1 note" : count >= 4 ? "4 or more notes" : count + " notes";
+    m.setAttribute("aria-description", words + " here; Enter opens them");
   }
+  function whenIdle(work) {
+    if (window.requestIdleCallback) return window.requestIdleCallback(work);
+    return setTimeout(function () { work({ timeRemaining: function () { return 8; } }); }, 1);
+  }
+  function describeMarks(root) {
+    var marks = (root || body).querySelectorAll("mark[data-at]");
+    var next = 0;
+    function batch(deadline) {
+      do {
+        for (var stop = Math.min(marks.length, next + 200); next < stop; next++) describeMark(marks[next]);
+      } while (next < marks.length && deadline.timeRemaining() > 1);
+      if (next < marks.length) whenIdle(batch);
+    }
+    if (marks.length) whenIdle(batch);
+  }
+  body.addEventListener("focusin", function (event) {
+    if (event.target.matches("mark[data-at]")) describeMark(event.target);
+  });
   describeMarks();
   document.body.addEventListener("htmx:load", function (event) {
     if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
@@ -475,8 +515,31 @@
     event.preventDefault();
     openSpot(mark);
   });
+  // A spot's notes come a page at a time: "More notes at this spot" brings the next page
+  // in its place, focus goes to the first note it brought, and what came is said.
+  function moreAtSpot(link) {
+    var item = link.closest("[data-spot-more]");
+    var before = spot.querySelectorAll("[data-spot-note]").length;
+    htmx.ajax("GET", link.dataset.next, { target: item, swap: "outerHTML" }).then(function () {
+      var notes = spot.querySelectorAll("[data-spot-note]");
+      var first = notes[before];
+      if (!first) return;
+      var added = notes.length - before;
+      first.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      first.focus({ preventScroll: true });
+      announce((added === 1 ? "1 more note" : added + " more notes") + ", " + (before + 1) +
+        " to " + notes.length + " of " + link.dataset.total + ".");
+    });
+  }
+
   if (spot) {
     spot.addEventListener("click", function (event) {
+      var more = event.target.closest("[data-spot-more] a");
+      if (more && window.htmx) {
+        event.preventDefault();
+        moreAtSpot(more);
+        return;
+      }
       if (event.target.closest("[data-action=close-spot]")) {
         var spotted = body.querySelector("mark.spotted");
         spot.innerHTML = "";

@@ -245,20 +245,42 @@
 
   // --- print: numbered notes, the numbers beside their highlights ------------------------
 
+  // One pass over the marks for all the cards (not a search of the text per card): a page
+  // may hold thousands of both.
   function numberNotes() {
     body.querySelectorAll("mark[data-note]").forEach(function (m) { m.removeAttribute("data-note"); });
+    var cards = document.querySelectorAll("#cards > .card");
+    var wanted = {};
+    cards.forEach(function (card) { wanted[card.dataset.start] = null; });
+    body.querySelectorAll("mark[data-at]").forEach(function (mark) {
+      var at = mark.getAttribute("data-at");
+      if (wanted[at] === null) wanted[at] = mark;
+    });
     var n = 0;
-    document.querySelectorAll("#cards > .card").forEach(function (card) {
+    cards.forEach(function (card) {
       n += 1;
       card.setAttribute("data-note", String(n));
-      var mark = firstMarkOf(card);
+      var mark = wanted[card.dataset.start];
       if (!mark) return;
       var had = mark.getAttribute("data-note");
       mark.setAttribute("data-note", had ? had + "," + n : String(n));
     });
   }
 
-  numberNotes();
-  document.body.addEventListener("htmx:afterSettle", numberNotes);
+  // The numbers only print: they are drawn when the page is idle after a change, and at
+  // once when it is printed (or shown as printed).
+  var numbering = false;
+  function numberWhenIdle() {
+    if (numbering) return;
+    numbering = true;
+    var later = function () { numbering = false; numberNotes(); };
+    if (window.requestIdleCallback) window.requestIdleCallback(later);
+    else setTimeout(later, 1);
+  }
+  numberWhenIdle();
+  document.body.addEventListener("htmx:afterSettle", numberWhenIdle);
   window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(); });
+  window.matchMedia("print").addEventListener("change", function (event) {
+    if (event.matches) numberNotes();
+  });
 })();

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_up
 from tests.browser.test_live import reader, services  # noqa: F401 - fixtures
 from tests.browser.test_reader import SEED_URL, card_ids, highlight, marks_of
+from webapp.services.annotations import SPOT_NOTES_PER_PAGE
 
 pytestmark = pytest.mark.browser
 
@@ -426,3 +427,34 @@ def test_pin_hide_and_flag_keep_focus_on_the_control(services, reader):  # noqa:
     expect(announced(student)).to_have_text("Flagged for the instructors.")
     expect(flag).to_be_focused()
     assert student.errors == []
+
+
+def test_more_notes_at_a_spot_come_by_keyboard_with_focus_on_the_first(services, reader):  # noqa: F811
+    room = services.classroom()
+    start, end = services.phrase("They have two options")
+    count = SPOT_NOTES_PER_PAGE + 5
+    for n in range(count):
+        services.note(room, room.students[n % 2], start, end, f"Spot note {n}")
+    page = reader(room.instructor)
+    page.goto(room.url)
+    into_article(page)
+    page.keyboard.press("n")
+    mark = page.locator(f'#article-body mark[data-at="{start}"]')
+    expect(mark).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(announced(page)).to_have_text(f"{count} notes on this passage.")
+    notes = page.locator("#spot [data-spot-note]")
+    expect(notes).to_have_count(SPOT_NOTES_PER_PAGE)
+
+    # The link to the rest is reached and followed from the keyboard.
+    more = page.get_by_role("link", name=re.compile(r"^More notes at this spot"))
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(notes).to_have_count(count)
+    expect(notes.nth(SPOT_NOTES_PER_PAGE)).to_be_focused()
+    expect(notes.nth(SPOT_NOTES_PER_PAGE)).to_contain_text(f"Spot note {SPOT_NOTES_PER_PAGE}")
+    expect(announced(page)).to_have_text(
+        f"5 more notes, {SPOT_NOTES_PER_PAGE + 1} to {count} of {count}."
+    )
+    expect(page.locator("#spot [data-spot-more]")).to_have_count(0)
+    assert page.errors == []

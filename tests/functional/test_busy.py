@@ -133,7 +133,9 @@ def test_a_failure_after_the_commit_says_the_change_was_saved(
     # The schema changes under the running app (as a botched upgrade would) right after the
     # note is committed: drawing the answer fails, but the note is saved, and the answer
     # says so instead of a 5xx that claims nothing was changed.
-    after_the_next_commit(db, lambda: other_worker.execute("ALTER TABLE votes RENAME TO gone"))
+    after_the_next_commit(
+        db, lambda: other_worker.execute("ALTER TABLE memberships RENAME TO gone")
+    )
     before = annotation_count(db)
     db.session.rollback()
     response = create(client, fields, intent="comment", body="saved anyway")

@@ -9,10 +9,7 @@ for ids in forms, counts as bigints."""
 from __future__ import annotations
 
 import pytest
-from flask import g
-from flask_migrate import upgrade
 
-from tests.conftest import make_config
 from tests.functional.test_class_life import (
     test_a_student_leaves_after_confirming_and_their_notes_stay,
     test_every_write_in_an_archived_class_is_refused,
@@ -28,24 +25,10 @@ from tests.functional.test_moderation import (
     test_hiding_from_the_queue_hides_and_marks_the_flags_reviewed,
     test_the_queue_lists_flags_with_reasons_and_who_flagged,
 )
-from tests.support.postgres import throwaway_database
-from webapp import create_app
-from webapp.extensions import db as _db
+from tests.support.postgres import postgres_app
 
 
 @pytest.fixture
 def app(tmp_path):
-    with throwaway_database() as url:
-        uri = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
-
-        @app.before_request
-        def _fresh_login_cache():
-            g.pop("_login_user", None)
-
-        with app.app_context():
-            upgrade()
-            app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
-            yield app
-            _db.session.remove()
-            _db.engine.dispose()
+    with postgres_app(tmp_path) as app:
+        yield app

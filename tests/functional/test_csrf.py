@@ -153,3 +153,14 @@ def test_logout_needs_the_token(client, auth):
     token = csrf_from_hx_headers(page(client.get("/")))
     assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
     assert page(client.get("/")).find("span", class_="whoami") is None
+
+
+def test_a_visitor_who_highlights_is_asked_to_log_in_not_to_reload(client, fields):
+    # A visitor's page has no token in hx-headers; the toolbar's form brings its own, so
+    # pressing h answers "log in" (401), not the missing-token message.
+    root = page(client.get(f"/articles/{SEED_SLUG}"))
+    assert root.find("body").get("hx-headers") is None
+    token = root.by_id("annotate-form").find("input", name="csrf_token").get("value")
+    response = post_annotation(client, {**fields, "csrf_token": token}, headers=HTMX)
+    assert response.status_code == 401
+    assert "Log in to save highlights and comments." in response.get_data(as_text=True)

@@ -9,10 +9,7 @@ winner's row after its savepoint is rolled back."""
 from __future__ import annotations
 
 import pytest
-from flask import g
-from flask_migrate import upgrade
 
-from tests.conftest import make_config
 from tests.functional.test_idempotency import (
     as_,
     class_note,
@@ -25,24 +22,10 @@ from tests.functional.test_idempotency import (
     test_keys_are_per_author_and_optional,
     text,
 )
-from tests.support.postgres import throwaway_database
-from webapp import create_app
-from webapp.extensions import db as _db
+from tests.support.postgres import postgres_app
 
 
 @pytest.fixture
 def app(tmp_path):
-    with throwaway_database() as url:
-        uri = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
-
-        @app.before_request
-        def _fresh_login_cache():
-            g.pop("_login_user", None)
-
-        with app.app_context():
-            upgrade()
-            app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
-            yield app
-            _db.session.remove()
-            _db.engine.dispose()
+    with postgres_app(tmp_path) as app:
+        yield app

@@ -9,10 +9,7 @@ with FOR UPDATE SKIP LOCKED, string concatenation in the reminder query."""
 from __future__ import annotations
 
 import pytest
-from flask import g
-from flask_migrate import upgrade
 
-from tests.conftest import make_config
 from tests.functional.test_account import (
     discussion,
     test_an_instructor_makes_a_one_time_link_for_a_student,
@@ -41,9 +38,7 @@ from tests.functional.test_notifications import (
     test_answered_and_pinned_tell_the_author_once,
     test_mark_one_read_over_htmx_updates_the_list_and_the_header,
 )
-from tests.support.postgres import throwaway_database
-from webapp import create_app
-from webapp.extensions import db as _db
+from tests.support.postgres import postgres_app
 
 MAIL_TESTS = {
     "test_a_claim_left_by_a_sender_that_died_is_taken_again_after_its_lease",
@@ -69,17 +64,5 @@ def app_config(request) -> dict:
 
 @pytest.fixture
 def app(tmp_path, app_config):
-    with throwaway_database() as url:
-        uri = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri, **app_config))
-
-        @app.before_request
-        def _fresh_login_cache():
-            g.pop("_login_user", None)
-
-        with app.app_context():
-            upgrade()
-            app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
-            yield app
-            _db.session.remove()
-            _db.engine.dispose()
+    with postgres_app(tmp_path, **app_config) as app:
+        yield app

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.conftest import HTMX, SEED_SLUG
-from tests.functional.helpers import parse, select, spot_ids
+from tests.functional.helpers import page, parse, select, spot_ids
 from webapp.models import Annotation, Change
-from webapp.services.annotations import CARDS_PER_PAGE, create_annotation
+from webapp.services.annotations import CARDS_PER_PAGE, SPOT_NOTES_PER_PAGE, create_annotation
 from webapp.services.classes import create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, toggle_vote
 
@@ -284,6 +284,72 @@ def test_a_spot_without_htmx_is_the_article_with_the_notes(client, db, auth, roo
     assert f'data-spot-note="{ids[0]}"' in page
 
 
+def notes_on_one_passage(db, room, document, count: int) -> tuple[int, list[int]]:
+    """`count` class notes by classmates all covering one offset: (that offset, their ids
+    in the order a spot lists them)."""
+    version = document.current_version
+    fields = select(version.text, "Interfax")
+    start, end = int(fields["start"]), int(fields["end"])
+    notes = []
+    for n in range(count):
+        form = {
+            "start": str(start),
+            "end": str(end + n % 3),
+            "exact": version.text[start : end + n % 3],
+            "body": f"Spot note {n}",
+            "audience": f"class-{room['class'].id}",
+        }
+        author = room["others"][n % len(room["others"])]
+        notes.append(create_annotation(db.session, author, version, form))
+    db.session.commit()
+    ordered = sorted(notes, key=lambda a: (a.start, a.end, a.id))
+    return start, [a.id for a in ordered]
+
+
+def test_a_spot_lists_a_page_of_notes_and_links_to_the_next(client, db, auth, room, seed_document):
+    at, expected = notes_on_one_passage(db, room, seed_document, SPOT_NOTES_PER_PAGE + 5)
+    auth.login("student")
+    key = context(room)
+    response = client.get(
+        f"/articles/{SEED_SLUG}/spot", query_string={"context": key, "at": at}, headers=HTMX
+    )
+    root = page(response)
+    listed = [int(li.get("data-spot-note")) for li in root.find_all("li", data_spot_note=True)]
+    assert listed == expected[:SPOT_NOTES_PER_PAGE]
+    assert root.by_id("spot-title").text() == f"{len(expected)} notes on this passage"
+    (more,) = root.find_all("li", data_spot_more=True)
+    link = more.find("a")
+    assert link.text().startswith("More notes at this spot")
+    assert "(5 more)" in link.text()
+    # The next page, as the link brings it: its notes and no further link, nothing else.
+    response = client.get(link.get("data-next"), headers=HTMX)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    rest = [int(i) for i in re.findall(r'data-spot-note="(\d+)"', html)]
+    assert rest == expected[SPOT_NOTES_PER_PAGE:]
+    assert "spot-more" not in html and "spot-title" not in html
+    # Without JavaScript the link opens the article with that page of the spot.
+    response = client.get(link.get("href"))
+    assert response.status_code == 200
+    root = page(response)
+    shown = [int(li.get("data-spot-note")) for li in root.find_all("li", data_spot_note=True)]
+    assert shown == expected[SPOT_NOTES_PER_PAGE:]
+    assert root.find("p", class_="hint spot-range").text() == (
+        f"Notes {SPOT_NOTES_PER_PAGE + 1} to {len(expected)} of them."
+    )
+    # The partial's own address without htmx leads there too.
+    response = client.get(link.get("data-next"))
+    assert response.status_code == 302
+    assert f"from={SPOT_NOTES_PER_PAGE}" in response.headers["Location"]
+    for bad in ("x", "-1", "99999999999"):
+        response = client.get(
+            f"/articles/{SEED_SLUG}/spot",
+            query_string={"context": key, "at": at, "from": bad},
+            headers=HTMX,
+        )
+        assert response.status_code == 400, bad
+
+
 # -- the page ---------------------------------------------------------------------------------
 
 
@@ -358,7 +424,7 @@ def test_the_library_pages_its_shelves_with_real_links(client, db):
     with statements(db) as seen:
         first = client.get("/")
     assert first.status_code == 200
-    assert len(queries(seen)) == 2  # a count and a page: no query per article
+    assert len(queries(seen)) == 1  # the page and the shelf's size: no query per article
     root = parse(first.get_data(as_text=True))
     shelf = root.by_id("shelf-public")
     assert len(shelf.find_all("li")) == 50
@@ -366,4 +432,7 @@ def test_the_library_pages_its_shelves_with_real_links(client, db):
     following = shelf.find("a", rel="next").get("href")
     second = client.get(following)
     assert len(parse(second.get_data(as_text=True)).by_id("shelf-public").find_all("li")) == 6
+    # A page past the end has no row to count with: the shelf's size is still told.
+    beyond = parse(client.get("/?public_page=5").get_data(as_text=True)).by_id("shelf-public")
+    assert "(56)" in beyond.text() and "No articles on this page" in beyond.text()
     assert client.get("/?public_page=x").status_code == 400

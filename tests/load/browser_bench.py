@@ -3,7 +3,8 @@ reader with none, round by round. Times are taken inside the page with performan
 
 - page load: navigation start to the load event, and to the sidebar's first card (or, on
   a page with no notes, to the moment the sidebar's list exists);
-- Highlight: from pressing the button to the first new `mark` painted in the article;
+- Highlight: a passage selected with the mouse, from pressing the toolbar's button to the
+  first new `mark` painted in the article;
 - typing: per keystroke in the comment box, from keydown to the frame after it.
 """
 
@@ -35,29 +36,49 @@ WATCH_SIDEBAR = """
 })();
 """
 
-# Selects `length` characters at the start of a text run in the middle of the article.
-SELECT_PASSAGE = """
+# Where a reader would drag to select `length` characters of one block, about `which` of
+# the way into the article (the text may be cut into many marks): the passage scrolled
+# into view, the centres of its first and last characters (viewport coordinates), and
+# the id of its block.
+PASSAGE_POINTS = """
 ([which, length]) => {
   const body = document.getElementById("article-body");
-  const spans = Array.from(body.querySelectorAll("[data-o]"))
-    .filter((s) => s.textContent.trim().length > length + 2);
-  const span = spans[Math.floor(spans.length * which) % spans.length];
-  const walker = document.createTreeWalker(span, NodeFilter.SHOW_TEXT);
-  let node = walker.nextNode();
-  while (node && node.data.trim().length < 3) node = walker.nextNode();
-  const start = node.data.search(/\\S/);
-  const range = document.createRange();
-  range.setStart(node, start);
-  range.setEnd(node, Math.min(node.data.length, start + length));
-  const selection = window.getSelection();
-  selection.removeAllRanges();
-  selection.addRange(range);
-  const block = span.closest("[id^=block-]");
-  return block ? block.id : null;
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  const chars = []; // [text node, index] of each character in a span of the text
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    if (!text.parentElement.closest("[data-o]")) continue;
+    for (let i = 0; i < text.data.length; i++) chars.push([text, i]);
+  }
+  const blockOf = (at) => chars[at][0].parentElement.closest("[id^=block-]");
+  const plain = (at) => /\\w/.test(chars[at][0].data[chars[at][1]]);
+  let at = Math.floor(chars.length * which);
+  while (at < chars.length - length &&
+         !(plain(at) && plain(at + length - 1) && blockOf(at) === blockOf(at + length - 1))) {
+    at++;
+  }
+  const [first, firstIndex] = chars[at];
+  const [last, lastIndex] = chars[at + length - 1];
+  first.parentElement.scrollIntoView({ block: "center" });
+  const centre = (node, index) => {
+    const range = document.createRange();
+    range.setStart(node, index);
+    range.setEnd(node, index + 1);
+    const box = range.getBoundingClientRect();
+    return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+  };
+  const block = blockOf(at);
+  return {
+    first: centre(first, firstIndex),
+    last: centre(last, lastIndex),
+    block: block ? block.id : null,
+  };
 }
 """
 
-# Arms a watch for the first mark added to the block (painted: the frame after it).
+# Arms a watch for the first mark added to the block (painted: the frame after it), from
+# the moment the toolbar's Highlight button is pressed (pointer down on it, or its form
+# sent: a keyboard press has no pointer).
 WATCH_NEW_MARK = """
 (blockId) => {
   const state = (window.__benchMark = { pressed: null, painted: null });
@@ -76,11 +97,19 @@ WATCH_NEW_MARK = """
     }
   });
   observer.observe(body, { childList: true, subtree: true });
-  const button = document.querySelector("[role=toolbar] button[value=highlight]") ||
-    Array.from(document.querySelectorAll("[role=toolbar] button"))
-      .find((b) => b.textContent.trim() === "Highlight");
-  button.addEventListener("mousedown", () => { state.pressed = performance.now(); },
-    { capture: true, once: true });
+  const press = () => { if (state.pressed === null) state.pressed = performance.now(); };
+  const button = document.querySelector("[role=toolbar] button[value=highlight]");
+  button.addEventListener("pointerdown", press, { capture: true, once: true });
+  button.form.addEventListener("submit", press, { capture: true, once: true });
+}
+"""
+
+# The toolbar offers the passage just selected (not a comment's passage kept open).
+TOOLBAR_READY = """
+() => {
+  const form = document.getElementById("annotate-form");
+  const box = form && form.querySelector(".comment-box");
+  return form && !form.hidden && form.elements.start.value !== "" && (!box || box.hidden);
 }
 """
 
@@ -113,6 +142,18 @@ PAGE_TIMES = """
 TYPED = "A comment typed key by key, to time each keystroke while the page is busy. "
 
 
+def drag_select(page, which: float, length: int) -> str | None:
+    """Select a passage with the mouse, as a reader does: press on its first character,
+    drag to its last, release. Returns the id of its block."""
+    points = page.evaluate(PASSAGE_POINTS, [which, length])
+    first, last = points["first"], points["last"]
+    page.mouse.move(first["x"] - 2, first["y"])
+    page.mouse.down()
+    page.mouse.move(last["x"] + 2, last["y"], steps=6)
+    page.mouse.up()
+    return points["block"]
+
+
 def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     page.goto(path, wait_until="load", timeout=TIMEOUT_MS)
     if expect_cards:
@@ -122,10 +163,10 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     times = page.evaluate(PAGE_TIMES)
 
     toolbar = page.get_by_role("toolbar")
-    block = page.evaluate(SELECT_PASSAGE, [0.5, 18])
-    toolbar.wait_for(state="visible", timeout=TIMEOUT_MS)
+    block = drag_select(page, 0.5, 18)
+    page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
     page.evaluate(WATCH_NEW_MARK, block)
-    page.get_by_role("button", name="Highlight", exact=True).click()
+    toolbar.get_by_role("button", name="Highlight", exact=True).click()
     try:
         page.wait_for_function(
             "() => window.__benchMark && window.__benchMark.painted !== null", timeout=TIMEOUT_MS
@@ -134,13 +175,12 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
         highlight = marked["painted"] - marked["pressed"]
     except PlaywrightTimeout:  # reported as "no new mark", not as a crash
         highlight = None
-    if toolbar.is_visible():
-        page.keyboard.press("Escape")
-    toolbar.wait_for(state="hidden", timeout=TIMEOUT_MS)
+    # Saved: the toolbar goes by itself.
+    page.locator("#annotate-form").wait_for(state="hidden", timeout=TIMEOUT_MS)
 
-    page.evaluate(SELECT_PASSAGE, [0.25, 12])
-    toolbar.wait_for(state="visible", timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Comment", exact=True).click()
+    drag_select(page, 0.25, 12)
+    page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
+    toolbar.get_by_role("button", name="Comment", exact=True).click()
     page.wait_for_function(
         "() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'",
         timeout=TIMEOUT_MS,
@@ -150,7 +190,10 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     page.keyboard.type(text, delay=40)
     page.wait_for_function(f"() => window.__benchKeys.length >= {keys}", timeout=TIMEOUT_MS)
     latencies = page.evaluate("() => window.__benchKeys")
-    page.keyboard.press("Escape")
+    # Cancel, as a reader drops a comment: its draft goes too, so the next page does not
+    # open again on it (drafts survive a reload: static/js/drafts.js).
+    toolbar.get_by_role("button", name="Cancel", exact=True).click()
+    page.locator("#annotate-form").wait_for(state="hidden", timeout=TIMEOUT_MS)
     return {
         "load": times["load"],
         "cards": times["cards"],

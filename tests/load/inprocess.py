@@ -61,21 +61,25 @@ class InProcess:
                 raise RuntimeError(f"cannot log in as {username}: {response.status_code}")
         return client
 
-    def measure(self, client, path: str, label: str, reps: int) -> dict:
-        client.get(path)  # warm: templates compiled, layout cached
+    def measure(self, client, path: str, label: str, reps: int, headers=None) -> dict:
+        client.get(path, headers=headers)  # warm: templates compiled, layout cached
         samples = []
         for _ in range(reps):
             self.counter.reset()
-            began = time.perf_counter()
-            response = client.get(path)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            response = client.get(path, headers=headers)
             elapsed = time.perf_counter() - began
+            cpu = time.process_time() - began_cpu
             if response.status_code != 200:
                 raise RuntimeError(f"{path} answered {response.status_code}")
-            samples.append((elapsed, self.counter.count, self.counter.seconds, len(response.data)))
+            samples.append(
+                (elapsed, self.counter.count, self.counter.seconds, len(response.data), cpu)
+            )
         return {
             "label": label,
             "path": path,
             "ms": statistics.median(s[0] for s in samples) * 1000,
+            "cpu_ms": statistics.median(s[4] for s in samples) * 1000,
             "statements": int(statistics.median(s[1] for s in samples)),
             "sql_ms": statistics.median(s[2] for s in samples) * 1000,
             "bytes": int(statistics.median(s[3] for s in samples)),

@@ -78,11 +78,6 @@ def test_bench_tiny_on_sqlite_with_the_browser(tmp_path):
     metrics = {m["key"]: m for m in results["browser"]["metrics"]}
     assert set(metrics) == {"load", "cards", "highlight", "keystroke_median"}
     for key, metric in metrics.items():
-        if key == "highlight" and None in (metric["full"]["median"], metric["empty"]["median"]):
-            # Known gap: since the focus and phone-sheet changes the harness's watch on
-            # the Highlight button's mousedown sees no new mark (the product draws it:
-            # tests/browser/test_reader.py). Reported as "no new mark", not a crash.
-            continue
         assert metric["full"]["median"] > 0 and metric["empty"]["median"] > 0, key
         assert metric["ratio"] is not None, key
     # The first cards were really seen on the page with notes.

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
+from webapp.database import commit_keeping_loaded
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, has_note
@@ -21,7 +22,13 @@ from webapp.reader.cards import (
     require_open_audience,
 )
 from webapp.reader.documents import get_document
-from webapp.reader.state import ReaderState, SidebarQuery, context_for, contexts_of_user
+from webapp.reader.state import (
+    CardExtras,
+    ReaderState,
+    SidebarQuery,
+    context_for,
+    contexts_of_user,
+)
 from webapp.services.annotations import (
     AnnotationInputError,
     create_annotation,
@@ -30,6 +37,7 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.limits import RateLimited, check_write_allowed
+from webapp.visibility import Viewer, instructors_of, viewer_of
 
 
 @bp.post("/articles/<slug>/annotations")
@@ -40,10 +48,13 @@ def create(slug: str):
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
+    viewer = None
     if has_note(body, form.get("question"), tags.strip("#, ")):
-        require_open_audience(form["audience"])  # a bare highlight is private: never refused
+        viewer = viewer_of(current_user)  # read once: for this check and for the card after
+        require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     try:
-        if not already_saved(Annotation, form.get("idempotency_key")):
+        repeated = already_saved(Annotation, form.get("idempotency_key"))
+        if not repeated:
             limit = current_app.config["WRITES_PER_MINUTE"]
             check_write_allowed(db.session, current_user.id, limit)
         annotation = create_annotation(db.session, current_user, version, form)
@@ -51,13 +62,21 @@ def create(slug: str):
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
-    db.session.commit()
+    # The answer is drawn from what was just written, in a read after the commit (which
+    # takes no write lock): nothing loaded so far is read again.
+    commit_keeping_loaded(db.session)
     if not is_htmx():
         return back_to(annotation)
-    state = ReaderState.load(document, version, context_for(document), SidebarQuery())
+    context = context_for(document)
+    state = ReaderState.load(document, version, context, SidebarQuery())
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
-        parts.append(render_card(annotation, state.extras([annotation]), oob="outerHTML"))
+        extras = (
+            state.extras([annotation])
+            if repeated
+            else new_card_extras(annotation, context, viewer or viewer_of(current_user))
+        )
+        parts.append(render_card(annotation, extras, oob="outerHTML"))
         parts.append(cleared_flash())
     else:
         parts.append(saved_elsewhere(annotation))
@@ -66,6 +85,19 @@ def create(slug: str):
         {"annotation-saved": {"id": annotation.id, "comment": bool(annotation.body_markdown)}}
     )
     return response
+
+
+def new_card_extras(annotation: Annotation, context, viewer: Viewer) -> CardExtras:
+    """What the card of a note just created needs beside it: it has no replies, votes or
+    flags yet, so only who is looking and its class's instructors (for the badge) are
+    read. An instructor's view also marks late work: it takes the full load."""
+    if context.is_instructor:
+        return CardExtras.load([annotation], context)
+    return CardExtras(
+        viewer=viewer,
+        context=context,
+        instructors=instructors_of({annotation.classroom_id}),
+    )
 
 
 def saved_elsewhere(annotation: Annotation) -> str:

@@ -20,7 +20,14 @@ from webapp.services.annotations import (
     idempotency_key,
 )
 from webapp.services.idempotency import saved_before
-from webapp.visibility import ARCHIVED, can_see, can_see_reply, is_archived, viewer_of
+from webapp.visibility import (
+    ARCHIVED,
+    Viewer,
+    can_see,
+    can_see_reply,
+    is_archived,
+    viewer_of,
+)
 
 
 def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
@@ -92,12 +99,13 @@ def require_open(classroom_id: int | None) -> None:
         abort(403, description=ARCHIVED)
 
 
-def require_open_audience(key: str | None) -> None:
+def require_open_audience(key: str | None, viewer: Viewer | None = None) -> None:
     """The same for a note to be saved in (or shared with) the class `key` names, when the
-    user is in it (else the service refuses it as any class one is not in)."""
+    user is in it (else the service refuses it as any class one is not in). `viewer`: the
+    current user's, when the caller has it already."""
     if key and key.startswith("class-"):
         classroom_id = parse_row_id(key[6:])
-        if classroom_id in viewer_of(current_user).archived:
+        if classroom_id in (viewer or viewer_of(current_user)).archived:
             abort(403, description=ARCHIVED)
 
 

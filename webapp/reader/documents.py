@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import Document, DocumentVersion
@@ -39,7 +40,11 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     """The document and its current version, or 404 (also when the visitor may not read
     it: the same answer as for a missing article). With `annotate`, an archived article
     is refused: it is read-only."""
-    document = db.session.scalar(sa.select(Document).where(Document.slug == slug))
+    document = db.session.scalar(
+        sa.select(Document)
+        .options(joinedload(Document.current_version))  # always needed: one statement
+        .where(Document.slug == slug)
+    )
     if not readable(document):
         abort(404, description=f"There is no article at /articles/{slug}.")
     if annotate and not can_annotate_document(document):

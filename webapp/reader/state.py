@@ -19,7 +19,8 @@ from webapp.services.annotations import (
     CARDS_PER_PAGE,
     annotations_for_reader,
     listed_for_reader,
-    orphans_for_reader,
+    load_annotations,
+    marks_for_reader,
     ranges_for_reader,
 )
 from webapp.services.classes import classes_of, classes_reading
@@ -186,9 +187,16 @@ class ReaderState:
         """A class view draws others' highlights as one neutral tint (a heat map)."""
         return self.context.classroom is not None
 
+    @cached_property
+    def _marks(self) -> tuple[list[Highlight], list[int]]:
+        """The marks of the whole text and the orphans' ids, read together."""
+        return marks_for_reader(
+            db.session, current_user, self.document.id, self.version.id, self.context
+        )
+
     @property
     def highlights(self) -> list[Highlight]:
-        return self.ranges()
+        return self._marks[0]
 
     def ranges(self, between: tuple[int, int] | None = None) -> list[Highlight]:
         return ranges_for_reader(
@@ -232,7 +240,7 @@ class ReaderState:
 
     @cached_property
     def orphans(self) -> list[Annotation]:
-        return orphans_for_reader(db.session, current_user, self.document.id, self.context)
+        return load_annotations(db.session, self._marks[1])
 
     def blocks_for(self, annotations: list[Annotation]) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx, render_view
@@ -24,13 +24,12 @@ from webapp.reader.state import (
 )
 from webapp.routing import parse_row_id
 from webapp.services.accounts import parse_session_id
-from webapp.services.annotations import COLOURS, covering_spot
+from webapp.services.annotations import COLOURS, SPOT_NOTES_PER_PAGE, covering_spot
 from webapp.services.classes import members
-from webapp.services.documents import layout_for
+from webapp.services.documents import article_body
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
-from webapp.text.marks import render_layout
 from webapp.visibility import (
     PRIVATE,
     library_shelves,
@@ -53,6 +52,12 @@ SHELVES = {
 
 
 SHELF_PAGE = 50
+# A shelf lists titles: the articles' texts stay in the database.
+LISTED_ONLY = (
+    defer(DocumentVersion.body_markdown),
+    defer(DocumentVersion.body_html),
+    defer(DocumentVersion.text),
+)
 
 
 @dataclass(frozen=True)
@@ -66,27 +71,32 @@ class Shelf:
 @bp.get("/")
 def library():
     """The articles one may read: assigned to my classes, mine, public (and my archived),
-    each shelf a page at a time (`<shelf>_page`), two queries per shelf whatever its size."""
+    each shelf a page at a time (`<shelf>_page`), one query per shelf whatever its size."""
     shelves = {}
     for key, where in library_shelves(current_user).items():
         page = parse_row_id(request.args.get(f"{key}_page") or "1")
         if page is None or page < 1 or page > 10**6:
             abort(400, description="Bad page of the library.")
-        total = db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(DocumentVersion)
+        # The page and the shelf's size in one statement (a window count); a page past
+        # the end has no row to carry it, and counts apart.
+        rows = db.session.execute(
+            sa.select(DocumentVersion, sa.func.count().over())
             .join(Document, Document.current_version_id == DocumentVersion.id)
-            .where(where)
-        )
-        versions = db.session.scalars(
-            sa.select(DocumentVersion)
-            .join(Document, Document.current_version_id == DocumentVersion.id)
-            .options(contains_eager(DocumentVersion.document))
+            .options(contains_eager(DocumentVersion.document), *LISTED_ONLY)
             .where(where)
             .order_by(DocumentVersion.published.desc(), DocumentVersion.title, Document.id)
             .offset((page - 1) * SHELF_PAGE)
             .limit(SHELF_PAGE)
         ).all()
+        versions = [version for version, _ in rows]
+        total = rows[0][1] if rows else 0
+        if not rows and page > 1:
+            total = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(DocumentVersion)
+                .join(Document, Document.current_version_id == DocumentVersion.id)
+                .where(where)
+            )
         pages = max(1, -(-total // SHELF_PAGE))
         shelves[key] = Shelf(versions, total, page, pages)
     shelves = {key: shelves[key] for key in SHELVES if key in shelves}
@@ -113,11 +123,12 @@ def article(slug: str):
     document, version = get_document(slug)
     # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
     # between the two queries is then sent again by the first poll instead of missed.
-    cursor = latest_change(db.session, document.id)
+    # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
+    cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
     cards, more = state.page()
     spot = spot_of(state) if request.args.get("at") else None
-    body = Markup(render_layout(layout_for(version), state.highlights, heat=state.heat))
+    body = Markup(article_body(version, state.highlights, heat=state.heat))
     return render_view(
         "reader/article.html",
         "content",
@@ -171,34 +182,65 @@ def cards(slug: str):
 @dataclass(frozen=True)
 class Spot:
     at: int
-    notes: list
+    notes: list  # a page of them, from `start`
     x: object
+    total: int = 0  # how many notes cover the spot in all
+    start: int = 0
+    more: int | None = None  # where the next page starts, if any
+
+    def params(self, **changes) -> dict:
+        """The query of the next page of this spot's notes."""
+        return {"at": self.at, "from": self.more, **changes}
 
 
 def spot_of(state: ReaderState) -> Spot:
-    """The notes this view shows covering the offset `at` (a mark's data-at)."""
+    """The notes this view shows covering the offset `at` (a mark's data-at), a page of
+    them from `from` (0: the first)."""
     at = parse_row_id(request.args.get("at", ""))
     if at is None or at > len(state.version.text):
         abort(400, description="The place in the text must be an offset within the article.")
-    notes = covering_spot(
-        db.session, current_user, state.document.id, state.version.id, state.context, at
+    start = parse_row_id(request.args.get("from") or "0")
+    if start is None or start > 10**9:
+        abort(400, description="Bad position in the list of notes at this spot.")
+    notes, total = covering_spot(
+        db.session,
+        current_user,
+        state.document.id,
+        state.version.id,
+        state.context,
+        at,
+        offset=start,
+        limit=SPOT_NOTES_PER_PAGE,
     )
-    return Spot(at, notes, state.extras(notes))
+    more = start + len(notes) if start + len(notes) < total else None
+    return Spot(at, notes, state.extras(notes), total, start, more)
 
 
 @bp.get("/articles/<slug>/spot")
 def spot(slug: str):
     """The notes at one spot of the text, together (asked for by a click or Enter on a
-    mark); without htmx, the article with them in the sidebar."""
+    mark), a page at a time: with `from`, only the notes of that page (and the link to
+    the next), to go after those shown; without htmx, the article with them in the
+    sidebar."""
     document, version = get_document(slug)
     if not is_htmx():
         context = request.args.get("context", "")[:30]
         at = request.args.get("at", "")[:12]
-        return redirect(url_for("reader.article", slug=slug, context=context or None, at=at))
+        start = request.args.get("from", "")[:12] or None
+        return redirect(
+            url_for(
+                "reader.article",
+                slug=slug,
+                context=context or None,
+                at=at,
+                **{"from": start},
+                _anchor="spot-title",
+            )
+        )
     state = ReaderState.load(document, version)
-    return render_view(
-        "reader/article.html", "spot", state=state, document=document, spot=spot_of(state)
-    )
+    found = spot_of(state)
+    block = "spot_notes" if found.start else "spot"
+    return render_view("reader/article.html", block, state=state, document=document, spot=found)
 
 
 @bp.get("/articles/<slug>/changes")
@@ -262,7 +304,7 @@ def nothing_new(slug: str, cursor: int) -> bool:
     classroom_id = parse_row_id(key[6:]) if key != PRIVATE else None
     if key != PRIVATE and classroom_id is None:
         return False
-    return anything_since(db.session, slug, classroom_id, viewer, held_shares(), cursor) is False
+    return anything_since(db.engine, slug, classroom_id, viewer, held_shares(), cursor) is False
 
 
 def students_in(context):

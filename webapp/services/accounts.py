@@ -82,7 +82,8 @@ def authenticate(session: Session, username: str, password: str) -> User:
 # --- login sessions --------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a login session's token (LoginSession.token_hash)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -94,7 +95,7 @@ def start_session(session: Session, user: User, lifetime: timedelta) -> str:
     session.add(
         LoginSession(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             created_at=now,
             expires_at=now + lifetime,
         )
@@ -114,10 +115,15 @@ def parse_session_id(session_id: str | None) -> tuple[int, str] | None:
 def live_session(user_id: int, token: str):
     """A WHERE clause on LoginSession: this user's login session with this token, not
     expired. What every request's login is checked against."""
+    return live_session_where(user_id, token_hash(token), utcnow())
+
+
+def live_session_where(user_id, hashed_token, now):
+    """live_session with each value given (or a bind parameter, for a prepared statement)."""
     return sa.and_(
-        LoginSession.token_hash == _token_hash(token),
+        LoginSession.token_hash == hashed_token,
         LoginSession.user_id == user_id,
-        LoginSession.expires_at > utcnow(),
+        LoginSession.expires_at > now,
     )
 
 
@@ -141,16 +147,14 @@ def load_session(session: Session, session_id: str) -> User | None:
 def end_session(session: Session, token: str | None) -> None:
     """Close one login session: its session and remember cookies stop working."""
     if token:
-        session.execute(
-            sa.delete(LoginSession).where(LoginSession.token_hash == _token_hash(token))
-        )
+        session.execute(sa.delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
 def end_other_sessions(session: Session, user: User, keep_token: str | None) -> None:
     """Close every login session of `user` but the one with `keep_token` (None: all)."""
     query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep_token:
-        query = query.where(LoginSession.token_hash != _token_hash(keep_token))
+        query = query.where(LoginSession.token_hash != token_hash(keep_token))
     session.execute(query)
 
 
@@ -235,7 +239,7 @@ def issue_reset(
     session.add(
         PasswordReset(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             issued_by_id=issued_by.id if issued_by else None,
             created_at=now,
             expires_at=now + lifetime,
@@ -248,7 +252,7 @@ def find_reset(session: Session, token: str) -> PasswordReset | None:
     """The unused, unexpired reset this token opens, if any."""
     return session.scalar(
         sa.select(PasswordReset).where(
-            PasswordReset.token_hash == _token_hash(token or ""),
+            PasswordReset.token_hash == token_hash(token or ""),
             PasswordReset.used_at.is_(None),
             PasswordReset.expires_at > utcnow(),
         )

@@ -35,6 +35,7 @@ MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 10
 TAG = re.compile(r"[\w-]{1,40}")
 CARDS_PER_PAGE = 20  # about two screenfuls; the rest load as the sidebar scrolls
+SPOT_NOTES_PER_PAGE = 20  # the notes at one spot shown at first; a link brings the next
 
 
 class AnnotationInputError(ValueError):
@@ -306,11 +307,45 @@ def ranges_for_reader(
         query = sa.select(*columns).where(*_reader_where(user, document_id, None, False), *extra)
     else:
         query = _in_context(columns, user, document_id, context, False, *extra)
-    rows = session.execute(query)
+    user_id = user.id  # once: `user` is usually Flask-Login's proxy, dear per access
     return [
-        Highlight(i, start, end, colour, author == user.id)
-        for i, start, end, colour, author in rows
+        Highlight(i, start, end, colour, author == user_id)
+        for i, start, end, colour, author in session.execute(query).all()
     ]
+
+
+def marks_for_reader(
+    session: Session,
+    user: User | None,
+    document_id: int,
+    version_id: int,
+    context: ReadingContext,
+) -> tuple[list[Highlight], list[int]]:
+    """The page's marks (as ranges_for_reader) and the ids of the context's orphans (notes
+    whose passage is gone, deleted ones with live threads included: see
+    orphans_for_reader), from one lean read of the context's notes."""
+    if user is None or not user.is_authenticated:
+        return [], []
+    columns = (
+        Annotation.id,
+        Annotation.start,
+        Annotation.end,
+        Annotation.colour,
+        Annotation.author_id,
+        Annotation.version_id,
+        Annotation.deleted_at.is_not(None),
+    )
+    current_or_orphan = sa.or_(Annotation.version_id == version_id, Annotation.version_id.is_(None))
+    query = _in_context(columns, user, document_id, context, True, current_or_orphan)
+    user_id = user.id
+    highlights, orphans = [], []
+    for i, start, end, colour, author, version, deleted in session.execute(query).all():
+        if version is None:
+            orphans.append(i)
+        elif not deleted:
+            highlights.append(Highlight(i, start, end, colour, author == user_id))
+    orphans.sort()
+    return highlights, orphans
 
 
 def covering_spot(
@@ -320,11 +355,14 @@ def covering_spot(
     version_id: int,
     context: ReadingContext | None,
     at: int,
-) -> list[Annotation]:
+    offset: int = 0,
+    limit: int | None = SPOT_NOTES_PER_PAGE,
+) -> tuple[list[Annotation], int]:
     """The annotations a reader sees covering one offset (the notes at a spot), in
-    document order."""
+    document order: a page of them from `offset` as objects, and how many there are in
+    all (their ids are read lean, the page alone is loaded)."""
     if user is None or not user.is_authenticated:
-        return []
+        return [], 0
     extra = [Annotation.version_id == version_id, Annotation.start <= at, Annotation.end > at]
     if context is None:
         where = [*_reader_where(user, document_id, None, False), *extra]
@@ -334,14 +372,15 @@ def covering_spot(
                 _in_context((Annotation.id,), user, document_id, context, False, *extra)
             )
         ]
-    return list(
+    ids = list(
         session.scalars(
-            sa.select(Annotation)
-            .options(selectinload(Annotation.author), selectinload(Annotation.tags))
+            sa.select(Annotation.id)
             .where(*where)
             .order_by(Annotation.start, Annotation.end, Annotation.id)
         )
     )
+    page = ids[offset:] if limit is None else ids[offset : offset + limit]
+    return load_annotations(session, page), len(ids)
 
 
 def _votes_of_note():

@@ -403,3 +403,27 @@ def layout_for(version: DocumentVersion) -> Layout:
         while len(_layouts) > _LAYOUT_CACHE_SIZE:
             _layouts.popitem(last=False)
     return layout
+
+
+# The body of a version drawn with no highlights (a visitor who is not logged in, a reader
+# with none in the view) is the same for everyone who may read it: drawn once per version.
+# Keyed as the layouts are; the access check comes before (get_document).
+_plain_bodies: OrderedDict[tuple[int, str, bool], str] = OrderedDict()
+
+
+def article_body(version: DocumentVersion, highlights: list, heat: bool = False) -> str:
+    """The article's blocks with these highlights' marks (text/marks.render_layout)."""
+    if highlights:
+        return render_layout(layout_for(version), highlights, heat=heat)
+    key = (version.id, version.content_hash, heat)
+    with _layouts_lock:
+        body = _plain_bodies.get(key)
+        if body is not None:
+            _plain_bodies.move_to_end(key)
+            return body
+    body = render_layout(layout_for(version), [], heat=heat)
+    with _layouts_lock:
+        _plain_bodies[key] = body
+        while len(_plain_bodies) > _LAYOUT_CACHE_SIZE:
+            _plain_bodies.popitem(last=False)
+    return body

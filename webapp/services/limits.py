@@ -214,14 +214,18 @@ def record_reset_request(session: Session, identifier: str, remote_addr: str | N
 
 def check_write_allowed(session: Session, user_id: int, allowed: int = WRITES_ALLOWED) -> None:
     since = utcnow() - WRITE_WINDOW
-    recent = session.scalar(
+    notes = (
         sa.select(sa.func.count())
         .select_from(Annotation)
         .where(Annotation.author_id == user_id, Annotation.created_at > since)
-    ) + session.scalar(
+        .scalar_subquery()
+    )
+    replies = (
         sa.select(sa.func.count())
         .select_from(Reply)
         .where(Reply.author_id == user_id, Reply.created_at > since)
+        .scalar_subquery()
     )
+    recent = session.scalar(sa.select(notes + replies))  # both (author, created_at) indexes
     if recent >= allowed:
         raise RateLimited("You are saving notes very fast. Wait a minute and try again.")

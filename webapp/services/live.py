@@ -13,8 +13,9 @@ upsert locks that counter row until COMMIT, so a second writer to the same docum
 for the first to commit before it gets its numbers: per document, seq order is commit
 order. PostgreSQL makes a commit visible before it releases the row lock, so a snapshot
 that shows seq K shows every seq below K too, and a cursor never passes a change that
-can still appear. On SQLite writers hold the one write lock until COMMIT anyway; the
-counter is one more statement there. This needs READ COMMITTED (the default): under
+can still appear. On SQLite writers hold the one write lock until COMMIT anyway (before
+SQLite 3.35, which has no RETURNING, the counter is read by one more statement). This
+needs READ COMMITTED (the default): under
 REPEATABLE READ the waiting writer would fail with a serialization error instead.
 
 Cost: writers to the same document serialise only over the counter upsert, the inserts
@@ -27,6 +28,8 @@ after it, so it adds no deadlock. The idle poll stays one query on (document_id,
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -92,7 +95,7 @@ def take_seqs(session: Session, document_id: int, count: int) -> int:
             set_={"last_seq": counters.c.last_seq + count},
         )
     )
-    if postgres:
+    if postgres or sqlite3.sqlite_version_info >= (3, 35):
         return session.execute(statement.returning(counters.c.last_seq)).scalar_one()
     # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
     session.execute(statement)

@@ -14,14 +14,18 @@ which notes cover it (the page's weight must not grow with the depth of overlaps
 
 Marks never cross an element boundary and never nest. Rendering sweeps the boundaries in
 order, keeping counts of what covers the current piece: near-linear in the text's length
-plus the number of boundaries.
+plus the number of boundaries. A block's HTML is a function of the block and of the
+highlights overlapping it, so it is kept (a bounded cache per process) and drawn again
+only when those change: a reload, or another reader of the same class, redraws nothing.
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections import OrderedDict
 from html import escape
+from typing import NamedTuple
 
 from webapp.text.document import Block, CloseTag, Inline, Layout, OpenTag, VoidTag
 
@@ -30,8 +34,9 @@ MAX_DEPTH_CLASS = 4
 HEAT_STEPS = (1, 2, 3, 5, 9)
 
 
-@dataclass(frozen=True)
-class Highlight:
+class Highlight(NamedTuple):
+    """A tuple: thousands are made per page, and they key the cache of rendered blocks."""
+
     id: int
     start: int
     end: int
@@ -102,6 +107,47 @@ class _Cover:
         return f'<mark data-at="{at}" class="{look}">{escape(text, quote=False)}</mark>'
 
 
+class _BlockCache:
+    """Rendered blocks, least recently used first out, bounded by their total length.
+
+    Keyed by the block object's identity (the entry holds the block, so the identity is
+    not reused while the entry lives; layouts are cached per version, so a block object
+    stands for one block of one version) and by everything else its HTML depends on."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self._entries: OrderedDict[tuple, tuple[Block, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, block: Block) -> str | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] is not block:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple, block: Block, html: str) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.chars -= len(old[1])
+            self._entries[key] = (block, html)
+            self.chars += len(html)
+            while self.chars > self.max_chars and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.chars -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.chars = 0
+
+
+_blocks = _BlockCache(max_chars=8_000_000)  # about 16 MB of str at most, per process
+
+
 def render_block(
     block: Block,
     highlights: list[Highlight],
@@ -110,9 +156,23 @@ def render_block(
 ) -> str:
     """One leaf block, with its stable id, spans and marks. `highlights` may hold others:
     only those overlapping the block are drawn."""
-    relevant = [
+    relevant = tuple(
         h for h in highlights if h.start < block.end and block.start < h.end and h.start < h.end
-    ]
+    )
+    key = (id(block), heat, extra_attrs, relevant)
+    html = _blocks.get(key, block)
+    if html is None:
+        html = _draw_block(block, relevant, extra_attrs, heat)
+        _blocks.put(key, block, html)
+    return html
+
+
+def _draw_block(
+    block: Block,
+    relevant: tuple[Highlight, ...],
+    extra_attrs: tuple[tuple[str, str], ...],
+    heat: bool,
+) -> str:
     cuts = {block.start, block.end}
     cuts.update(s for s in block.sentences if block.start < s < block.end)
     for run in block.runs:

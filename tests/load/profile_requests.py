@@ -1,0 +1,198 @@
+"""The benchmark's requests in one process, timed and profiled: what a change to a request
+path gains, measured in seconds rather than in a five-minute `make bench`.
+
+Builds the benchmark's corpus once (the seed article in a class of 300 with 2,000 notes,
+tests/load/corpus.py) into a template database, copies it for each run, and sends each
+scenario's requests through Flask's test client (tests/load/inprocess.py): the 20th
+percentile, median and minimum of each, its SQL statements, and its ratio to the
+hello-world floor measured the same way. With --profile, cProfile's table of each.
+
+    tests/load/profile_requests.py                       # every scenario
+    tests/load/profile_requests.py hello poll            # some
+    tests/load/profile_requests.py write_class --profile cumtime --top 40
+
+CSRF is off and nothing goes through gunicorn: the figures are for comparing two versions
+of the code on the same machine, not the benchmark's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pickle
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
+
+os.environ["BENCH_HELLO"] = "1"  # the floor: GET /bench/hello
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.conftest import SEEDS  # noqa: E402
+from tests.load import bench  # noqa: E402
+from tests.load import corpus as corpora  # noqa: E402
+from tests.load.inprocess import InProcess  # noqa: E402
+
+SCENARIOS = (
+    "hello",
+    "poll",
+    "write_class",
+    "write_private",
+    "library",
+    "article_anon",
+    "reader_class",
+)
+
+
+def build_template(folder: Path) -> None:
+    """The migrated, seeded database with the benchmark's corpus, and what it holds."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.extensions import db
+
+    database = folder / "template.db"
+    app = create_app(
+        {
+            "SECRET_KEY": "profile",
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SEEDS_DIR": str(SEEDS),
+        }
+    )
+    with app.app_context():
+        upgrade()
+        app.test_cli_runner().invoke(args=["seed"], catch_exceptions=False)
+        db.engine.dispose()
+    engine = corpora.connect(f"sqlite:///{database}")
+    built = corpora.build_class_corpus(engine, 2_000, 300)
+    engine.dispose()
+    (folder / "corpus.pickle").write_bytes(pickle.dumps(built))
+
+
+def scenarios(app: InProcess, built, engine) -> dict:
+    """name: (a function sending one request, the status it answers)."""
+    reader = app.client(built.reader)
+    visitor = app.app.test_client(use_cookies=False)  # as wrk: no cookie is kept
+    writers = [app.client(name) for name in built.writers(4)]
+    tokenless = [SimpleNamespace(token="", cookie="") for _ in writers]
+    context = f"class-{built.classroom_id}"
+    page = reader.get(f"/articles/{built.slug}?context={context}").data
+    cursor = bench.poll_cursor(page, engine, built.document_id)
+
+    def writes(slug, version_id, text, audience, seed):
+        requests = bench.write_requests(tokenless, slug, version_id, text, audience, seed, 400)
+        sent = 0
+
+        def send():
+            nonlocal sent
+            request, writer = requests[sent % len(requests)], writers[sent % len(writers)]
+            sent += 1
+            form = dict(parse_qsl(request.body))
+            return writer.post(request.path, data=form, headers={"HX-Request": "true"})
+
+        return send
+
+    poll = f"/articles/{built.slug}/changes?context={context}&cursor={cursor}"
+    return {
+        "hello": (lambda: visitor.get("/bench/hello"), 200),
+        "poll": (lambda: reader.get(poll, headers={"HX-Request": "true"}), 204),
+        "write_class": (
+            writes(built.slug, built.version_id, built.text, context, corpora.SEED),
+            200,
+        ),
+        "write_private": (
+            writes(
+                built.empty_slug,
+                built.empty_version_id,
+                built.empty_text,
+                "private",
+                corpora.SEED + 1,
+            ),
+            200,
+        ),
+        "library": (lambda: visitor.get("/"), 200),
+        "article_anon": (lambda: visitor.get(f"/articles/{built.slug}"), 200),
+        "reader_class": (lambda: reader.get(f"/articles/{built.slug}?context={context}"), 200),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("scenario", nargs="*", help=f"of {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--reps", type=int, default=300, help="requests per scenario")
+    parser.add_argument("--profile", metavar="SORT", help="cProfile, sorted by e.g. cumtime")
+    parser.add_argument("--top", type=int, default=40, help="rows of the profile")
+    parser.add_argument("--cache", type=Path, help="keep the template database here")
+    args = parser.parse_args(argv)
+    if unknown := [name for name in args.scenario if name not in SCENARIOS]:
+        parser.error(f"unknown scenario {unknown[0]!r}")
+    chosen = args.scenario or list(SCENARIOS)
+    with tempfile.TemporaryDirectory(prefix="marginalia-profile-") as tmp:
+        cache = args.cache or Path(tmp) / "template"
+        cache.mkdir(parents=True, exist_ok=True)
+        if not (cache / "template.db").exists():
+            build_template(cache)
+        built = pickle.loads((cache / "corpus.pickle").read_bytes())
+        work = Path(tmp) / "work"
+        work.mkdir()
+        with (
+            sqlite3.connect(cache / "template.db") as source,
+            sqlite3.connect(work / "bench.db") as target,
+        ):
+            source.backup(target)
+        source.close()
+        target.close()
+        app = InProcess(work, f"sqlite:///{work / 'bench.db'}", str(SEEDS))
+        engine = corpora.connect(f"sqlite:///{work / 'bench.db'}")
+        first_free = corpora.first_free_note_id(engine)
+        floor = None
+        try:
+            sends = scenarios(app, built, engine)
+            for name in chosen:
+                send, status = sends[name]
+                reps = args.reps if not name.startswith("write") else max(args.reps // 2, 5)
+                for _ in range(3):  # warm: templates compiled, caches filled
+                    send()
+                app.counter.reset()
+                samples = []
+                for _ in range(reps):
+                    began = time.perf_counter()
+                    response = send()
+                    samples.append(time.perf_counter() - began)
+                    if response.status_code != status:
+                        raise RuntimeError(f"{name} answered {response.status_code}")
+                samples.sort()
+                low = samples[len(samples) // 5] * 1000  # the machine may be shared
+                floor = low if name == "hello" else floor
+                ratio = f"  {floor / low:.3f} × floor" if floor else ""
+                print(
+                    f"{name:14} p20 {low:8.2f} ms  median {statistics.median(samples) * 1000:8.2f}"
+                    f"  min {samples[0] * 1000:8.2f}  statements {app.counter.count / reps:5.1f}"
+                    f"{ratio}",
+                    flush=True,
+                )
+                if args.profile:
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    for _ in range(reps):
+                        send()
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats(args.profile).print_stats(args.top)
+                if name.startswith("write"):
+                    corpora.delete_notes_from(engine, first_free)
+        finally:
+            app.close()
+            engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
