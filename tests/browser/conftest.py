@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SEED_SLUG
 from tests.support.servers import LiveServer, free_port  # noqa: F401 - bench.py imports them here
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -93,6 +93,8 @@ def page(browser, live_server):
     context.close()
 
 
+SEED_URL = f"/articles/{SEED_SLUG}"
+
 _users = iter(range(1, 10_000))
 
 
@@ -114,3 +116,34 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+# --- flows the reader's tests share ---------------------------------------------------
+
+
+def open_article(page, url: str = SEED_URL, prefix: str = "reader") -> str:
+    """Sign up a fresh account and open an article's reader (the seed article unless
+    `url` says another); returns the username."""
+    username = sign_up(page, prefix)
+    page.goto(url)
+    return username
+
+
+def announced(page):
+    """The page's one live region."""
+    return page.locator("#announcer")
+
+
+def select_from_caret(page, count: int) -> None:
+    """Shift+ArrowRight `count` times from the caret (as a keyboard reader selects)."""
+    for _ in range(count):
+        page.keyboard.press("Shift+ArrowRight")
+
+
+def into_article(page) -> None:
+    """Tab from the page's start to the article (the skip link, the header, then the
+    article's own links come first: focus the article as Tab eventually does)."""
+    from playwright.sync_api import expect
+
+    page.locator("#article-body").focus()
+    expect(page.locator("#article-body")).to_be_focused()

@@ -9,10 +9,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
-from tests.browser.test_keyboard import announced, into_article, select_from_caret
+from tests.browser.conftest import announced, into_article, open_article, select_from_caret
 from tests.browser.test_live import reader, services  # noqa: F401 - fixtures
-from tests.browser.test_reader import SEED_URL, card_ids
+from tests.browser.test_reader import card_ids
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +37,7 @@ def accept_leaving(page) -> list[str]:
 
 
 def test_a_typed_comment_comes_back_after_a_reload(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     prompts = accept_leaving(page)
     into_article(page)
     select_from_caret(page, len("Bashar al-Assad"))
@@ -74,8 +72,7 @@ def test_a_typed_comment_comes_back_after_a_reload(page):
 
 
 def test_a_cancelled_comment_is_not_kept(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     into_article(page)
     select_from_caret(page, len("Bashar"))
     page.keyboard.press("c")
@@ -140,8 +137,7 @@ def test_a_send_whose_answer_was_lost_is_saved_once(services, reader):  # noqa: 
     ann, ben = klass.students
     start, end = services.phrase("Middle East")
     note = services.note(klass, ann, start, end, "Which countries?")
-    page = reader(ben)
-    page.goto(klass.url)
+    page = reader(ben, url=klass.url)
     card = page.locator(f"#annotation-{note}")
     card.get_by_role("link", name="Reply").click()
     card.get_by_placeholder("Your reply (Markdown)").fill("Syria, Iraq, Iran.")

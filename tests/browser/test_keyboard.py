@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
+from tests.browser.conftest import announced, into_article, open_article, select_from_caret
 from tests.browser.test_live import reader, services  # noqa: F401 - fixtures
-from tests.browser.test_reader import SEED_URL, card_ids, highlight, marks_of
+from tests.browser.test_reader import card_ids, highlight, marks_of
 from webapp.services.annotations import SPOT_NOTES_PER_PAGE
 
 pytestmark = pytest.mark.browser
@@ -27,26 +27,8 @@ def active(page) -> str | None:
     return page.evaluate(ACTIVE)
 
 
-def announced(page):
-    return page.locator("#announcer")
-
-
-def select_from_caret(page, count: int) -> None:
-    """Shift+ArrowRight `count` times from the caret (as a keyboard reader selects)."""
-    for _ in range(count):
-        page.keyboard.press("Shift+ArrowRight")
-
-
-def into_article(page) -> None:
-    """Tab from the page's start to the article (the skip link, the header, then the
-    article's own links come first: focus the article as Tab eventually does)."""
-    page.locator("#article-body").focus()
-    expect(page.locator("#article-body")).to_be_focused()
-
-
 def test_highlight_in_a_chosen_colour_from_the_toolbar_by_keyboard(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     into_article(page)
     select_from_caret(page, len("Bashar"))
     # Tab goes on to the toolbar, its colour first; the passage stays selected.
@@ -92,8 +74,7 @@ def test_highlight_in_a_chosen_colour_from_the_toolbar_by_keyboard(page):
 
 
 def test_comment_with_ctrl_enter_focuses_the_new_card_and_is_announced(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     into_article(page)
     select_from_caret(page, len("Bashar al-Assad"))
     page.keyboard.press("c")
@@ -142,8 +123,7 @@ def test_comment_with_ctrl_enter_focuses_the_new_card_and_is_announced(page):
 
 
 def test_keys_on_a_card_being_redrawn_do_nothing_and_no_form_loads_a_page(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     note = highlight(page, "the Syrian rescue workers")
     card = page.locator(f"#annotation-{note}")
     card.get_by_role("link", name="Add comment").click()
@@ -190,8 +170,7 @@ def test_keys_on_a_card_being_redrawn_do_nothing_and_no_form_loads_a_page(page):
 
 
 def test_n_and_p_step_between_highlights_and_enter_opens_their_notes(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     # Made in this order; in the text, "the Syrian rescue workers" comes first.
     second = highlight(page, "They have two options")
     first = highlight(page, "the Syrian rescue workers")
@@ -222,8 +201,7 @@ def test_n_and_p_step_between_highlights_and_enter_opens_their_notes(page):
 
 
 def test_marks_are_in_the_accessibility_tree_with_their_note_count(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     first = highlight(page, "They have two options")
     marks_of(page, first).first.focus()
     cdp = page.context.new_cdp_session(page)
@@ -245,8 +223,7 @@ def test_marks_are_in_the_accessibility_tree_with_their_note_count(page):
 
 
 def test_shortcuts_work_only_in_the_article_and_can_be_turned_off(page):
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     first = highlight(page, "They have two options")
     page.evaluate("getSelection().removeAllRanges()")
 
@@ -293,8 +270,7 @@ def test_reply_and_vote_by_keyboard_keep_focus(services, reader):  # noqa: F811
     ann, ben = klass.students
     start, end = services.phrase("Hmeimim military base")
     note = services.note(klass, ann, start, end, "Why *forty* years?")
-    page = reader(ben)
-    page.goto(klass.url)
+    page = reader(ben, url=klass.url)
     card = page.locator(f"#annotation-{note}")
     expect(card).to_be_visible()
 
@@ -345,8 +321,7 @@ def test_others_notes_are_announced_and_do_not_move_focus(services, reader):  # 
     ann, ben = klass.students
     start, end = services.phrase("Hmeimim military base")
     note = services.note(klass, ann, start, end, "Why *forty* years?")
-    page = reader(ben)
-    page.goto(klass.url)
+    page = reader(ben, url=klass.url)
     card = page.locator(f"#annotation-{note}")
     vote = card.get_by_role("button", name="Upvote 0", exact=True)
     vote.focus()
@@ -386,8 +361,7 @@ def test_pin_hide_and_flag_keep_focus_on_the_control(services, reader):  # noqa:
     start, end = services.phrase("Hmeimim military base")
     note = services.note(klass, ann, start, end, "Why *forty* years?")
 
-    teacher = reader(klass.instructor)
-    teacher.goto(klass.url)
+    teacher = reader(klass.instructor, url=klass.url)
     card = teacher.locator(f"#annotation-{note}")
     card.get_by_role("button", name="Pin").focus()
     teacher.keyboard.press("Enter")
@@ -414,8 +388,7 @@ def test_pin_hide_and_flag_keep_focus_on_the_control(services, reader):  # noqa:
     expect(announced(teacher)).to_have_text("Shown to the class again.")
     assert teacher.errors == []
 
-    student = reader(ben)
-    student.goto(klass.url)
+    student = reader(ben, url=klass.url)
     card = student.locator(f"#annotation-{note}")
     # The note's Flag opens a short reason form; sent, focus is back on its Flag.
     flag = card.locator("summary", has_text="Flag this note")
@@ -435,8 +408,7 @@ def test_more_notes_at_a_spot_come_by_keyboard_with_focus_on_the_first(services,
     count = SPOT_NOTES_PER_PAGE + 5
     for n in range(count):
         services.note(room, room.students[n % 2], start, end, f"Spot note {n}")
-    page = reader(room.instructor)
-    page.goto(room.url)
+    page = reader(room.instructor, url=room.url)
     into_article(page)
     page.keyboard.press("n")
     mark = page.locator(f'#article-body mark[data-at="{start}"]')

@@ -142,10 +142,10 @@ def services(live_server):
 
 @pytest.fixture
 def reader(browser, live_server):
-    """Open a browser context (a separate person) logged in as `username`."""
+    """Open a browser context (a separate person) logged in as `username`, at `url` if given."""
     contexts = []
 
-    def open_as(username: str, height: int = 900, width: int = 1400):
+    def open_as(username: str, height: int = 900, width: int = 1400, url: str | None = None):
         context = browser.new_context(
             viewport={"width": width, "height": height}, base_url=live_server.url
         )
@@ -154,6 +154,8 @@ def reader(browser, live_server):
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         log_in(page, username)
+        if url:
+            page.goto(url)
         return page
 
     yield open_as
@@ -297,8 +299,7 @@ def test_a_poll_with_nothing_new_swaps_nothing(services, reader):
     klass = services.classroom(students=1)
     (student,) = klass.students
     services.note(klass, klass.instructor, *services.phrase("White Helmets"), "Whose words?")
-    page = reader(student)
-    page.goto(klass.url)
+    page = reader(student, url=klass.url)
     expect(page.locator(".card")).to_have_count(1)
     cards_before = page.locator("#cards").inner_html()
     body_before = page.locator("#article-body").inner_html()
@@ -381,8 +382,7 @@ def test_a_note_arriving_out_of_sight_shows_n_new(services, reader):
 def test_a_note_arriving_while_selecting_keeps_the_selection_and_the_toolbar(services, reader):
     klass = services.classroom(students=2)
     ann, ben = klass.students
-    page = reader(ben)
-    page.goto(klass.url)
+    page = reader(ben, url=klass.url)
     toolbar = page.get_by_role("toolbar")
 
     # ben selects a passage; ann's note on the same paragraph arrives by the poll. Its card
@@ -431,8 +431,7 @@ def test_the_open_notes_at_a_spot_follow_what_others_change(services, reader):
     ann, ben = klass.students
     start, end = services.phrase("Hmeimim military base")
     first = services.note(klass, ann, start, end, "Why there?")
-    page = reader(ben, width=1440)
-    page.goto(klass.url)
+    page = reader(ben, width=1440, url=klass.url)
     page.locator(f'#article-body mark[data-at="{start}"]').click()
     spot = page.locator("#spot")
     title = spot.locator(".spot-title")

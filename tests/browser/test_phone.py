@@ -8,12 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
-from tests.conftest import SEED_SLUG
+from tests.browser.conftest import open_article
 
 pytestmark = pytest.mark.browser
 
-SEED_URL = f"/articles/{SEED_SLUG}"
 PHONE = {"width": 375, "height": 740}
 TABLET = {"width": 768, "height": 1024}
 SMALL_LAPTOP = {"width": 1024, "height": 768}
@@ -139,8 +137,7 @@ def small_targets(page) -> list[dict]:
 
 def test_toolbar_is_one_row_at_the_bottom_and_leaves_the_selection_in_view(handheld):
     page = handheld
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     # A passage at the very bottom of the screen: where the bar appears.
     select(page, "the main issue being discussed", where="end")
     toolbar = page.locator("#annotate-form")  # the bar (its role may sit on an inner list)
@@ -172,8 +169,7 @@ def test_every_control_is_at_least_24_px(browser, live_server):
     for viewport in (PHONE, TABLET, SMALL_LAPTOP):
         page = touch_page(browser, live_server, viewport)
         try:
-            sign_up(page)
-            page.goto(SEED_URL)
+            open_article(page)
             save_highlight(page, "the main issue being discussed")
             page.evaluate("window.scrollTo(0, 0)")
             found = page.evaluate(TARGETS)
@@ -199,8 +195,7 @@ def test_every_control_is_at_least_24_px(browser, live_server):
 
 def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
     page = phone
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     card_id = save_highlight(page, "the main issue being discussed")
     start = page.locator(f"#{card_id}").get_attribute("data-start")
     mark = page.locator(f"mark[data-at='{start}']")
@@ -247,8 +242,7 @@ def test_tapping_a_highlight_opens_its_notes_in_a_sheet_that_closes_back(phone):
 
 def test_a_saved_note_is_confirmed_where_the_reader_is(phone):
     page = phone
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     # Far down the article: the notes are nowhere near.
     rect = select(page, "Russian armed forces")
     page.get_by_role("toolbar").get_by_role("button", name="Comment", exact=True).tap()
@@ -275,8 +269,7 @@ def test_a_saved_note_is_confirmed_where_the_reader_is(phone):
 
 def test_the_header_is_one_line_on_a_phone(phone):
     page = phone
-    sign_up(page, prefix="a-rather-long-name")
-    page.goto(SEED_URL)
+    open_article(page, prefix="a-rather-long-name")
     header = page.locator(".site-header")
     box = header.bounding_box()
     assert box["height"] <= 60, box
@@ -295,8 +288,7 @@ def test_the_header_is_one_line_on_a_phone(phone):
 def test_at_1024_px_the_notes_sit_beside_lines_of_60_to_80_characters(browser, live_server):
     page = touch_page(browser, live_server, SMALL_LAPTOP)
     try:
-        sign_up(page)
-        page.goto(SEED_URL)
+        open_article(page)
         article = page.locator("#article-body").bounding_box()
         sidebar = page.locator("#sidebar").bounding_box()
         assert sidebar["x"] >= article["x"] + article["width"], (article, sidebar)
@@ -327,8 +319,7 @@ def test_at_1024_px_the_notes_sit_beside_lines_of_60_to_80_characters(browser, l
 
 def test_the_notes_at_a_spot_follow_a_delete_an_undo_and_an_edit(phone):
     page = phone
-    sign_up(page)
-    page.goto(SEED_URL)
+    open_article(page)
     # Long enough for this test on a busy machine; the page's own is 12 s.
     page.evaluate("document.getElementById('flash').dataset.dismissAfter = 120000")
     outer = save_highlight(page, "the main issue being discussed")
