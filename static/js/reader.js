@@ -283,9 +283,19 @@
   document.addEventListener("mouseup", function (event) {
     if (!form.contains(event.target)) setTimeout(update, 0);
   });
-  // Keep the selection when a toolbar button is pressed.
+  // Keep the selection when a toolbar button is pressed, and take the passage as it is at
+  // that moment: the toolbar may have been offered for an earlier point of a drag whose
+  // last move it has not answered yet (the toolbar stays where it is, under the pointer).
   form.addEventListener("mousedown", function (event) {
-    if (event.target.closest("button, .swatch")) event.preventDefault();
+    if (!event.target.closest("button, .swatch")) return;
+    event.preventDefault();
+    if (commentBox && !commentBox.hidden) return;
+    var live = capture();
+    if (live && (!pending || live.start !== pending.start || live.end !== pending.end)) {
+      if (textarea) textarea.setAttribute("data-draft", "note:" + live.start + "-" + live.end);
+      pending = live;
+      fill(live);
+    }
   });
   form.addEventListener("click", function (event) {
     var action = event.target.closest("[data-action]");
