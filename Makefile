@@ -61,8 +61,10 @@ lint: $(VENV)/.installed-dev
 # browser), then the few marked `serial` run alone.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev htmx axe chromium lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
-	$(VENV)/bin/pytest -m serial
+	@status=0; \
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" || status=$$?; \
+	$(VENV)/bin/pytest -m serial || status=$$?; \
+	exit $$status
 
 # About 7 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
 bench: $(VENV)/.installed-dev htmx chromium wrk

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from importlib import metadata
 from pathlib import Path
 
 from tests.conftest import SEEDS
@@ -59,8 +60,16 @@ def gunicorn(port: int, workers: int, script: Path | None = None) -> list[str]:
         str(workers),
         "--bind",
         f"127.0.0.1:{port}",
+        *NO_CONTROL_SOCKET,
         "webapp.wsgi:app",
     ]
+
+
+# gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl): the
+# servers tests run side by side would take it from each other. They need none.
+NO_CONTROL_SOCKET = (
+    ["--no-control-socket"] if int(metadata.version("gunicorn").split(".")[0]) >= 27 else []
+)
 
 
 def instance_env(
