@@ -1,7 +1,8 @@
 // The reader on phones and tablets, and on paper: the notes as a bottom sheet (a tapped
 // highlight opens its notes there; closing it returns to the same place in the text),
-// the selection kept clear of the bottom toolbar, a saved note confirmed where the reader
-// is, and numbered notes for print. The layout itself is CSS (static/css/app.css).
+// the selection kept clear of the bottom toolbar, a saved note confirmed on the screen
+// where the notices are, and numbered notes for print. The layout itself is CSS
+// (static/css/app.css).
 (function () {
   "use strict";
 
@@ -189,10 +190,6 @@
       show.addEventListener("click", function () { showCard(card); });
       toast.appendChild(show);
     }
-    var rect = lastRange ? lastRange.getBoundingClientRect() : null;
-    var bottom = rect && rect.height ? rect.bottom : 0;
-    var top = bottom > 0 && bottom < window.innerHeight - 80 ? bottom + 8 : window.innerHeight / 3;
-    toast.style.top = (window.scrollY + top) + "px";
     toast.classList.add("shown");
     clearTimeout(toastTimer);
     toastTimer = setTimeout(hideToast, 8000);

@@ -256,8 +256,12 @@ def test_a_saved_note_is_confirmed_where_the_reader_is(phone):
     height = page.viewport_size["height"]
     assert 0 <= box["y"] and box["y"] + box["height"] <= height, box
     moved = page.evaluate("window.scrollY") - scroll
-    # Just under the passage, as it is on the screen now.
-    assert abs(box["y"] - (rect["bottom"] - moved)) < 120, (box, rect, moved)
+    # At the bottom, where the toolbar was, clear of the passage as it is on the screen now.
+    assert box["y"] + box["height"] > height - 120, (box, height)
+    top, bottom = rect["top"] - moved, rect["bottom"] - moved
+    assert box["y"] >= bottom or box["y"] + box["height"] <= top, (box, rect, moved)
+    notes_button = page.locator(".notes-open").bounding_box()
+    assert box["x"] + box["width"] <= notes_button["x"], (box, notes_button)
 
     toast.get_by_role("button", name="Show note").tap()
     card = page.locator(".card").filter(has_text="A note far down the page.")
