@@ -32,14 +32,6 @@ Original url:
 TITLE = "The Lighthouse Keepers of Skerryvore"
 
 
-@pytest.fixture(autouse=True)
-def patient_expect():
-    """Whole pages load here (no htmx): on a busy machine they take longer than 5 s."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def test_paste_preview_publish_assign_then_a_student_annotates(browser, live_server, page):
     teacher = sign_up(page, "teacher")
     page.goto("/classes")

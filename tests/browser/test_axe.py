@@ -459,14 +459,6 @@ STATES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def patient_expect():
-    """Whole pages load here: on a busy machine they take longer than 5 s."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 @pytest.mark.parametrize("state", STATES, ids=lambda state: state.__name__)
 def test_no_axe_violations(page, site, state):
     state(page, site)

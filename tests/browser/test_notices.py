@@ -21,13 +21,6 @@ SEED_URL = f"/articles/{SEED_SLUG}"
 SHORT = 1_000  # ms: the lifetime this test gives notices (the page's own is longer)
 
 
-@pytest.fixture(autouse=True)
-def patient_expect():
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def delete_a_new_highlight(page) -> None:
     drag_select(page, "Russian forces were needed in the country long-term")
     page.get_by_role("toolbar").get_by_role("button", name="Highlight", exact=True).click()
