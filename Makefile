@@ -55,7 +55,7 @@ run: $(VENV)/.installed htmx
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check webapp tests
+	$(VENV)/bin/ruff format --check .
 
 # Tests run in parallel workers (one per core; each has its own database, server and
 # browser), then the few marked `serial` run alone.
