@@ -24,7 +24,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app.config.update(derived_config(app.config))
 
-    from webapp import bench, cli, compression, errors, security, sessions, templating
+    from webapp import (
+        bench,
+        cli,
+        compression,
+        errors,
+        page_cache,
+        security,
+        sessions,
+        templating,
+    )
     from webapp.account import bp as account_bp
     from webapp.annotations import bp as annotations_bp
     from webapp.api import bp as api_bp
@@ -67,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(exports_bp)
     security.init_app(app)
     compression.init_app(app)
+    page_cache.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

@@ -586,6 +586,24 @@ class ChangeCounter(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
 
 
+class PageRevision(db.Model):
+    """One row: a counter the database itself bumps (triggers, migration i11anon_page_revision)
+    on every insert, update or delete in `documents` and `document_versions`.
+
+    What a visitor who is not signed in sees (the library, an article) is made of those two
+    tables alone, so a page rendered at one revision is the same page while the revision
+    stays: the anonymous page cache (webapp/page_cache.py) reads it, one primary-key
+    lookup, in place of rendering. Triggers see every write, the ORM's, bulk statements,
+    the command line's and raw SQL. A migration that rebuilds either table (batch mode on
+    SQLite copies it and drops the old one, triggers with it) must create them again.
+    """
+
+    __tablename__ = "page_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(default=0)
+
+
 class ArticleDraft(db.Model):
     """An article between its preview and its publication (or a new version before it is
     confirmed): what was extracted, kept briefly so a large upload is sent only once.

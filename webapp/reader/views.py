@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, defer
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx, render_view
 from webapp.models import Annotation, Document, DocumentVersion
+from webapp.page_cache import anonymous_page
 from webapp.reader import bp
 from webapp.reader.cards import render_card
 from webapp.reader.documents import get_document, held_shares
@@ -69,6 +70,7 @@ class Shelf:
 
 
 @bp.get("/")
+@anonymous_page
 def library():
     """The articles one may read: assigned to my classes, mine, public (and my archived),
     each shelf a page at a time (`<shelf>_page`), one query per shelf whatever its size."""
@@ -118,6 +120,7 @@ def _shelf_url():
 
 
 @bp.get("/articles/<slug>")
+@anonymous_page
 def article(slug: str):
     """The reader: the article with the highlights of one context, and the sidebar."""
     document, version = get_document(slug)
