@@ -7,6 +7,7 @@ the serializer is made once per set of keys, and a cookie whose signature was ch
 remembered (per process, a bounded number) with what it holds and when it was signed: the
 same bytes under the same keys verify the same. Its age is still checked on every request,
 and each request gets its own copy of the data (a session's lists are changed in place).
+A session read and left unchanged is not looked at again when the response goes.
 """
 
 from __future__ import annotations
@@ -16,11 +17,22 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import Flask, Request
+from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 REMEMBERED_COOKIES = 4096
+
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy(data: dict) -> dict:
+    """A copy the request may change freely: a login's session holds strings and flags
+    only (a plain copy then), a flash or share list needs a deep one."""
+    if all(type(value) in SCALARS for value in data.values()):
+        return dict(data)
+    return copy.deepcopy(data)
 
 
 class RememberingSessionInterface(SecureCookieSessionInterface):
@@ -57,7 +69,7 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
         if remembered is not None:
             data, signed_at = remembered
             if 0 <= int(time.time()) - signed_at <= max_age:  # as itsdangerous checks it
-                return self.session_class(copy.deepcopy(data))
+                return self.session_class(_copy(data))
         try:
             data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
         except BadSignature:
@@ -67,3 +79,11 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
             while len(self._verified) > REMEMBERED_COOKIES:
                 self._verified.popitem(last=False)
         return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:
+        if session and not self.should_set_cookie(app, session):
+            # Read, not changed (every poll): nothing to sign, only the Vary header to add.
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
