@@ -49,9 +49,32 @@ _POSTGRES_FAULTS = {
 }
 
 
-# Execution options of a connection that runs one read-only statement and closes: on
-# SQLite it needs no BEGIN (a lone SELECT reads one snapshot by itself).
-ONE_STATEMENT = {"one_statement": True}
+def fetch_one(engine: Engine, sql: str, parameters=()) -> tuple | None:
+    """The first row of one read-only statement, run on a pooled DBAPI connection without
+    SQLAlchemy's execution machinery: for the hottest reads (the idle poll, the anonymous
+    page cache's revision), where a Connection, an execution context and a result object
+    cost four times the indexed lookup itself. `sql` is in the driver's parameter style and
+    nothing is converted. No transaction is begun: on SQLite a lone SELECT reads one
+    snapshot by itself; elsewhere the pool rolls back as the connection returns. The
+    engine's cursor events still see the statement (statement counters, traces); faults
+    are raised as the driver's, without SQLAlchemy's handling (callers fall back to the
+    ordinary path, which meets them again and answers them)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            events = engine.dispatch
+            if events.before_cursor_execute:
+                events.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+            cursor.execute(sql, parameters)
+            row = cursor.fetchone()
+            if events.after_cursor_execute:
+                events.after_cursor_execute(connection, cursor, sql, parameters, None, False)
+            return row
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
 
 
 def start_request(writes: bool) -> None:
@@ -196,8 +219,6 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if connection.get_execution_options().get("one_statement"):
-            return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 

@@ -31,7 +31,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from webapp.compression import LEVEL, MIN_BYTES, accepts_gzip
-from webapp.database import ONE_STATEMENT
+from webapp.database import fetch_one
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 
@@ -163,10 +163,10 @@ def current_revision() -> int | None:
     """The database's page revision; None when it cannot be read (the page is then
     rendered, and meets the same fault)."""
     try:
-        with db.engine.connect().execution_options(**ONE_STATEMENT) as connection:
-            return connection.exec_driver_sql(REVISION_SQL).scalar()
+        row = fetch_one(db.engine, REVISION_SQL)
     except Exception:  # noqa: BLE001 - rendering answers the fault as it always does
         return None
+    return row[0] if row is not None else None
 
 
 def _token_field() -> str:

@@ -8,9 +8,10 @@ the class the reader's, and looks at the change log's (document_id, seq) index. 
 else, including a failed check, takes the full path through the visibility rule.
 
 That statement is built and compiled once per process (and shape: with or without a
-class) and run as its SQL on a pooled connection: building the clause, SQLAlchemy's cache key
-and an ORM session cost several times what the query does. On SQLite it runs without a
-BEGIN: one SELECT reads one consistent snapshot by itself.
+class) and run as its SQL on a pooled DBAPI connection (database.fetch_one): building the
+clause, SQLAlchemy's cache key, an ORM session, even a Core connection and its result,
+cost several times what the query does. On SQLite it runs without a BEGIN: one SELECT reads
+one consistent snapshot by itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from webapp.database import ONE_STATEMENT
+from webapp.database import fetch_one
 from webapp.models import Change, Document, LoginSession, utcnow
 from webapp.services.accounts import live_session_where, token_hash
 from webapp.visibility import SignedIn, member_of, visible_documents
@@ -128,8 +129,7 @@ def anything_since(
     if classroom_id is not None:
         values["classroom_id"] = classroom_id
     try:
-        with engine.connect().execution_options(**ONE_STATEMENT) as connection:
-            row = connection.exec_driver_sql(statement.sql, statement.parameters(values)).first()
+        row = fetch_one(engine, statement.sql, statement.parameters(values))
     except Exception:  # noqa: BLE001 - the full path meets the same fault and answers it
         return None
     if row is None:
