@@ -10,12 +10,14 @@ import re
 import pytest
 import sqlalchemy as sa
 from flask import g
+from flask_migrate import upgrade
 from sqlalchemy import event
 
 from tests.conftest import HTMX, SEED_SLUG, make_config
 from tests.functional.article_helpers import article_titled, owned_article
 from tests.functional.helpers import create, select
 from tests.functional.test_articles_manage import SEED_TITLE, sign_in, user
+from tests.functional.test_postgres import postgres_url  # noqa: F401 - the fixture
 from webapp import create_app
 from webapp.models import Document, DocumentVersion
 from webapp.services import articles
@@ -226,3 +228,28 @@ def test_a_kept_page_costs_one_statement(app, db):
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         assert len(seen) == 1 and "page_revision" in seen[0], seen
+
+
+def test_the_page_revision_follows_every_write_on_postgres(tmp_path, postgres_url, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    config = make_config(tmp_path)
+    del config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        session = app.extensions["sqlalchemy"].session
+        result = import_article(session, article_titled("Herons"), "herons.md")
+        session.commit()
+        url = f"/articles/{result.document.slug}"
+        warm(app, "/", url)
+        session.execute(sa.text("UPDATE document_versions SET title = 'Egrets'"))  # raw SQL
+        session.commit()
+        assert "Egrets" in text(visit(app, "/")) and "Egrets" in text(visit(app, url))
+        session.execute(sa.update(Document).values(archived_at=sa.func.now()))
+        session.commit()
+        assert "Egrets" not in text(visit(app, "/"))
+        assert visit(app, url).status_code == 404
+        zipped = visit(app, "/", **{"Accept-Encoding": "gzip"})
+        assert gzip.decompress(zipped.data).decode() == text(visit(app, "/"))
+        session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()
