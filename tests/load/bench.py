@@ -523,7 +523,6 @@ def scaling_figures(root, url, built, engine, sizes) -> list[dict]:
     app = InProcess(root, sqlalchemy_url(url), str(SEEDS))
     try:
         student = app.client(built.reader)
-        anonymous = app.client()
         page = f"/articles/{built.slug}?context=class-{built.classroom_id}"
         before = app.measure(
             student,
@@ -547,11 +546,15 @@ def scaling_figures(root, url, built, engine, sizes) -> list[dict]:
             sizes.inprocess_reps,
         )
         after["ratio"] = after["ms"] / before["ms"] if before["ms"] else None
+        # Signed in: a visitor's library comes from the page cache (webapp/page_cache.py),
+        # and what is measured here is how the rendered page grows.
         articles = corpora.article_count(engine)
-        small = app.measure(anonymous, "/", f"library, {articles} articles", sizes.inprocess_reps)
+        small = app.measure(
+            student, "/", f"library, {articles} articles, signed in", sizes.inprocess_reps
+        )
         corpora.add_articles(engine, sizes.library)
         large = app.measure(
-            anonymous, "/", f"library, {sizes.library:,} articles", sizes.inprocess_reps
+            student, "/", f"library, {sizes.library:,} articles, signed in", sizes.inprocess_reps
         )
         large["ratio"] = large["ms"] / small["ms"] if small["ms"] else None
         return [before, after, small, large]
