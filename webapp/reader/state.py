@@ -13,6 +13,13 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
+from webapp.reader.shared import (
+    StudentView,
+    class_view,
+    own_rows,
+    shares_class_view,
+    view_key,
+)
 from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
@@ -177,10 +184,34 @@ class ReaderState:
     context: ReadingContext
     query: SidebarQuery
 
+    student: StudentView | None = None  # a student's class view, from the shared cache
+
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
+
+    def share(self, seq: int) -> None:
+        """Read the view through the class's shared part (webapp/reader/shared.py) at
+        change-log seq `seq`, when it is a student's class view."""
+        if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
+            return
+        classroom_id = self.context.classroom.id
+        instructors = instructors_of([classroom_id]).get(classroom_id, set())
+        key = view_key(self.document, self.version, self.context, seq, instructors)
+        view = class_view(db.session, key, self.document.id, self.version.id, classroom_id)
+        user_id = current_user.id
+        own = own_rows(db.session, user_id, self.document.id, self.context)
+        self.student = StudentView(view, own, user_id)
+
+    def listed_ids(self) -> tuple[list[int], int | None] | None:
+        """page() as ids, from the shared view, when the sidebar shows everything in
+        position order (None otherwise: page() reads it)."""
+        q = self.query
+        if self.student is None or q != SidebarQuery(offset=q.offset):
+            return None
+        ids, more = self.student.listed(q.offset, CARDS_PER_PAGE)
+        return ids, (q.offset + len(ids) if more else None)
 
     @property
     def heat(self) -> bool:
@@ -190,6 +221,8 @@ class ReaderState:
     @cached_property
     def _marks(self) -> tuple[list[Highlight], list[int]]:
         """The marks of the whole text and the orphans' ids, read together."""
+        if self.student is not None:
+            return self.student.marks()
         return marks_for_reader(
             db.session, current_user, self.document.id, self.version.id, self.context
         )
@@ -237,6 +270,10 @@ class ReaderState:
             with_deleted_threads=True,
             only_ids=ids,
         )
+
+    @property
+    def orphan_ids(self) -> list[int]:
+        return self._marks[1]
 
     @cached_property
     def orphans(self) -> list[Annotation]:

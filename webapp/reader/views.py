@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx, render_view
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader import bp
-from webapp.reader.cards import render_card
+from webapp.reader.cards import cards_of, render_card
 from webapp.reader.documents import get_document, held_shares
 from webapp.reader.state import (
     FILTERS,
@@ -126,7 +126,19 @@ def article(slug: str):
     # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
     cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    cards, more = state.page()
+    state.share(cursor)
+    listed = state.listed_ids()
+    if listed is not None:
+        # A student's class view: the cards come drawn (webapp/reader/shared.py).
+        card_ids, more = listed
+        drawn = cards_of(state, card_ids + state.orphan_ids)
+        cards = [drawn[i] for i in card_ids if i in drawn]
+        orphans = [drawn[i] for i in state.orphan_ids if i in drawn]
+        x = None
+    else:
+        cards, more = state.page()
+        orphans = state.orphans
+        x = state.extras(cards + orphans)
     spot = spot_of(state) if request.args.get("at") else None
     body = Markup(article_body(version, state.highlights, heat=state.heat))
     return render_view(
@@ -137,8 +149,10 @@ def article(slug: str):
         version=version,
         body=body,
         cards=cards,
+        orphans=orphans,
+        drawn=listed is not None,
         more=more,
-        x=state.extras(cards + state.orphans),
+        x=x,
         contexts=contexts_of_user(),
         cursor=cursor,
         spot=spot,

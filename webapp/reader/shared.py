@@ -1,0 +1,245 @@
+"""What the students of a class see alike on an article, kept per process between requests.
+
+A student's class view of an article is the class's notes every student sees (the same
+for all of them: visibility.shown_to_students) plus a few of their own (own_beside_class).
+The shared part is read once per point of the document's change log and reused by every
+student of the class: the marks' rows, and the cards rendered for a student who is not
+involved in them (not the author, no vote, no reply), which most cards are for most
+students. What differs per student is added at request time: their own rows, their own
+colours, the cards they are involved in, the form tokens.
+
+The key holds every input of that shared part:
+- the document's last change seq: every write a reader sees live is in the change log
+  (webapp/services/live.py), notes, replies, votes, pins, hiding, flags, deletions;
+- the version (a new one re-anchors the notes) and the article's archived state;
+- the class's archived state, colour purposes and its instructors (their badge; hidden
+  notes are theirs to see, so instructors never use this cache);
+Students of a class that reads the article in groups see different notes: not shared.
+Time-dependent text (the due banner) is drawn per request, outside what is kept here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import Annotation, AssignmentMode, Document, DocumentVersion, Reply, Vote
+from webapp.text.marks import Highlight
+from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
+
+# (id, start, end, colour, author_id, version_id, deleted, pinned)
+Row = tuple[int, int, int, str, int, int | None, bool, bool]
+_COLUMNS = (
+    Annotation.id,
+    Annotation.start,
+    Annotation.end,
+    Annotation.colour,
+    Annotation.author_id,
+    Annotation.version_id,
+    Annotation.deleted_at.is_not(None),
+    Annotation.pinned,
+)
+MAX_VIEWS = 16  # a class article per entry: its rows and up to MAX_CARDS cards
+MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
+CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
+
+
+@dataclass
+class ClassView:
+    """The shared part of a class's view of an article at one change-log seq."""
+
+    rows: list[Row]
+    version_id: int
+    cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
+
+    def __post_init__(self) -> None:
+        # Derived once for every student: the marks as others' (a student's own are
+        # swapped in per request), the orphans, the cards' order.
+        self.authors = {row[0]: row[4] for row in self.rows}
+        self.highlights: list[Highlight] = []
+        self.by_author: dict[int, list[int]] = {}
+        self.orphans: list[int] = []
+        for i, start, end, colour, author, version, deleted, _ in self.rows:
+            if version is None:
+                self.orphans.append(i)
+            elif version == self.version_id and not deleted:
+                self.by_author.setdefault(author, []).append(len(self.highlights))
+                self.highlights.append(Highlight(i, start, end, colour, False))
+        self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
+
+    def keep_card(self, annotation_id: int, html: str, token: str) -> None:
+        if len(self.cards) < MAX_CARDS:
+            self.cards[annotation_id] = html.replace(token, CSRF_SLOT)
+
+    def card(self, annotation_id: int, token: str) -> str | None:
+        html = self.cards.get(annotation_id)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+
+def listing_order(row: Row) -> tuple:
+    """The sidebar's position order: pinned first, then by place in the text."""
+    return (not row[7], row[1], row[2], row[0])
+
+
+class _Views:
+    """The ClassViews, least recently used first out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, ClassView] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ClassView | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, view: ClassView) -> None:
+        with self._lock:
+            self._entries[key] = view
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+views = _Views(MAX_VIEWS)
+
+
+def shares_class_view(context: ReadingContext, document: Document) -> bool:
+    """Whether this view is a student's class view that is the same for all students (not
+    an instructor's, not an article the class reads in groups). The class's assignments
+    are loaded for the due banner anyway."""
+    if context.classroom is None or context.is_instructor or context.membership is None:
+        return False
+    return not any(
+        a.document_id == document.id and a.mode == AssignmentMode.GROUPS.value
+        for a in context.classroom.assignments
+    )
+
+
+def view_key(
+    document: Document,
+    version: DocumentVersion,
+    context: ReadingContext,
+    seq: int,
+    instructors: set[int],
+) -> tuple:
+    classroom = context.classroom
+    return (
+        document.id,
+        version.id,
+        classroom.id,
+        seq,
+        document.archived_at,
+        classroom.archived_at,
+        json.dumps(classroom.colour_purposes or {}, sort_keys=True, default=str),
+        tuple(sorted(instructors)),
+    )
+
+
+def class_view(
+    session: Session, key: tuple, document_id: int, version_id: int, classroom_id: int
+) -> ClassView:
+    found = views.get(key)
+    if found is None:
+        rows = session.execute(
+            sa.select(*_COLUMNS).where(
+                Annotation.document_id == document_id, shown_to_students(classroom_id)
+            )
+        ).all()
+        found = ClassView([tuple(row) for row in rows], version_id)
+        views.put(key, found)
+    return found
+
+
+def own_rows(
+    session: Session, user_id: int, document_id: int, context: ReadingContext
+) -> list[Row]:
+    """The rows of a student's class view that the shared part leaves out (their own)."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            sa.select(*_COLUMNS).where(
+                Annotation.author_id == user_id,
+                Annotation.document_id == document_id,
+                own_beside_class(user_id, context),
+            )
+        )
+    ]
+
+
+def involved(session: Session, user_id: int, annotation_ids: list[int]) -> set[int]:
+    """Of these notes, those whose card differs for this user beyond their authorship:
+    they upvoted it or wrote a reply in its thread (hidden replies too)."""
+    if not annotation_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.union(
+                sa.select(Vote.annotation_id).where(
+                    Vote.annotation_id.in_(annotation_ids), Vote.user_id == user_id
+                ),
+                sa.select(Reply.annotation_id).where(
+                    Reply.annotation_id.in_(annotation_ids),
+                    Reply.author_id == user_id,
+                    Reply.deleted_at.is_(None),
+                ),
+            )
+        )
+    )
+
+
+@dataclass
+class StudentView:
+    """One student's class view: the shared rows and their own."""
+
+    shared: ClassView
+    own: list[Row]
+    user_id: int
+
+    @property
+    def version_id(self) -> int:
+        return self.shared.version_id
+
+    def marks(self) -> tuple[list[Highlight], list[int]]:
+        """As services.annotations.marks_for_reader: the marks and the orphans' ids."""
+        highlights = list(self.shared.highlights)
+        for index in self.shared.by_author.get(self.user_id, ()):
+            highlights[index] = highlights[index]._replace(own=True)
+        orphans = list(self.shared.orphans)
+        for i, start, end, colour, _, version, deleted, _ in self.own:
+            if version is None:
+                orphans.append(i)
+            elif version == self.version_id and not deleted:
+                highlights.append(Highlight(i, start, end, colour, True))
+        orphans.sort()
+        return highlights, orphans
+
+    def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
+        """As services.annotations.listed_for_reader with no filter, in position order: a
+        page of the cards' ids (anchored notes, pinned first) and whether more follow."""
+        own = sorted(listing_order(row) for row in self.own if row[5] is not None)
+        merged = heapq.merge(self.shared.listed, own)
+        page = list(itertools.islice(merged, offset, offset + limit + 1))
+        return [entry[-1] for entry in page[:limit]], len(page) > limit
+
+    def author_of(self, annotation_id: int) -> int | None:
+        found = self.shared.authors.get(annotation_id)
+        if found is None:
+            for row in self.own:
+                if row[0] == annotation_id:
+                    return row[4]
+        return found
