@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.models import Annotation, AssignmentMode, Document, DocumentVersion, Reply, Vote
-from webapp.text.marks import Highlight
+from webapp.text.document import Block, Layout
+from webapp.text.marks import Highlight, layout_pieces, render_block
 from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
 
 # (id, start, end, colour, author_id, version_id, deleted, pinned)
@@ -73,6 +74,14 @@ class ClassView:
                 self.by_author.setdefault(author, []).append(len(self.highlights))
                 self.highlights.append(Highlight(i, start, end, colour, False))
         self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
+        self._pieces: tuple | None = None
+
+    def pieces(self, layout: Layout, heat: bool) -> list[str]:
+        """The body drawn with every mark as another's (text/marks.layout_pieces)."""
+        kept = self._pieces
+        if kept is None or kept[0] is not layout or kept[1] != heat:
+            kept = self._pieces = (layout, heat, layout_pieces(layout, self.highlights, heat))
+        return kept[2]
 
     def keep_card(self, annotation_id: int, html: str, token: str) -> None:
         if len(self.cards) < MAX_CARDS:
@@ -227,6 +236,23 @@ class StudentView:
                 highlights.append(Highlight(i, start, end, colour, True))
         orphans.sort()
         return highlights, orphans
+
+    def body(self, layout: Layout, highlights: list[Highlight], heat: bool) -> str:
+        """render_layout of these highlights (marks()): the shared body, with the blocks
+        that hold one of the student's own marks drawn again."""
+        pieces = self.shared.pieces(layout, heat)
+        mine = [h for h in highlights if h.own]
+        if not mine:
+            return "".join(pieces)
+        ordered = sorted(highlights, key=lambda h: h.start)
+        pieces = list(pieces)
+        for index, item in enumerate(layout.items):
+            if isinstance(item, Block) and any(
+                h.start < item.end and item.start < h.end for h in mine
+            ):
+                overlapping = [h for h in ordered if h.start < item.end and h.end > item.start]
+                pieces[2 * index] = render_block(item, overlapping, heat=heat)
+        return "".join(pieces)
 
     def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
         """As services.annotations.listed_for_reader with no filter, in position order: a

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from webapp.extensions import db
@@ -32,7 +32,7 @@ from webapp.services.annotations import (
 )
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.deadlines import late_marks
-from webapp.services.documents import layout_for
+from webapp.services.documents import article_body, layout_for
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
     ContextError,
@@ -194,6 +194,8 @@ class ReaderState:
     def share(self, seq: int) -> None:
         """Read the view through the class's shared part (webapp/reader/shared.py) at
         change-log seq `seq`, when it is a student's class view."""
+        if not current_app.config.get("READER_SHARED_VIEWS", True):
+            return  # off: every part read for this request alone (tests compare the two)
         if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
             return
         classroom_id = self.context.classroom.id
@@ -230,6 +232,12 @@ class ReaderState:
     @property
     def highlights(self) -> list[Highlight]:
         return self._marks[0]
+
+    def body(self) -> str:
+        """The article with this view's marks (services/documents.article_body)."""
+        if self.student is not None and self.highlights:
+            return self.student.body(layout_for(self.version), self.highlights, self.heat)
+        return article_body(self.version, self.highlights, heat=self.heat)
 
     def ranges(self, between: tuple[int, int] | None = None) -> list[Highlight]:
         return ranges_for_reader(

@@ -26,7 +26,6 @@ from webapp.routing import parse_row_id
 from webapp.services.accounts import parse_session_id
 from webapp.services.annotations import COLOURS, SPOT_NOTES_PER_PAGE, covering_spot
 from webapp.services.classes import members
-from webapp.services.documents import article_body
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
@@ -140,7 +139,7 @@ def article(slug: str):
         orphans = state.orphans
         x = state.extras(cards + orphans)
     spot = spot_of(state) if request.args.get("at") else None
-    body = Markup(article_body(version, state.highlights, heat=state.heat))
+    body = Markup(state.body())
     return render_view(
         "reader/article.html",
         "content",
