@@ -124,7 +124,13 @@ class _Views:
             self._entries.clear()
 
 
-views = _Views(MAX_VIEWS)
+def views_of(extensions: dict) -> _Views:
+    """The app's ClassViews (one app per process; tests make many, on databases whose ids
+    and seqs repeat, so the cache is the app's, not the module's)."""
+    found = extensions.get("reader_shared_views")
+    if found is None:
+        found = extensions.setdefault("reader_shared_views", _Views(MAX_VIEWS))
+    return found
 
 
 def shares_class_view(context: ReadingContext, document: Document) -> bool:
@@ -160,7 +166,12 @@ def view_key(
 
 
 def class_view(
-    session: Session, key: tuple, document_id: int, version_id: int, classroom_id: int
+    views: _Views,
+    session: Session,
+    key: tuple,
+    document_id: int,
+    version_id: int,
+    classroom_id: int,
 ) -> ClassView:
     found = views.get(key)
     if found is None:

@@ -19,6 +19,7 @@ from webapp.reader.shared import (
     own_rows,
     shares_class_view,
     view_key,
+    views_of,
 )
 from webapp.routing import parse_row_id
 from webapp.services import discussion
@@ -201,7 +202,8 @@ class ReaderState:
         classroom_id = self.context.classroom.id
         instructors = instructors_of([classroom_id]).get(classroom_id, set())
         key = view_key(self.document, self.version, self.context, seq, instructors)
-        view = class_view(db.session, key, self.document.id, self.version.id, classroom_id)
+        views = views_of(current_app.extensions)
+        view = class_view(views, db.session, key, self.document.id, self.version.id, classroom_id)
         user_id = current_user.id
         own = own_rows(db.session, user_id, self.document.id, self.context)
         self.student = StudentView(view, own, user_id)
