@@ -23,6 +23,7 @@ from webapp.reader.state import (
     contexts_of_user,
 )
 from webapp.routing import parse_row_id
+from webapp.services import discussion
 from webapp.services.accounts import parse_session_id
 from webapp.services.annotations import COLOURS, SPOT_NOTES_PER_PAGE, covering_spot
 from webapp.services.classes import members
@@ -179,15 +180,26 @@ def cards(slug: str):
     if through and through_id is None:
         abort(400, description="The note to load the list through is not a valid note id.")
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    page, more = state.page(through=through_id)
+    listed = None
+    if through_id is None and current_user.is_authenticated:
+        state.share(latest_change(db.session, document.id))
+        listed = state.listed_ids()
+    if listed is not None:
+        card_ids, more = listed
+        drawn = cards_of(state, card_ids)
+        page, x = [drawn[i] for i in card_ids if i in drawn], None
+    else:
+        page, more = state.page(through=through_id)
+        x = state.extras(page)
     return render_view(
         "partials/_cards.html",
         "cards",
         state=state,
         document=document,
         cards=page,
+        drawn=listed is not None,
         more=more,
-        x=state.extras(page),
+        x=x,
         colours=COLOURS,
     )
 
@@ -204,6 +216,11 @@ class Spot:
     def params(self, **changes) -> dict:
         """The query of the next page of this spot's notes."""
         return {"at": self.at, "from": self.more, **changes}
+
+
+@dataclass(frozen=True)
+class SpotExtras:
+    votes: dict[int, int]
 
 
 def spot_of(state: ReaderState) -> Spot:
@@ -226,7 +243,9 @@ def spot_of(state: ReaderState) -> Spot:
         limit=SPOT_NOTES_PER_PAGE,
     )
     more = start + len(notes) if start + len(notes) < total else None
-    return Spot(at, notes, state.extras(notes), total, start, more)
+    # The spot's list shows the notes' upvotes alone of all the cards' extras.
+    votes = discussion.vote_counts(db.session, [a.id for a in notes])
+    return Spot(at, notes, SpotExtras(votes), total, start, more)
 
 
 @bp.get("/articles/<slug>/spot")
