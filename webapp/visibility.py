@@ -197,13 +197,12 @@ def shown_to_students(classroom_id: int):
     )
 
 
-def own_beside_class(user_id: int, context: ReadingContext):
+def own_beside_class(user_id: int, classroom_id: int):
     """What a student's class view holds beyond shown_to_students: their own notes hidden
-    by an instructor, and their own bare highlights (private, shown in the class view)."""
-    own_highlights = sa.and_(Annotation.classroom_id.is_(None), context.clause())
-    own_hidden = sa.and_(
-        Annotation.classroom_id == context.classroom.id, Annotation.hidden.is_(True)
-    )
+    by an instructor, and their own bare highlights (private, shown in the class view:
+    ReadingContext.clause)."""
+    own_highlights = sa.and_(Annotation.classroom_id.is_(None), Annotation.bare_highlight())
+    own_hidden = sa.and_(Annotation.classroom_id == classroom_id, Annotation.hidden.is_(True))
     return sa.and_(
         Annotation.author_id == user_id,
         _live_or_threaded(),

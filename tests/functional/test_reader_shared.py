@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
-from tests.conftest import PASSWORD, SEED_SLUG
+from tests.conftest import HTMX, PASSWORD, SEED_SLUG
 from tests.functional.class_world import build_class_world
 from tests.functional.helpers import current_version, page, select
 from webapp.models import Annotation
@@ -291,3 +292,48 @@ def test_a_note_shared_from_private_shows_to_classmates(world, db):
     )
     assert db.session.get(Annotation, private.id).classroom_id == world.classroom_id
     assert "NOW SHARED" in card(reader(world, "dee"), private.id).text()
+
+
+def test_the_next_cards_are_the_same_with_or_without_the_shared_views(world, app, db):
+    for name in ("dee", "ann", "ben"):
+        client = world.sign_in(name)
+        url = f"/articles/{SEED_SLUG}/cards"
+        query = {"context": f"class-{world.classroom_id}", "offset": "1"}
+        pages = []
+        for shared in (True, False, True):
+            app.config["READER_SHARED_VIEWS"] = shared
+            response = client.get(url, query_string=query, headers=HTMX)
+            assert response.status_code == 200
+            pages.append(without_tokens(response.get_data(as_text=True)))
+        app.config["READER_SHARED_VIEWS"] = True
+        assert pages[0] == pages[1] == pages[2], name
+        assert 'id="annotation-' in pages[0]
+
+
+def statement_count(db, call) -> int:
+    seen = []
+
+    def record(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_a_student_reads_the_shared_view_another_drew(world, app, db):
+    """A student's page reads less than it would alone once classmates drew the cards they
+    are not involved in (dee is in none)."""
+    warm(world, "ben", "cal")
+    client = world.sign_in("dee")
+    url = f"/articles/{SEED_SLUG}?context=class-{world.classroom_id}"
+    shared = statement_count(db, lambda: client.get(url))
+    app.config["READER_SHARED_VIEWS"] = False
+    try:
+        alone = statement_count(db, lambda: client.get(url))
+    finally:
+        app.config["READER_SHARED_VIEWS"] = True
+    assert shared < alone

@@ -26,11 +26,21 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, AssignmentMode, Document, DocumentVersion, Reply, Vote
+from webapp.models import (
+    Annotation,
+    AssignmentMode,
+    Document,
+    DocumentVersion,
+    Membership,
+    Reply,
+    Role,
+    Vote,
+)
 from webapp.text.document import Block, Layout
 from webapp.text.marks import Highlight, layout_pieces, render_block
 from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
@@ -189,16 +199,41 @@ def own_rows(
     session: Session, user_id: int, document_id: int, context: ReadingContext
 ) -> list[Row]:
     """The rows of a student's class view that the shared part leaves out (their own)."""
-    return [
-        tuple(row)
-        for row in session.execute(
-            sa.select(*_COLUMNS).where(
-                Annotation.author_id == user_id,
-                Annotation.document_id == document_id,
-                own_beside_class(user_id, context),
-            )
-        )
-    ]
+    statement = _own_rows(user_id, context.classroom.id)
+    return [tuple(row) for row in session.execute(statement, {"document_id": document_id})]
+
+
+# The statements below are asked on every student's page: built once per user (or class),
+# the article a bound parameter, as building one costs more than running it.
+@lru_cache(maxsize=512)
+def _own_rows(user_id: int, classroom_id: int):
+    return sa.select(*_COLUMNS).where(
+        Annotation.author_id == user_id,
+        Annotation.document_id == sa.bindparam("document_id"),
+        own_beside_class(user_id, classroom_id),
+    )
+
+
+def instructors(session: Session, classroom_id: int) -> set[int]:
+    """The class's instructors' ids (their notes' badge: part of the shared view's key)."""
+    return set(session.scalars(_INSTRUCTORS, {"classroom_id": classroom_id}))
+
+
+_INSTRUCTORS = sa.select(Membership.user_id).where(
+    Membership.classroom_id == sa.bindparam("classroom_id"),
+    Membership.role == Role.INSTRUCTOR.value,
+)
+
+
+@lru_cache(maxsize=512)
+def _involved(user_id: int):
+    ids = sa.bindparam("ids", expanding=True)
+    return sa.union(
+        sa.select(Vote.annotation_id).where(Vote.annotation_id.in_(ids), Vote.user_id == user_id),
+        sa.select(Reply.annotation_id).where(
+            Reply.annotation_id.in_(ids), Reply.author_id == user_id, Reply.deleted_at.is_(None)
+        ),
+    )
 
 
 def involved(session: Session, user_id: int, annotation_ids: list[int]) -> set[int]:
@@ -206,20 +241,7 @@ def involved(session: Session, user_id: int, annotation_ids: list[int]) -> set[i
     they upvoted it or wrote a reply in its thread (hidden replies too)."""
     if not annotation_ids:
         return set()
-    return set(
-        session.scalars(
-            sa.union(
-                sa.select(Vote.annotation_id).where(
-                    Vote.annotation_id.in_(annotation_ids), Vote.user_id == user_id
-                ),
-                sa.select(Reply.annotation_id).where(
-                    Reply.annotation_id.in_(annotation_ids),
-                    Reply.author_id == user_id,
-                    Reply.deleted_at.is_(None),
-                ),
-            )
-        )
-    )
+    return set(session.scalars(_involved(user_id), {"ids": list(annotation_ids)}))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader.shared import (
     StudentView,
     class_view,
+    instructors,
     own_rows,
     shares_class_view,
     view_key,
@@ -213,8 +214,8 @@ class ReaderState:
         if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
             return
         classroom_id = self.context.classroom.id
-        instructors = instructors_of([classroom_id]).get(classroom_id, set())
-        key = view_key(self.document, self.version, self.context, seq, instructors)
+        teachers = instructors(db.session, classroom_id)
+        key = view_key(self.document, self.version, self.context, seq, teachers)
         views = views_of(current_app.extensions)
         view = class_view(views, db.session, key, self.document.id, self.version.id, classroom_id)
         user_id = current_user.id
