@@ -8,9 +8,10 @@ involved in them (not the author, no vote, no reply), which most cards are for m
 students. What differs per student is added at request time: their own rows, their own
 colours, the cards they are involved in, the form tokens.
 
-The key holds every input of that shared part:
-- the document's last change seq: every write a reader sees live is in the change log
-  (webapp/services/live.py), notes, replies, votes, pins, hiding, flags, deletions;
+It is valid at the document's change-log seq it was read at: every write a reader sees
+live is in the change log (webapp/services/live.py: notes, replies, votes, pins, hiding,
+answers, flags, account deletions), so a page whose seq is newer reads the rows again and
+draws again the cards of the notes changed in between. The key holds its other inputs:
 - the version (a new one re-anchors the notes) and the article's archived state;
 - the class's archived state, colour purposes and its instructors (their badge; hidden
   notes are theirs to see, so instructors never use this cache);
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from webapp.models import (
     Annotation,
     AssignmentMode,
+    Change,
     Document,
     DocumentVersion,
     Membership,
@@ -57,7 +59,7 @@ _COLUMNS = (
     Annotation.deleted_at.is_not(None),
     Annotation.pinned,
 )
-MAX_VIEWS = 16  # a class article per entry: its rows and up to MAX_CARDS cards
+MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
 
@@ -68,6 +70,7 @@ class ClassView:
 
     rows: list[Row]
     version_id: int
+    seq: int = 0
     cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
 
     def __post_init__(self) -> None:
@@ -159,15 +162,14 @@ def view_key(
     document: Document,
     version: DocumentVersion,
     context: ReadingContext,
-    seq: int,
     instructors: set[int],
 ) -> tuple:
+    """What the shared part depends on besides the change log's seq."""
     classroom = context.classroom
     return (
         document.id,
         version.id,
         classroom.id,
-        seq,
         document.archived_at,
         classroom.archived_at,
         json.dumps(classroom.colour_purposes or {}, sort_keys=True, default=str),
@@ -179,20 +181,40 @@ def class_view(
     views: _Views,
     session: Session,
     key: tuple,
+    seq: int,
     document_id: int,
     version_id: int,
     classroom_id: int,
 ) -> ClassView:
+    """The class's shared view at change-log seq `seq` or later. One is kept per key: a
+    newer seq reads the rows again, and keeps the cards of the notes that did not change
+    in between (a card changes only with a change of its note: the live poll relies on
+    it too)."""
     found = views.get(key)
-    if found is None:
-        rows = session.execute(
-            sa.select(*_COLUMNS).where(
-                Annotation.document_id == document_id, shown_to_students(classroom_id)
+    if found is not None and found.seq >= seq:
+        return found  # (a later one serves too: its page's poll sends what it has again)
+    rows = session.execute(
+        sa.select(*_COLUMNS).where(
+            Annotation.document_id == document_id, shown_to_students(classroom_id)
+        )
+    ).all()
+    fresh = ClassView([tuple(row) for row in rows], version_id, seq)
+    if found is not None and found.cards:
+        changed = set(
+            session.scalars(
+                sa.select(Change.annotation_id)
+                .where(
+                    Change.document_id == document_id,
+                    Change.seq > found.seq,
+                    Change.seq <= seq,
+                )
+                .limit(MAX_CARDS + 1)
             )
-        ).all()
-        found = ClassView([tuple(row) for row in rows], version_id)
-        views.put(key, found)
-    return found
+        )
+        if len(changed) <= MAX_CARDS:
+            fresh.cards = {i: html for i, html in found.cards.items() if i not in changed}
+    views.put(key, fresh)
+    return fresh
 
 
 def own_rows(

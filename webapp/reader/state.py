@@ -215,9 +215,10 @@ class ReaderState:
             return
         classroom_id = self.context.classroom.id
         teachers = instructors(db.session, classroom_id)
-        key = view_key(self.document, self.version, self.context, seq, teachers)
+        key = view_key(self.document, self.version, self.context, teachers)
         views = views_of(current_app.extensions)
-        view = class_view(views, db.session, key, self.document.id, self.version.id, classroom_id)
+        document_id, version_id = self.document.id, self.version.id
+        view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
         user_id = current_user.id
         own = own_rows(db.session, user_id, self.document.id, self.context)
         self.student = StudentView(view, own, user_id)
