@@ -88,6 +88,7 @@ class ClassView:
                 self.highlights.append(Highlight(i, start, end, colour, False))
         self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
         self._pieces: tuple | None = None
+        self._over: dict[int, tuple[Block, list[Highlight]]] = {}
 
     def pieces(self, layout: Layout, heat: bool) -> list[str]:
         """The body drawn with every mark as another's (text/marks.layout_pieces)."""
@@ -95,6 +96,15 @@ class ClassView:
         if kept is None or kept[0] is not layout or kept[1] != heat:
             kept = self._pieces = (layout, heat, layout_pieces(layout, self.highlights, heat))
         return kept[2]
+
+    def marks_over(self, block: Block) -> list[Highlight]:
+        """The shared marks overlapping a block, by start (found once per block)."""
+        found = self._over.get(id(block))
+        if found is None or found[0] is not block:
+            marks = [h for h in self.highlights if h.start < block.end and h.end > block.start]
+            marks.sort(key=lambda h: h.start)
+            found = self._over[id(block)] = (block, marks)
+        return found[1]
 
     def keep_card(self, annotation_id: int, html: str, token: str) -> None:
         if len(self.cards) < MAX_CARDS:
@@ -295,18 +305,30 @@ class StudentView:
     def body(self, layout: Layout, highlights: list[Highlight], heat: bool) -> str:
         """render_layout of these highlights (marks()): the shared body, with the blocks
         that hold one of the student's own marks drawn again."""
-        pieces = self.shared.pieces(layout, heat)
+        shared = self.shared
+        pieces = shared.pieces(layout, heat)
         mine = [h for h in highlights if h.own]
         if not mine:
             return "".join(pieces)
-        ordered = sorted(highlights, key=lambda h: h.start)
+        own_ids = {h.id for h in mine}
         pieces = list(pieces)
         for index, item in enumerate(layout.items):
             if isinstance(item, Block) and any(
                 h.start < item.end and item.start < h.end for h in mine
             ):
-                overlapping = [h for h in ordered if h.start < item.end and h.end > item.start]
-                pieces[2 * index] = render_block(item, overlapping, heat=heat)
+                # The shared marks over the block, the student's own among them in their
+                # colours, and their own marks the shared part has not.
+                over = [
+                    h._replace(own=True) if h.id in own_ids else h for h in shared.marks_over(item)
+                ]
+                known = {h.id for h in over}
+                over += [
+                    h
+                    for h in mine
+                    if h.id not in known and h.start < item.end and h.end > item.start
+                ]
+                over.sort(key=lambda h: h.start)
+                pieces[2 * index] = render_block(item, over, heat=heat)
         return "".join(pieces)
 
     def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
