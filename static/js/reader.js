@@ -483,7 +483,10 @@
   body.addEventListener("focusin", function (event) {
     if (event.target.matches("mark[data-at]")) describeMark(event.target);
   });
-  describeMarks();
+  // The page's own marks once it has loaded: idle time before its load event is still
+  // part of loading it, and a busy page's thousands of marks held that event up.
+  if (document.readyState === "complete") describeMarks();
+  else window.addEventListener("load", function () { describeMarks(); }, { once: true });
   document.body.addEventListener("htmx:load", function (event) {
     if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
   });
