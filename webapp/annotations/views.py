@@ -28,6 +28,7 @@ from webapp.reader.state import (
     SidebarQuery,
     context_for,
     contexts_of_user,
+    refuse_unreadable_context,
 )
 from webapp.services.annotations import (
     AnnotationInputError,
@@ -40,11 +41,18 @@ from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.visibility import Viewer, instructors_of, viewer_of
 
 
+@bp.before_request
+def _refuse_unreadable_context():
+    if request.endpoint != "annotations.create":  # create reads its view before writing
+        refuse_unreadable_context()
+
+
 @bp.post("/articles/<slug>/annotations")
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
     document, version = get_document(slug, annotate=True)
+    context = context_for(document)  # a view one cannot read is refused before writing
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
@@ -67,7 +75,6 @@ def create(slug: str):
     commit_keeping_loaded(db.session)
     if not is_htmx():
         return back_to(annotation)
-    context = context_for(document)
     state = ReaderState.load(document, version, context, SidebarQuery())
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
