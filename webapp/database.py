@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import fcntl
 import logging
 import os
 import sqlite3
@@ -194,11 +195,113 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    path = sqlite_file(engine)
+    writers = WriterLock(f"{path}.writer-lock", busy_timeout_ms / 1000) if path else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if connection.get_execution_options().get("one_statement"):
             return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        info = connection.connection.info  # its pool record's: the pool events below see it
+        if writers is not None and writers.acquire():
+            info[_HOLDS_WRITER_LOCK] = writers
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer_lock(info)
+            raise
+
+    # The write transaction ends with its connection: back in the pool after a commit or a
+    # rollback, or closed, invalidated or detached. Each of these lets the next writer in.
+    for name in ("checkin", "close", "detach", "invalidate"):
+        event.listen(engine, name, _release_on_pool_event())
+
+
+_HOLDS_WRITER_LOCK = "holds_writer_lock"
+
+
+def _release_writer_lock(info: dict) -> None:
+    writers = info.pop(_HOLDS_WRITER_LOCK, None)
+    if writers is not None:
+        writers.release()
+
+
+def _release_on_pool_event():
+    def release(*args) -> None:
+        # (dbapi_connection, record, ...); the record is None once detached (and released).
+        if len(args) > 1 and args[1] is not None:
+            _release_writer_lock(args[1].info)
+
+    return release
+
+
+class WriterLock:
+    """Writers to one SQLite file take turns through an OS lock beside it (flock).
+
+    SQLite's own write lock makes a writer that finds it taken sleep in steps (1, 2, 5,
+    10 ms and more) and try again, so with two processes writing, the lock often sits free
+    while the other one sleeps. A writer here waits for this lock first, before its BEGIN
+    IMMEDIATE: the kernel wakes it the moment the holder releases it, and SQLite's lock is
+    then free. Only what would take SQLite's write lock anyway takes it (reads never do),
+    and it adds no guarantee: SQLite's lock still keeps writers apart, so another program
+    writing without it (the CLI, a backup) is only waited for as before.
+
+    The lock never outlives the transaction: it is released when the connection goes back
+    to the pool, is closed or invalidated, and when BEGIN fails; a process that dies
+    drops it with its file descriptor. Within a process a thread lock, waited for at most
+    the busy timeout, lets one thread at a time ask for it; a thread that holds it and
+    begins a second write transaction on another connection does not wait for itself (it
+    goes on to SQLite's busy wait, as before). Where the file cannot be opened (a read-only
+    folder) writers go without it."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._threads = threading.Lock()
+        self._holder: int | None = None
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _file(self) -> int:
+        if self._pid != os.getpid():  # a forked worker must not share the parent's file
+            self._fd = None
+            self._threads = threading.Lock()
+            self._holder = None
+            self._pid = os.getpid()
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
+
+    def acquire(self) -> bool:
+        """Wait for the lock; False (go on without it) when this thread holds it already,
+        the wait within the process exceeds the timeout, or the file cannot be opened."""
+        if self._pid == os.getpid() and self._holder == threading.get_ident():
+            return False
+        try:
+            fd = self._file()
+        except OSError:
+            return False
+        if not self._threads.acquire(timeout=self.timeout):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._holder = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        self._holder = None
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            with contextlib.suppress(RuntimeError):  # released in another thread's turn
+                self._threads.release()
 
 
 def drop_read_only_connections(engine: Engine) -> None:
