@@ -1339,3 +1339,66 @@ def test_sharing_needs_a_comment_and_a_class_of_ones_own(as_, db, text, room):
     assert_error(post(ann, url, body="hi", audience=f"class-{other.id}"), 422, "Cannot share")
     stored = fetch_annotation(db, mark.id)
     assert (stored.classroom_id, stored.body_markdown) == (None, "")
+
+
+# A write asked to answer in a view one cannot read is refused before it writes: a 404
+# after the commit would report a failure for a change that was made.
+UNREADABLE_CONTEXTS = ["class-99999", "nonsense", "class-2147483648"]
+
+
+@pytest.mark.parametrize("context", UNREADABLE_CONTEXTS)
+def test_a_vote_in_an_unreadable_context_is_refused_unmade(as_, db, room, discussion, context):
+    target = discussion["teacher_note"]
+    response = post(as_("ben"), f"/annotations/{target.id}/vote", context=context)
+    assert response.status_code == 404
+    assert "Choose another view" in body_of(response)
+    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+
+
+@pytest.mark.parametrize("context", UNREADABLE_CONTEXTS)
+def test_other_discussion_writes_in_an_unreadable_context_change_nothing(
+    as_, db, room, discussion, context
+):
+    d = discussion
+    teacher, ben = as_("teacher"), as_("ben")
+    refused = [
+        post(teacher, f"/annotations/{d['ben_note'].id}/pin", pinned="1", context=context),
+        post(teacher, f"/annotations/{d['ben_note'].id}/hide", hidden="1", context=context),
+        post(ben, f"/annotations/{d['ann_q'].id}/replies", body="Hello", context=context),
+        post(ben, f"/annotations/{d['ben_q'].id}/answered", answered="0", context=context),
+        post(ben, f"/annotations/{d['ben_note'].id}/edit", body="Changed", context=context),
+        post(ben, f"/annotations/{d['ben_note'].id}/delete", context=context),
+    ]
+    assert [r.status_code for r in refused] == [404] * len(refused)
+    db.session.expire_all()
+    note = db.session.get(Annotation, d["ben_note"].id)
+    assert (note.pinned, note.hidden, note.body_markdown, note.deleted_at) == (
+        False,
+        False,
+        "The base",
+        None,
+    )
+    assert db.session.get(Annotation, d["ben_q"].id).answered_at is not None
+    assert replies_of(db, d["ann_q"]) == []
+
+
+def test_an_outsider_naming_a_class_they_are_not_in_is_refused(as_, db, room, discussion):
+    response = post(
+        as_("carl"), f"/annotations/{discussion['ben_private'].id}/vote", context=room.key
+    )
+    assert response.status_code == 404
+
+
+def test_a_private_highlight_asked_in_an_unreadable_view_is_not_saved(as_, db, room, text):
+    start = text.index(FIRST)
+    response = post(
+        as_("ben"),
+        f"{ARTICLE}/annotations",
+        start=start,
+        end=start + len(FIRST),
+        exact=FIRST,
+        audience="private",
+        context="class-99999",
+    )
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Annotation.id))) == 0

@@ -4,7 +4,6 @@ import json
 
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException
 
 from webapp.annotations import bp
 from webapp.database import commit_keeping_loaded
@@ -29,6 +28,7 @@ from webapp.reader.state import (
     SidebarQuery,
     context_for,
     contexts_of_user,
+    refuse_unreadable_context,
 )
 from webapp.services.annotations import (
     AnnotationInputError,
@@ -42,11 +42,18 @@ from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.visibility import Viewer, instructors_of, viewer_of
 
 
+@bp.before_request
+def _refuse_unreadable_context():
+    if request.endpoint != "annotations.create":  # create reads its view before writing
+        refuse_unreadable_context()
+
+
 @bp.post("/articles/<slug>/annotations")
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
     document, version = get_document(slug, annotate=True)
+    context = context_for(document)  # a view one cannot read is refused before writing
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
@@ -60,7 +67,8 @@ def create(slug: str):
         if not repeated:
             limit = current_app.config["WRITES_PER_MINUTE"]
             check_write_allowed(db.session, current_user.id, limit)
-            audience = audience_for(current_user, form["audience"])
+            same = key_of_view() == form["audience"]  # the view's context, read above
+            audience = context if same else audience_for(current_user, form["audience"])
         annotation = create_annotation(db.session, current_user, version, form, audience)
     except RateLimited as error:
         abort(429, description=str(error))
@@ -71,13 +79,7 @@ def create(slug: str):
         return back_to(annotation)
     # What the answer shows is read in the write's own transaction, after the insert (the
     # marks overlapping the redrawn blocks, by position); it is drawn after the commit,
-    # which then holds the write lock no longer than the writing and reading.
-    try:
-        same = audience is not None and key_of_view() == form["audience"]
-        context = audience if same else context_for(document)
-    except HTTPException:
-        commit_keeping_loaded(db.session)  # the note is saved; only the view asked for is not
-        raise
+    # with no second transaction.
     state = ReaderState.load(document, version, context, SidebarQuery())
     blocks, marks = state.marks_of_blocks([annotation])
     shown = state.context.contains(annotation)

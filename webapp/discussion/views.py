@@ -18,11 +18,14 @@ from webapp.reader.cards import (
     require,
     require_open,
 )
+from webapp.reader.state import refuse_unreadable_context
 from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import AnnotationInputError
 from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.visibility import viewer_of
+
+bp.before_request(refuse_unreadable_context)
 
 
 @bp.get("/annotations/<id:annotation_id>/replies/new")

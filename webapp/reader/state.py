@@ -60,6 +60,19 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         abort(404, description=f"{error} Choose another view of this article.")
 
 
+def refuse_unreadable_context() -> None:
+    """Before a write: the view its answer is drawn in (`context`) must be one the user
+    may read, or the write is refused unmade (a 404 after the commit would report a
+    failure for a change that was made)."""
+    key = request.values.get("context")
+    if request.method != "POST" or key is None or not current_user.is_authenticated:
+        return
+    try:
+        reading_context(current_user, key)
+    except ContextError as error:
+        abort(404, description=f"{error} Choose another view of this article.")
+
+
 @dataclass(frozen=True)
 class SidebarQuery:
     """The sidebar's filter and sort, read from the request."""
