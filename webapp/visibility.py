@@ -176,6 +176,40 @@ def _visible_annotations(user_id: int, with_deleted_threads: bool, with_deleted:
     return sa.and_(live, sa.or_(own, class_visible))
 
 
+def _live_or_threaded():
+    """Not deleted, or deleted with a thread that lives on (with_deleted_threads)."""
+    thread = _THREAD_REPLY
+    return sa.or_(
+        Annotation.deleted_at.is_(None),
+        sa.exists().where(thread.annotation_id == Annotation.id, thread.deleted_at.is_(None)),
+    )
+
+
+def shown_to_students(classroom_id: int):
+    """The notes of class `classroom_id` that every member who does not teach it sees, on an
+    article the class does not read in groups (deleted ones whose threads live on included):
+    visible_annotations with_deleted_threads of such a member, less their own hidden notes
+    (own_beside_class adds those). The same for all of them: the reader shares it."""
+    return sa.and_(
+        _live_or_threaded(),
+        Annotation.classroom_id == classroom_id,
+        Annotation.hidden.is_(False),
+    )
+
+
+def own_beside_class(user_id: int, classroom_id: int):
+    """What a student's class view holds beyond shown_to_students: their own notes hidden
+    by an instructor, and their own bare highlights (private, shown in the class view:
+    ReadingContext.clause)."""
+    own_highlights = sa.and_(Annotation.classroom_id.is_(None), Annotation.bare_highlight())
+    own_hidden = sa.and_(Annotation.classroom_id == classroom_id, Annotation.hidden.is_(True))
+    return sa.and_(
+        Annotation.author_id == user_id,
+        _live_or_threaded(),
+        sa.or_(own_highlights, own_hidden),
+    )
+
+
 def _assigned_to_classes_of(user: User):
     return sa.select(Assignment.document_id).where(Assignment.classroom_id.in_(_member_of(user)))
 

@@ -45,12 +45,62 @@
     return out;
   }
 
+  // The article's text, indexed once per change of the article (a swapped block, a new
+  // mark), not at every selection: its text nodes in order, and the code-point offsets
+  // where each starts and ends. The marks of a busy page cut the text into thousands of
+  // nodes; walking them all, per node, made pressing Highlight take a tenth of a second.
+  var index = null;
+  var changes = window.MutationObserver ? new MutationObserver(function () { index = null; }) : null;
+  if (changes) changes.observe(body, { childList: true, subtree: true, characterData: true });
+  function textIndex() {
+    // A change not yet delivered to the observer (the same task) counts too.
+    if (index && !changes.takeRecords().length) return index;
+    var nodes = [], starts = [], ends = [], at = new Map();
+    var spans = body.querySelectorAll("[data-o]");
+    for (var i = 0; i < spans.length; i++) {
+      var offset = parseInt(spans[i].getAttribute("data-o"), 10);
+      var walker = document.createTreeWalker(spans[i], NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        var node = walker.currentNode;
+        at.set(node, nodes.length);
+        nodes.push(node);
+        starts.push(offset);
+        offset += codePoints(node.data);
+        ends.push(offset);
+      }
+    }
+    var built = { nodes: nodes, starts: starts, ends: ends, at: at };
+    if (changes) {
+      changes.takeRecords();
+      index = built;
+    }
+    return built;
+  }
+
+  // The first position in [0, length) where `past(i)` holds (false then true), else length.
+  function firstWhere(length, past) {
+    var low = 0, high = length;
+    while (low < high) {
+      var mid = (low + high) >> 1;
+      if (past(mid)) high = mid;
+      else low = mid + 1;
+    }
+    return low;
+  }
+
   // Offset of (text node, UTF-16 index) in the canonical text.
   function offsetOf(node, index) {
-    var span = spanOf(node);
-    var offset = parseInt(span.getAttribute("data-o"), 10);
-    var nodes = textNodes(span);
-    for (var i = 0; i < nodes.length && nodes[i] !== node; i++) offset += codePoints(nodes[i].data);
+    var indexed = textIndex();
+    var i = indexed.at.get(node);
+    var offset;
+    if (i === undefined) {
+      var span = spanOf(node);
+      offset = parseInt(span.getAttribute("data-o"), 10);
+      var nodes = textNodes(span);
+      for (var j = 0; j < nodes.length && nodes[j] !== node; j++) offset += codePoints(nodes[j].data);
+    } else {
+      offset = indexed.starts[i];
+    }
     var data = node.data;
     // Never split a surrogate pair.
     if (index > 0 && index < data.length) {
@@ -63,7 +113,7 @@
   // A boundary may sit on an element (across blocks, next to marks) or outside the
   // article: move it to the nearest text position inside the article, in its direction.
   function normalise(range) {
-    var all = textNodes(body);
+    var all = textIndex().nodes;
     if (!all.length) return null;
     function position(container, index, isEnd) {
       if (container.nodeType === 3 && spanOf(container) && body.contains(container)) {
@@ -72,17 +122,15 @@
       var probe = document.createRange();
       probe.setStart(container, index);
       if (isEnd) {
-        for (var i = all.length - 1; i >= 0; i--) {
-          if (probe.comparePoint(all[i], all[i].data.length) <= 0) {
-            return { node: all[i], index: all[i].data.length };
-          }
-        }
-        return null;
+        // The last text that ends at or before the point.
+        var after = firstWhere(all.length, function (i) {
+          return probe.comparePoint(all[i], all[i].data.length) > 0;
+        });
+        return after > 0 ? { node: all[after - 1], index: all[after - 1].data.length } : null;
       }
-      for (var j = 0; j < all.length; j++) {
-        if (probe.comparePoint(all[j], 0) >= 0) return { node: all[j], index: 0 };
-      }
-      return null;
+      // The first text that starts at or after the point.
+      var first = firstWhere(all.length, function (i) { return probe.comparePoint(all[i], 0) >= 0; });
+      return first < all.length ? { node: all[first], index: 0 } : null;
     }
     var start = position(range.startContainer, range.startOffset, false);
     var end = position(range.endContainer, range.endOffset, true);
@@ -95,37 +143,39 @@
   // The quote: the text of the spans between the offsets. What lies between spans
   // (block separators, line breaks) is newlines in the canonical text.
   function quote(start, end) {
+    var indexed = textIndex();
     var out = "";
     var at = start;
-    textNodes(body).forEach(function (node) {
-      var from = offsetOf(node, 0);
-      var chars = Array.from(node.data);
-      var to = from + chars.length;
-      if (to <= start || from >= end) return;
+    var i = firstWhere(indexed.nodes.length, function (k) { return indexed.ends[k] > start; });
+    for (; i < indexed.nodes.length && indexed.starts[i] < end; i++) {
+      var from = indexed.starts[i];
+      var chars = Array.from(indexed.nodes[i].data);
       var a = Math.max(start, from);
-      var b = Math.min(end, to);
+      var b = Math.min(end, from + chars.length);
+      if (b <= a) continue;
       if (a > at) out += "\n".repeat(a - at);
       out += chars.slice(a - from, b - from).join("");
       at = b;
-    });
+    }
     return out;
   }
 
   // The DOM range of code-point offsets [start, end) (a kept draft's passage).
   function rangeOf(start, end) {
+    var indexed = textIndex();
     var range = document.createRange();
     var begun = false;
-    var nodes = textNodes(body);
-    for (var i = 0; i < nodes.length; i++) {
-      var from = offsetOf(nodes[i], 0);
-      var chars = Array.from(nodes[i].data);
-      var to = from + chars.length;
+    var i = firstWhere(indexed.nodes.length, function (k) { return indexed.ends[k] > start; });
+    for (; i < indexed.nodes.length; i++) {
+      var node = indexed.nodes[i];
+      var from = indexed.starts[i];
+      var to = indexed.ends[i];
       if (!begun && start >= from && start < to) {
-        range.setStart(nodes[i], chars.slice(0, start - from).join("").length);
+        range.setStart(node, Array.from(node.data).slice(0, start - from).join("").length);
         begun = true;
       }
       if (begun && end > from && end <= to) {
-        range.setEnd(nodes[i], chars.slice(0, end - from).join("").length);
+        range.setEnd(node, Array.from(node.data).slice(0, end - from).join("").length);
         return range;
       }
     }
@@ -356,7 +406,7 @@
   body.addEventListener("focus", function () {
     var selection = window.getSelection();
     if (selection.rangeCount && body.contains(selection.anchorNode)) return;
-    var first = textNodes(body)[0];
+    var first = textIndex().nodes[0];
     if (first) selection.collapse(first, 0);
   });
   body.addEventListener("keydown", function (event) {
@@ -433,7 +483,10 @@
   body.addEventListener("focusin", function (event) {
     if (event.target.matches("mark[data-at]")) describeMark(event.target);
   });
-  describeMarks();
+  // The page's own marks once it has loaded: idle time before its load event is still
+  // part of loading it, and a busy page's thousands of marks held that event up.
+  if (document.readyState === "complete") describeMarks();
+  else window.addEventListener("load", function () { describeMarks(); }, { once: true });
   document.body.addEventListener("htmx:load", function (event) {
     if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
   });

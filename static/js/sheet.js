@@ -219,17 +219,14 @@
     else revealInSidebar(card);
   }
 
-  // The event comes with the answer, before its card is swapped in: wait for the card.
+  // The event comes with the answer, before its parts are swapped in (in the same task):
+  // confirm right after, with the card if the list holds it (a card past the loaded pages
+  // comes with a later one). Not a wait frame by frame for a card that may never come: that
+  // drew frames for two seconds after each note saved on a busy page, under the next one
+  // being typed.
   document.body.addEventListener("annotation-saved", function (event) {
-    var id = event.detail.id;
-    var tries = 0;
-    (function wait() {
-      if (document.getElementById("annotation-" + id) || tries++ > 120) {
-        confirmSaved(id, event.detail.comment);
-      } else {
-        window.requestAnimationFrame(wait);
-      }
-    })();
+    var detail = event.detail;
+    setTimeout(function () { confirmSaved(detail.id, detail.comment); }, 0);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") hideToast();
@@ -274,7 +271,9 @@
     if (window.requestIdleCallback) window.requestIdleCallback(later);
     else setTimeout(later, 1);
   }
-  numberWhenIdle();
+  // Not before the page has loaded (idle time until then still holds up its load event).
+  if (document.readyState === "complete") numberWhenIdle();
+  else window.addEventListener("load", numberWhenIdle, { once: true });
   document.body.addEventListener("htmx:afterSettle", numberWhenIdle);
   window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(); });
   window.matchMedia("print").addEventListener("change", function (event) {

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from tests.conftest import HTMX, SEED_SLUG
 from tests.functional.helpers import page, parse, select, spot_ids
 from webapp.models import Annotation, Change
+from webapp.reader.shared import views_of
 from webapp.services.annotations import CARDS_PER_PAGE, SPOT_NOTES_PER_PAGE, create_annotation
 from webapp.services.classes import create_class, join_class
 from webapp.services.discussion import add_reply, set_hidden, toggle_vote
@@ -136,12 +137,20 @@ def requests_of(client, db, room, document):
 
 
 def counts(client, db, room, document) -> dict[str, int]:
+    """Statements per request, each read twice: with no shared view of the class kept
+    (webapp/reader/shared.py: the first student to read) and then with it."""
     found = {}
+    views = views_of(client.application.extensions)
     for name, call in requests_of(client, db, room, document).items():
-        with statements(db) as seen:
-            response = call()
-        assert response.status_code == 200, (name, response.status_code)
-        found[name] = len(seen)
+        for state in ("cold", "warm"):
+            if state == "cold":
+                views.clear()
+            with statements(db) as seen:
+                response = call()
+            assert response.status_code == 200, (name, response.status_code)
+            found[f"{name}, {state}"] = len(seen)
+            if name == "write":
+                break  # a write is made once
     return found
 
 

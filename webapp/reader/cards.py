@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from webapp.extensions import db
 from webapp.htmx import fragments
 from webapp.models import Annotation, Reply
 from webapp.reader.documents import readable
+from webapp.reader.shared import involved as notes_involving
 from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
 from webapp.routing import parse_row_id
 from webapp.services.annotations import (
@@ -18,6 +21,7 @@ from webapp.services.annotations import (
     AnnotationInputError,
     annotations_for_reader,
     idempotency_key,
+    load_annotations,
 )
 from webapp.services.idempotency import saved_before
 from webapp.visibility import (
@@ -34,6 +38,37 @@ def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = No
     return render_template(
         "partials/_card.html", annotation=annotation, x=extras, oob=oob, colours=COLOURS, **flags
     )
+
+
+def cards_of(state: ReaderState, ids: list[int]) -> dict[int, Markup]:
+    """The cards of these notes in a student's class view (state.student): those the
+    student is not involved in (not theirs, no vote, no reply of theirs) come from the
+    class's shared view when another student drew them at this point of the change log;
+    the rest are drawn now, and kept there when not involved."""
+    if not ids:
+        return {}
+    student = state.student
+    shared = student.shared
+    token = generate_csrf()
+    user_id = student.user_id
+    involved = notes_involving(db.session, user_id, ids)
+    involved.update(i for i in ids if student.author_of(i) == user_id)
+    drawn: dict[int, str] = {}
+    for i in ids:
+        if i not in involved:
+            html = shared.card(i, token)
+            if html is not None:
+                drawn[i] = html
+    missing = [i for i in ids if i not in drawn]
+    if missing:
+        annotations = load_annotations(db.session, missing)
+        extras = CardExtras.load(annotations, state.context)
+        for annotation in annotations:
+            html = render_card(annotation, extras)
+            drawn[annotation.id] = html
+            if annotation.id not in involved and annotation.id in shared.authors:
+                shared.keep_card(annotation.id, html, token)
+    return {i: Markup(drawn[i]) for i in ids if i in drawn}
 
 
 NO_ANNOTATION = "That annotation does not exist or is not visible to you."

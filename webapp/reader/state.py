@@ -8,11 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
+from webapp.reader.shared import (
+    StudentView,
+    class_view,
+    instructors,
+    own_rows,
+    shares_class_view,
+    view_key,
+    views_of,
+)
 from webapp.routing import parse_row_id
 from webapp.services import discussion
 from webapp.services.annotations import (
@@ -25,7 +34,7 @@ from webapp.services.annotations import (
 )
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.deadlines import late_marks
-from webapp.services.documents import layout_for
+from webapp.services.documents import article_body, layout_for
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
     ContextError,
@@ -190,10 +199,38 @@ class ReaderState:
     context: ReadingContext
     query: SidebarQuery
 
+    student: StudentView | None = None  # a student's class view, from the shared cache
+
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
+
+    def share(self, seq: int) -> None:
+        """Read the view through the class's shared part (webapp/reader/shared.py) at
+        change-log seq `seq`, when it is a student's class view."""
+        if not current_app.config.get("READER_SHARED_VIEWS", True):
+            return  # off: every part read for this request alone (tests compare the two)
+        if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
+            return
+        classroom_id = self.context.classroom.id
+        teachers = instructors(db.session, classroom_id)
+        key = view_key(self.document, self.version, self.context, teachers)
+        views = views_of(current_app.extensions)
+        document_id, version_id = self.document.id, self.version.id
+        view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
+        user_id = current_user.id
+        own = own_rows(db.session, user_id, self.document.id, self.context)
+        self.student = StudentView(view, own, user_id)
+
+    def listed_ids(self) -> tuple[list[int], int | None] | None:
+        """page() as ids, from the shared view, when the sidebar shows everything in
+        position order (None otherwise: page() reads it)."""
+        q = self.query
+        if self.student is None or q != SidebarQuery(offset=q.offset):
+            return None
+        ids, more = self.student.listed(q.offset, CARDS_PER_PAGE)
+        return ids, (q.offset + len(ids) if more else None)
 
     @property
     def heat(self) -> bool:
@@ -203,6 +240,8 @@ class ReaderState:
     @cached_property
     def _marks(self) -> tuple[list[Highlight], list[int]]:
         """The marks of the whole text and the orphans' ids, read together."""
+        if self.student is not None:
+            return self.student.marks()
         return marks_for_reader(
             db.session, current_user, self.document.id, self.version.id, self.context
         )
@@ -210,6 +249,12 @@ class ReaderState:
     @property
     def highlights(self) -> list[Highlight]:
         return self._marks[0]
+
+    def body(self) -> str:
+        """The article with this view's marks (services/documents.article_body)."""
+        if self.student is not None and self.highlights:
+            return self.student.body(layout_for(self.version), self.highlights, self.heat)
+        return article_body(self.version, self.highlights, heat=self.heat)
 
     def ranges(self, between: tuple[int, int] | None = None) -> list[Highlight]:
         return ranges_for_reader(
@@ -250,6 +295,10 @@ class ReaderState:
             with_deleted_threads=True,
             only_ids=ids,
         )
+
+    @property
+    def orphan_ids(self) -> list[int]:
+        return self._marks[1]
 
     @cached_property
     def orphans(self) -> list[Annotation]:

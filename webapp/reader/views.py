@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx, render_view
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader import bp
-from webapp.reader.cards import render_card
+from webapp.reader.cards import cards_of, render_card
 from webapp.reader.documents import get_document, held_shares
 from webapp.reader.state import (
     FILTERS,
@@ -23,10 +23,10 @@ from webapp.reader.state import (
     contexts_of_user,
 )
 from webapp.routing import parse_row_id
+from webapp.services import discussion
 from webapp.services.accounts import parse_session_id
 from webapp.services.annotations import COLOURS, SPOT_NOTES_PER_PAGE, covering_spot
 from webapp.services.classes import members
-from webapp.services.documents import article_body
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
@@ -126,9 +126,21 @@ def article(slug: str):
     # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
     cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    cards, more = state.page()
+    state.share(cursor)
+    listed = state.listed_ids()
+    if listed is not None:
+        # A student's class view: the cards come drawn (webapp/reader/shared.py).
+        card_ids, more = listed
+        drawn = cards_of(state, card_ids + state.orphan_ids)
+        cards = [drawn[i] for i in card_ids if i in drawn]
+        orphans = [drawn[i] for i in state.orphan_ids if i in drawn]
+        x = None
+    else:
+        cards, more = state.page()
+        orphans = state.orphans
+        x = state.extras(cards + orphans)
     spot = spot_of(state) if request.args.get("at") else None
-    body = Markup(article_body(version, state.highlights, heat=state.heat))
+    body = Markup(state.body())
     return render_view(
         "reader/article.html",
         "content",
@@ -137,8 +149,10 @@ def article(slug: str):
         version=version,
         body=body,
         cards=cards,
+        orphans=orphans,
+        drawn=listed is not None,
         more=more,
-        x=state.extras(cards + state.orphans),
+        x=x,
         contexts=contexts_of_user(),
         cursor=cursor,
         spot=spot,
@@ -166,15 +180,26 @@ def cards(slug: str):
     if through and through_id is None:
         abort(400, description="The note to load the list through is not a valid note id.")
     state = ReaderState.load(document, version, query=SidebarQuery.from_request())
-    page, more = state.page(through=through_id)
+    listed = None
+    if through_id is None and current_user.is_authenticated:
+        state.share(latest_change(db.session, document.id))
+        listed = state.listed_ids()
+    if listed is not None:
+        card_ids, more = listed
+        drawn = cards_of(state, card_ids)
+        page, x = [drawn[i] for i in card_ids if i in drawn], None
+    else:
+        page, more = state.page(through=through_id)
+        x = state.extras(page)
     return render_view(
         "partials/_cards.html",
         "cards",
         state=state,
         document=document,
         cards=page,
+        drawn=listed is not None,
         more=more,
-        x=state.extras(page),
+        x=x,
         colours=COLOURS,
     )
 
@@ -191,6 +216,11 @@ class Spot:
     def params(self, **changes) -> dict:
         """The query of the next page of this spot's notes."""
         return {"at": self.at, "from": self.more, **changes}
+
+
+@dataclass(frozen=True)
+class SpotExtras:
+    votes: dict[int, int]
 
 
 def spot_of(state: ReaderState) -> Spot:
@@ -213,7 +243,9 @@ def spot_of(state: ReaderState) -> Spot:
         limit=SPOT_NOTES_PER_PAGE,
     )
     more = start + len(notes) if start + len(notes) < total else None
-    return Spot(at, notes, state.extras(notes), total, start, more)
+    # The spot's list shows the notes' upvotes alone of all the cards' extras.
+    votes = discussion.vote_counts(db.session, [a.id for a in notes])
+    return Spot(at, notes, SpotExtras(votes), total, start, more)
 
 
 @bp.get("/articles/<slug>/spot")

@@ -22,6 +22,7 @@ from webapp.models import (
     Reply,
     Role,
     User,
+    Vote,
     username_key,
     utcnow,
 )
@@ -370,6 +371,23 @@ def delete_account(session: Session, user: User, password: str, keep_notes: bool
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
+    # Every class note whose card changes (its author's name, a reply's, an upvote gone)
+    # goes in the change log, as the live poll and the reader's shared views follow it.
+    touched = {
+        annotation.id: annotation
+        for annotation in session.scalars(
+            sa.select(Annotation).where(
+                Annotation.classroom_id.is_not(None),
+                sa.or_(
+                    Annotation.author_id == user.id,
+                    Annotation.id.in_(
+                        sa.select(Reply.annotation_id).where(Reply.author_id == user.id)
+                    ),
+                    Annotation.id.in_(sa.select(Vote.annotation_id).where(Vote.user_id == user.id)),
+                ),
+            )
+        )
+    }
     if not keep_notes:
         for annotation in session.scalars(
             sa.select(Annotation).where(Annotation.author_id == user.id)
@@ -384,6 +402,10 @@ def delete_account(session: Session, user: User, password: str, keep_notes: bool
             reply.hidden_reason = None
             reply.deleted_at = reply.deleted_at or now
             record_change(session, reply.annotation, placeholder, "reply-deleted")
+            touched.pop(reply.annotation_id, None)
+    for annotation in touched.values():
+        if keep_notes or annotation.author_id != user.id:
+            record_change(session, annotation, placeholder, "updated")
     session.flush()
     _reassign_references(session, user, placeholder)
     session.execute(sa.delete(User).where(User.id == user.id))

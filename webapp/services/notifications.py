@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,7 +40,13 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.visibility import can_see, can_see_reply, viewer_of, visible_notifications
+from webapp.visibility import (
+    SignedIn,
+    can_see,
+    can_see_reply,
+    viewer_of,
+    visible_notifications,
+)
 
 # Kinds, in the order the settings page lists them.
 KINDS = {
@@ -225,8 +232,17 @@ def due_soon_missing(session: Session, now: datetime, user_id: int | None = None
     """(student id, assignment id) pairs whose deadline is within 24 hours and who have no
     reminder for it yet (for one person, or for everyone). A student's extension is their
     deadline."""
+    query = _due_soon_missing(user_id is not None)
+    window = {"now": now, "until": now + DEADLINE_WINDOW, "user_id": user_id}
+    return session.execute(query, window).all()
+
+
+@lru_cache(maxsize=2)
+def _due_soon_missing(for_one: bool):
+    """due_soon_missing's statement, built once (each signed-in page asks it)."""
     reminded = aliased(Notification)
     deadline = sa.func.coalesce(Extension.due_at, Assignment.due_at)
+    now = sa.bindparam("now", type_=sa.DateTime())
     query = (
         sa.select(Membership.user_id, Assignment.id)
         .join(Assignment, Assignment.classroom_id == Membership.classroom_id)
@@ -240,16 +256,16 @@ def due_soon_missing(session: Session, now: datetime, user_id: int | None = None
         .where(
             Membership.role == Role.STUDENT.value,
             deadline > now,
-            deadline <= now + DEADLINE_WINDOW,
+            deadline <= sa.bindparam("until", type_=sa.DateTime()),
             ~sa.exists().where(
                 reminded.user_id == Membership.user_id,
                 reminded.dedupe_key == _deadline_key(Assignment.id),
             ),
         )
     )
-    if user_id is not None:
-        query = query.where(Membership.user_id == user_id)
-    return session.execute(query).all()
+    if for_one:
+        query = query.where(Membership.user_id == sa.bindparam("user_id"))
+    return query
 
 
 def remind_deadlines(session: Session, now: datetime | None = None, user_id=None) -> int:
@@ -307,8 +323,15 @@ def listed(
 
 
 def unread_count(session: Session, user: User) -> int:
-    return session.scalar(
-        _visible_query(user)
+    return session.scalar(_unread_count(user.id))
+
+
+# Asked on every signed-in page (the header's badge): the statement depends on the user's
+# id alone, so it is built once per user (as visibility's clauses are), not per request.
+@lru_cache(maxsize=512)
+def _unread_count(user_id: int):
+    return (
+        _visible_query(SignedIn(user_id))
         .where(Notification.read_at.is_(None))
         .with_only_columns(sa.func.count(Notification.id))
     )

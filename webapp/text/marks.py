@@ -239,6 +239,12 @@ def _draw_block(
 def render_layout(layout: Layout, highlights: list[Highlight], heat: bool = False) -> str:
     """The whole article body. Blocks come in text order: one pass over the highlights,
     sorted by start, hands each block those that overlap it."""
+    return "".join(layout_pieces(layout, highlights, heat))
+
+
+def layout_pieces(layout: Layout, highlights: list[Highlight], heat: bool = False) -> list[str]:
+    """render_layout's pieces before they are joined: each block's HTML is one piece (at
+    the index of its item times two), so that a block may be drawn again alone."""
     ordered = sorted(highlights, key=lambda h: h.start)
     taken = 0
     active: list[Highlight] = []
@@ -257,5 +263,7 @@ def render_layout(layout: Layout, highlights: list[Highlight], heat: bool = Fals
         elif isinstance(item, VoidTag):
             extra = (("loading", "lazy"),) if item.tag == "img" else ()
             out.append(f"<{item.tag}{_attrs(item.attrs + extra)}>")
+        else:
+            out.append("")
         out.append("\n")
-    return "".join(out)
+    return out

@@ -1,0 +1,339 @@
+"""The students of a class share the class's view of an article (webapp/reader/shared.py):
+every write one of them (or an instructor) makes shows on the others' pages at once, and
+nothing of one student's own (private notes, own-note controls, votes, form tokens) shows
+on another's page from what they share."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import HTMX, PASSWORD, SEED_SLUG
+from tests.functional.class_world import build_class_world
+from tests.functional.helpers import current_version, page, select
+from webapp.models import Annotation
+from webapp.services.accounts import create_user
+from webapp.services.classes import join_class
+
+
+@pytest.fixture
+def world(db, client, seed_document):
+    return build_class_world(db, client)
+
+
+def reader(world, name: str, **params) -> str:
+    """The reader page of `name` in the class's view (its HTML), which must be the same
+    as the page drawn with no shared view at all."""
+    client = world.sign_in(name)
+    query = {"context": f"class-{world.classroom_id}", **params}
+    response = client.get(f"/articles/{SEED_SLUG}", query_string=query)
+    assert response.status_code == 200, response.status_code
+    html = response.get_data(as_text=True)
+    config = client.application.config
+    config["READER_SHARED_VIEWS"] = False
+    try:
+        alone = client.get(f"/articles/{SEED_SLUG}", query_string=query).get_data(as_text=True)
+    finally:
+        config["READER_SHARED_VIEWS"] = True
+    assert without_tokens(html) == without_tokens(alone), name
+    return html
+
+
+def card(html: str, annotation_id: int):
+    return page_of(html).by_id(f"annotation-{annotation_id}")
+
+
+def page_of(html: str):
+    class Response:
+        def get_data(self, as_text=True):
+            return html
+
+    return page(Response())
+
+
+def warm(world, *names: str) -> None:
+    """Readers open the page first: the class's shared view is drawn and kept."""
+    for name in names or ("dee", "cal", "ben"):
+        reader(world, name)
+
+
+def without_tokens(html: str) -> str:
+    return re.sub(r'"I[\w.-]{60,}"', '"TOKEN"', html)
+
+
+def test_a_students_page_is_the_same_with_or_without_the_shared_views(world, app, db):
+    world.add_note("dee", "Interfax quoted Assad", "Note by DEE")
+    writer = "cal"
+    world.sign_in(writer).post(f"/annotations/{world.notes['ann']}/vote")
+    for name in ("ann", "ben", "cal", "dee", "teacher"):
+        app.config["READER_SHARED_VIEWS"] = False
+        alone = reader(world, name)
+        app.config["READER_SHARED_VIEWS"] = True
+        first, again = reader(world, name), reader(world, name)
+        assert without_tokens(alone) == without_tokens(first) == without_tokens(again), name
+
+
+def test_no_other_readers_form_token_or_controls_come_from_the_shared_view(world):
+    warm(world, "ann", "ben")
+    html = reader(world, "dee")
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+    assert len(tokens) == 1  # dee's own, on every form, cards kept by others included
+    ann_note = card(html, world.notes["ann"])
+    assert ann_note is not None
+    assert "Edit" not in ann_note.text() and "Delete" not in ann_note.text().split()
+    # ann, after dee: her own note has her controls
+    mine = card(reader(world, "ann"), world.notes["ann"])
+    assert "Edit" in mine.text() and "Delete" in mine.text()
+
+
+def test_a_private_note_never_shows_to_classmates(world, db):
+    session = db.session
+    version = current_version(db)
+    form = {**select(version.text, "Syrian President Bashar"), "audience": "private"}
+    from webapp.services.annotations import create_annotation
+
+    private = create_annotation(session, world.users["ann"], version, form)  # bare highlight
+    session.commit()
+    assert f'id="annotation-{private.id}"' in reader(world, "ann")
+    html = reader(world, "dee")
+    assert f'id="annotation-{private.id}"' not in html
+    assert f"annotation-{private.id}" not in html
+    # ann's own mark is hers alone: others draw it nowhere
+    assert f'data-jump="{private.id}"' not in html
+
+
+def test_a_new_note_shows_to_classmates(world, db):
+    warm(world)
+    writer = "ben"
+    version = current_version(db)
+    fields = {
+        **select(version.text, "Russian forces were needed"),
+        "body": "A NEW NOTE by ben",
+        "audience": f"class-{world.classroom_id}",
+        "intent": "comment",
+        "version": str(version.id),
+    }
+    assert world.sign_in(writer).post(
+        f"/articles/{SEED_SLUG}/annotations", data=fields
+    ).status_code in (
+        200,
+        201,
+        302,
+    )
+    assert "A NEW NOTE by ben" in reader(world, "dee")
+
+
+def test_edits_colours_and_tags_show_to_classmates(world):
+    warm(world)
+    note = world.notes["ben"]
+    writer = "ben"
+    response = world.sign_in(writer).post(
+        f"/annotations/{note}/edit",
+        data={"body": "EDITED by ben", "colour": "green", "tags": "sources"},
+    )
+    assert response.status_code in (200, 302)
+    shown = card(reader(world, "dee"), note)
+    assert "EDITED by ben" in shown.text() and "#sources" in shown.text()
+    assert "card-green" in shown.classes
+
+
+def test_deleting_and_restoring_a_note_shows_to_classmates(world):
+    warm(world)
+    note = world.notes["cal"]
+    writer = "cal"
+    assert world.sign_in(writer).post(f"/annotations/{note}/delete").status_code in (200, 302)
+    assert card(reader(world, "dee"), note) is None
+    assert world.sign_in(writer).post(f"/annotations/{note}/restore").status_code in (200, 302)
+    assert card(reader(world, "dee"), note) is not None
+
+
+def test_replies_show_to_classmates(world):
+    warm(world)
+    writer = "cal"
+    world.sign_in(writer).post(
+        f"/annotations/{world.notes['ben']}/replies", data={"body": "REPLY by cal"}
+    )
+    assert "REPLY by cal" in card(reader(world, "dee"), world.notes["ben"]).text()
+    reply = world.replies["ben"]
+    writer = "ben"
+    world.sign_in(writer).post(f"/replies/{reply}/edit", data={"body": "REPLY EDITED by ben"})
+    assert "REPLY EDITED by ben" in reader(world, "dee")
+    world.sign_in(writer).post(f"/replies/{reply}/delete")
+    assert "REPLY EDITED by ben" not in reader(world, "dee")
+
+
+def vote_button(html: str, annotation_id: int):
+    return next(b for b in card(html, annotation_id).find_all("button") if "vote" in b.classes)
+
+
+def test_votes_count_for_everyone_and_show_as_voted_to_the_voter_only(world):
+    warm(world)
+    note = world.notes["ann"]
+    world.sign_in("ben").post(f"/annotations/{note}/vote")
+    for_dee = vote_button(reader(world, "dee"), note)
+    assert for_dee.text().split()[-1] == "1" and for_dee.get("aria-pressed") == "false"
+    for_ben = vote_button(reader(world, "ben"), note)
+    assert for_ben.get("aria-pressed") == "true"
+    assert vote_button(reader(world, "cal"), note).get("aria-pressed") == "false"
+
+
+def test_pins_answers_and_hiding_show_to_classmates(world):
+    warm(world)
+    note = world.notes["ben"]
+    world.sign_in("teacher").post(f"/annotations/{note}/pin", data={"pinned": "1"})
+    assert "Pinned" in card(reader(world, "dee"), note).text()
+    world.sign_in("teacher").post(
+        f"/annotations/{note}/hide", data={"hidden": "1", "reason": "off topic"}
+    )
+    assert card(reader(world, "dee"), note) is None
+    own = card(reader(world, "ben"), note)  # the author still sees it, and why
+    assert own is not None and "off topic" in own.text()
+    world.sign_in("teacher").post(f"/annotations/{note}/hide", data={"hidden": "0"})
+    assert card(reader(world, "dee"), note) is not None
+    world.sign_in("teacher").post(f"/replies/{world.replies['ben']}/hide", data={"hidden": "1"})
+    assert "Reply by BEN" not in reader(world, "dee")
+    assert "Reply by BEN" in reader(world, "ben")
+
+
+def test_a_question_marked_answered_shows_to_classmates(world, db):
+    warm(world)
+    writer = "cal"
+    note = world.notes["cal"]
+    world.sign_in(writer).post(
+        f"/annotations/{note}/edit", data={"body": "A QUESTION?", "question": "on"}
+    )
+    assert "Question" in card(reader(world, "dee"), note).text()
+    world.sign_in("teacher").post(f"/annotations/{note}/answered", data={"answered": "1"})
+    assert "Answered" in card(reader(world, "dee"), note).text()
+
+
+def test_class_settings_show_to_its_students(world):
+    warm(world)
+    world.sign_in("teacher").post(
+        f"{world.url}/purposes",
+        data={
+            "purpose-yellow": "MAIN CLAIM",
+            "purpose-green": "Source",
+            "purpose-blue": "Ask",
+            "purpose-pink": "Counter",
+            "purpose-purple": "Word",
+        },
+    )
+    assert "MAIN CLAIM" in card(reader(world, "dee"), world.notes["ben"]).text()
+    world.sign_in("teacher").post(f"{world.url}/archive")
+    shown = card(reader(world, "dee"), world.notes["ben"])
+    assert "Reply" not in shown.text().split() and "Flag" not in shown.text()
+    world.sign_in("teacher").post(f"{world.url}/restore")
+    assert "Flag" in card(reader(world, "dee"), world.notes["ben"]).text()
+
+
+def test_roles_and_removal_show_to_classmates(world):
+    warm(world)
+    ben = world.users["ben"]
+    world.sign_in("teacher").post(f"{world.url}/members/{ben.id}/role", data={"role": "instructor"})
+    assert "Instructor" in card(reader(world, "dee"), world.notes["ben"]).text()
+    world.sign_in("teacher").post(f"{world.url}/members/{ben.id}/role", data={"role": "student"})
+    assert "Instructor" not in card(reader(world, "dee"), world.notes["ben"]).text()
+    world.sign_in("teacher").post(f"{world.url}/members/{ben.id}/remove")
+    writer = "ben"
+    response = world.sign_in(writer).get(
+        f"/articles/{SEED_SLUG}", query_string={"context": f"class-{world.classroom_id}"}
+    )
+    assert response.status_code == 404
+
+
+def test_reading_in_groups_is_not_shared_across_groups(world):
+    warm(world)
+    world.sign_in("teacher").post(
+        f"{world.url}/assignments/{world.assignment_id}/mode", data={"mode": "groups"}
+    )
+    html = reader(world, "dee")  # in no group: their own and the instructors' notes
+    assert card(html, world.notes["ben"]) is None
+    assert card(html, world.notes["teacher"]) is not None
+    world.sign_in("teacher").post(
+        f"{world.url}/assignments/{world.assignment_id}/mode", data={"mode": "class"}
+    )
+    assert card(reader(world, "dee"), world.notes["ben"]) is not None
+
+
+def test_a_deleted_account_shows_as_a_former_member_to_classmates(world, db):
+    eve = create_user(db.session, "eve", PASSWORD)
+    join_class(db.session, eve, world.classroom.join_code)
+    db.session.commit()
+    world.users["eve"] = eve
+    note = world.add_note("eve", "Interfax quoted Assad", "Note by EVE")
+    world.sign_in("eve").post(f"/annotations/{world.notes['ann']}/vote")
+    warm(world)
+    assert "eve" in card(reader(world, "dee"), note).text()
+    assert vote_button(reader(world, "dee"), world.notes["ann"]).text().split()[-1] == "1"
+    writer = "eve"
+    response = world.sign_in(writer).post(
+        "/account/delete", data={"notes": "keep", "confirm": "yes", "password": PASSWORD}
+    )
+    assert response.status_code in (200, 302, 303)
+    html = reader(world, "dee")
+    assert "eve" not in card(html, note).find("span", class_="author").text()
+    assert vote_button(html, world.notes["ann"]).text().split()[-1] == "0"
+
+
+def test_a_note_shared_from_private_shows_to_classmates(world, db):
+    version = current_version(db)
+    from webapp.services.annotations import create_annotation
+
+    form = {**select(version.text, "Syrian President Bashar"), "audience": "private"}
+    private = create_annotation(db.session, world.users["ann"], version, form)
+    db.session.commit()
+    warm(world)
+    world.sign_in("ann").post(
+        f"/annotations/{private.id}/edit",
+        data={"body": "NOW SHARED", "audience": f"class-{world.classroom_id}"},
+    )
+    assert db.session.get(Annotation, private.id).classroom_id == world.classroom_id
+    assert "NOW SHARED" in card(reader(world, "dee"), private.id).text()
+
+
+def test_the_next_cards_are_the_same_with_or_without_the_shared_views(world, app, db):
+    for name in ("dee", "ann", "ben"):
+        client = world.sign_in(name)
+        url = f"/articles/{SEED_SLUG}/cards"
+        query = {"context": f"class-{world.classroom_id}", "offset": "1"}
+        pages = []
+        for shared in (True, False, True):
+            app.config["READER_SHARED_VIEWS"] = shared
+            response = client.get(url, query_string=query, headers=HTMX)
+            assert response.status_code == 200
+            pages.append(without_tokens(response.get_data(as_text=True)))
+        app.config["READER_SHARED_VIEWS"] = True
+        assert pages[0] == pages[1] == pages[2], name
+        assert 'id="annotation-' in pages[0]
+
+
+def statement_count(db, call) -> int:
+    seen = []
+
+    def record(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_a_student_reads_the_shared_view_another_drew(world, app, db):
+    """A student's page reads less than it would alone once classmates drew the cards they
+    are not involved in (dee is in none)."""
+    warm(world, "ben", "cal")
+    client = world.sign_in("dee")
+    url = f"/articles/{SEED_SLUG}?context=class-{world.classroom_id}"
+    shared = statement_count(db, lambda: client.get(url))
+    app.config["READER_SHARED_VIEWS"] = False
+    try:
+        alone = statement_count(db, lambda: client.get(url))
+    finally:
+        app.config["READER_SHARED_VIEWS"] = True
+    assert shared < alone

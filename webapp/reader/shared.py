@@ -1,0 +1,348 @@
+"""What the students of a class see alike on an article, kept per process between requests.
+
+A student's class view of an article is the class's notes every student sees (the same
+for all of them: visibility.shown_to_students) plus a few of their own (own_beside_class).
+The shared part is read once per point of the document's change log and reused by every
+student of the class: the marks' rows, and the cards rendered for a student who is not
+involved in them (not the author, no vote, no reply), which most cards are for most
+students. What differs per student is added at request time: their own rows, their own
+colours, the cards they are involved in, the form tokens.
+
+It is valid at the document's change-log seq it was read at: every write a reader sees
+live is in the change log (webapp/services/live.py: notes, replies, votes, pins, hiding,
+answers, flags, account deletions), so a page whose seq is newer reads the rows again and
+draws again the cards of the notes changed in between. The key holds its other inputs:
+- the version (a new one re-anchors the notes) and the article's archived state;
+- the class's archived state, colour purposes and its instructors (their badge; hidden
+  notes are theirs to see, so instructors never use this cache);
+Students of a class that reads the article in groups see different notes: not shared.
+Time-dependent text (the due banner) is drawn per request, outside what is kept here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Annotation,
+    AssignmentMode,
+    Change,
+    Document,
+    DocumentVersion,
+    Membership,
+    Reply,
+    Role,
+    Vote,
+)
+from webapp.text.document import Block, Layout
+from webapp.text.marks import Highlight, layout_pieces, render_block
+from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
+
+# (id, start, end, colour, author_id, version_id, deleted, pinned)
+Row = tuple[int, int, int, str, int, int | None, bool, bool]
+_COLUMNS = (
+    Annotation.id,
+    Annotation.start,
+    Annotation.end,
+    Annotation.colour,
+    Annotation.author_id,
+    Annotation.version_id,
+    Annotation.deleted_at.is_not(None),
+    Annotation.pinned,
+)
+MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
+MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
+CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
+
+
+@dataclass
+class ClassView:
+    """The shared part of a class's view of an article at one change-log seq."""
+
+    rows: list[Row]
+    version_id: int
+    seq: int = 0
+    cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
+
+    def __post_init__(self) -> None:
+        # Derived once for every student: the marks as others' (a student's own are
+        # swapped in per request), the orphans, the cards' order.
+        self.authors = {row[0]: row[4] for row in self.rows}
+        self.highlights: list[Highlight] = []
+        self.by_author: dict[int, list[int]] = {}
+        self.orphans: list[int] = []
+        for i, start, end, colour, author, version, deleted, _ in self.rows:
+            if version is None:
+                self.orphans.append(i)
+            elif version == self.version_id and not deleted:
+                self.by_author.setdefault(author, []).append(len(self.highlights))
+                self.highlights.append(Highlight(i, start, end, colour, False))
+        self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
+        self._pieces: tuple | None = None
+        self._over: dict[int, tuple[Block, list[Highlight]]] = {}
+
+    def pieces(self, layout: Layout, heat: bool) -> list[str]:
+        """The body drawn with every mark as another's (text/marks.layout_pieces)."""
+        kept = self._pieces
+        if kept is None or kept[0] is not layout or kept[1] != heat:
+            kept = self._pieces = (layout, heat, layout_pieces(layout, self.highlights, heat))
+        return kept[2]
+
+    def marks_over(self, block: Block) -> list[Highlight]:
+        """The shared marks overlapping a block, by start (found once per block)."""
+        found = self._over.get(id(block))
+        if found is None or found[0] is not block:
+            marks = [h for h in self.highlights if h.start < block.end and h.end > block.start]
+            marks.sort(key=lambda h: h.start)
+            found = self._over[id(block)] = (block, marks)
+        return found[1]
+
+    def keep_card(self, annotation_id: int, html: str, token: str) -> None:
+        if len(self.cards) < MAX_CARDS:
+            self.cards[annotation_id] = html.replace(token, CSRF_SLOT)
+
+    def card(self, annotation_id: int, token: str) -> str | None:
+        html = self.cards.get(annotation_id)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+
+def listing_order(row: Row) -> tuple:
+    """The sidebar's position order: pinned first, then by place in the text."""
+    return (not row[7], row[1], row[2], row[0])
+
+
+class _Views:
+    """The ClassViews, least recently used first out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, ClassView] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ClassView | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, view: ClassView) -> None:
+        with self._lock:
+            self._entries[key] = view
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def views_of(extensions: dict) -> _Views:
+    """The app's ClassViews (one app per process; tests make many, on databases whose ids
+    and seqs repeat, so the cache is the app's, not the module's)."""
+    found = extensions.get("reader_shared_views")
+    if found is None:
+        found = extensions.setdefault("reader_shared_views", _Views(MAX_VIEWS))
+    return found
+
+
+def shares_class_view(context: ReadingContext, document: Document) -> bool:
+    """Whether this view is a student's class view that is the same for all students (not
+    an instructor's, not an article the class reads in groups). The class's assignments
+    are loaded for the due banner anyway."""
+    if context.classroom is None or context.is_instructor or context.membership is None:
+        return False
+    return not any(
+        a.document_id == document.id and a.mode == AssignmentMode.GROUPS.value
+        for a in context.classroom.assignments
+    )
+
+
+def view_key(
+    document: Document,
+    version: DocumentVersion,
+    context: ReadingContext,
+    instructors: set[int],
+) -> tuple:
+    """What the shared part depends on besides the change log's seq."""
+    classroom = context.classroom
+    return (
+        document.id,
+        version.id,
+        classroom.id,
+        document.archived_at,
+        classroom.archived_at,
+        json.dumps(classroom.colour_purposes or {}, sort_keys=True, default=str),
+        tuple(sorted(instructors)),
+    )
+
+
+def class_view(
+    views: _Views,
+    session: Session,
+    key: tuple,
+    seq: int,
+    document_id: int,
+    version_id: int,
+    classroom_id: int,
+) -> ClassView:
+    """The class's shared view at change-log seq `seq` or later. One is kept per key: a
+    newer seq reads the rows again, and keeps the cards of the notes that did not change
+    in between (a card changes only with a change of its note: the live poll relies on
+    it too)."""
+    found = views.get(key)
+    if found is not None and found.seq >= seq:
+        return found  # (a later one serves too: its page's poll sends what it has again)
+    rows = session.execute(
+        sa.select(*_COLUMNS).where(
+            Annotation.document_id == document_id, shown_to_students(classroom_id)
+        )
+    ).all()
+    fresh = ClassView([tuple(row) for row in rows], version_id, seq)
+    if found is not None and found.cards:
+        changed = set(
+            session.scalars(
+                sa.select(Change.annotation_id)
+                .where(
+                    Change.document_id == document_id,
+                    Change.seq > found.seq,
+                    Change.seq <= seq,
+                )
+                .limit(MAX_CARDS + 1)
+            )
+        )
+        if len(changed) <= MAX_CARDS:
+            fresh.cards = {i: html for i, html in found.cards.items() if i not in changed}
+    views.put(key, fresh)
+    return fresh
+
+
+def own_rows(
+    session: Session, user_id: int, document_id: int, context: ReadingContext
+) -> list[Row]:
+    """The rows of a student's class view that the shared part leaves out (their own)."""
+    statement = _own_rows(user_id, context.classroom.id)
+    return [tuple(row) for row in session.execute(statement, {"document_id": document_id})]
+
+
+# The statements below are asked on every student's page: built once per user (or class),
+# the article a bound parameter, as building one costs more than running it.
+@lru_cache(maxsize=512)
+def _own_rows(user_id: int, classroom_id: int):
+    return sa.select(*_COLUMNS).where(
+        Annotation.author_id == user_id,
+        Annotation.document_id == sa.bindparam("document_id"),
+        own_beside_class(user_id, classroom_id),
+    )
+
+
+def instructors(session: Session, classroom_id: int) -> set[int]:
+    """The class's instructors' ids (their notes' badge: part of the shared view's key)."""
+    return set(session.scalars(_INSTRUCTORS, {"classroom_id": classroom_id}))
+
+
+_INSTRUCTORS = sa.select(Membership.user_id).where(
+    Membership.classroom_id == sa.bindparam("classroom_id"),
+    Membership.role == Role.INSTRUCTOR.value,
+)
+
+
+@lru_cache(maxsize=512)
+def _involved(user_id: int):
+    ids = sa.bindparam("ids", expanding=True)
+    return sa.union(
+        sa.select(Vote.annotation_id).where(Vote.annotation_id.in_(ids), Vote.user_id == user_id),
+        sa.select(Reply.annotation_id).where(
+            Reply.annotation_id.in_(ids), Reply.author_id == user_id, Reply.deleted_at.is_(None)
+        ),
+    )
+
+
+def involved(session: Session, user_id: int, annotation_ids: list[int]) -> set[int]:
+    """Of these notes, those whose card differs for this user beyond their authorship:
+    they upvoted it or wrote a reply in its thread (hidden replies too)."""
+    if not annotation_ids:
+        return set()
+    return set(session.scalars(_involved(user_id), {"ids": list(annotation_ids)}))
+
+
+@dataclass
+class StudentView:
+    """One student's class view: the shared rows and their own."""
+
+    shared: ClassView
+    own: list[Row]
+    user_id: int
+
+    @property
+    def version_id(self) -> int:
+        return self.shared.version_id
+
+    def marks(self) -> tuple[list[Highlight], list[int]]:
+        """As services.annotations.marks_for_reader: the marks and the orphans' ids."""
+        highlights = list(self.shared.highlights)
+        for index in self.shared.by_author.get(self.user_id, ()):
+            highlights[index] = highlights[index]._replace(own=True)
+        orphans = list(self.shared.orphans)
+        for i, start, end, colour, _, version, deleted, _ in self.own:
+            if version is None:
+                orphans.append(i)
+            elif version == self.version_id and not deleted:
+                highlights.append(Highlight(i, start, end, colour, True))
+        orphans.sort()
+        return highlights, orphans
+
+    def body(self, layout: Layout, highlights: list[Highlight], heat: bool) -> str:
+        """render_layout of these highlights (marks()): the shared body, with the blocks
+        that hold one of the student's own marks drawn again."""
+        shared = self.shared
+        pieces = shared.pieces(layout, heat)
+        mine = [h for h in highlights if h.own]
+        if not mine:
+            return "".join(pieces)
+        own_ids = {h.id for h in mine}
+        pieces = list(pieces)
+        for index, item in enumerate(layout.items):
+            if isinstance(item, Block) and any(
+                h.start < item.end and item.start < h.end for h in mine
+            ):
+                # The shared marks over the block, the student's own among them in their
+                # colours, and their own marks the shared part has not.
+                over = [
+                    h._replace(own=True) if h.id in own_ids else h for h in shared.marks_over(item)
+                ]
+                known = {h.id for h in over}
+                over += [
+                    h
+                    for h in mine
+                    if h.id not in known and h.start < item.end and h.end > item.start
+                ]
+                over.sort(key=lambda h: h.start)
+                pieces[2 * index] = render_block(item, over, heat=heat)
+        return "".join(pieces)
+
+    def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
+        """As services.annotations.listed_for_reader with no filter, in position order: a
+        page of the cards' ids (anchored notes, pinned first) and whether more follow."""
+        own = sorted(listing_order(row) for row in self.own if row[5] is not None)
+        merged = heapq.merge(self.shared.listed, own)
+        page = list(itertools.islice(merged, offset, offset + limit + 1))
+        return [entry[-1] for entry in page[:limit]], len(page) > limit
+
+    def author_of(self, annotation_id: int) -> int | None:
+        found = self.shared.authors.get(annotation_id)
+        if found is None:
+            for row in self.own:
+                if row[0] == annotation_id:
+                    return row[4]
+        return found
