@@ -194,6 +194,11 @@ def inspect_postgres_backup(path: Path, known: frozenset[str]) -> str:
     return revisions[0]
 
 
+# What the migrations create on PostgreSQL beside tables (migrations/versions/
+# i11anon_page_revision.py): dropped with them before a restore.
+OWN_FUNCTIONS = ("bump_page_revision()",)
+
+
 def postgres_restore_commands(url: sa.URL, backup: Path) -> tuple[list[str], dict[str, str]]:
     dsn, env = libpq(url)
     command = [
@@ -223,6 +228,8 @@ def postgres_restore(engine: sa.Engine, backup: Path, known: frozenset[str], for
     with engine.begin() as connection:
         for table in tables:
             connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        for function in OWN_FUNCTIONS:  # the archive creates them again
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function} CASCADE")
     engine.dispose()
     _run(command, env)
     return revision
