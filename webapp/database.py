@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import fcntl
 import logging
 import os
 import sqlite3
@@ -217,9 +218,174 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    path = sqlite_file(engine)
+    writers = writer_lock_for(path, busy_timeout_ms / 1000) if path else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        held = connection.connection.dbapi_connection
+        options = connection.get_execution_options()
+        if writers is not None and options.get("writer_lock", True) and writers.acquire():
+            _writer_lock_holders[held] = writers
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer_lock(held)
+            raise
+
+    # The turn ends with the transaction: right after its COMMIT or ROLLBACK; else when
+    # its connection is closed, invalidated or detached, or goes back to the pool.
+    dialect = engine.dialect
+    dialect.do_commit = _then_release_writer_lock(dialect.do_commit)
+    dialect.do_rollback = _then_release_writer_lock(dialect.do_rollback)
+    for name in ("checkin", "close", "detach", "invalidate", "close_detached"):
+        event.listen(engine, name, _release_on_pool_event)
+
+
+# DBAPI connection: the WriterLock its transaction holds.
+_writer_lock_holders: dict[object, WriterLock] = {}
+
+
+def _release_writer_lock(dbapi_connection) -> None:
+    writers = _writer_lock_holders.pop(dbapi_connection, None)
+    if writers is not None:
+        writers.release()
+
+
+def _release_on_pool_event(dbapi_connection, *_args) -> None:
+    _release_writer_lock(dbapi_connection)
+
+
+def _then_release_writer_lock(method):
+    def run(connection) -> None:
+        try:
+            method(connection)
+        finally:
+            # The dialect is given the pool's proxy of the DBAPI connection.
+            _release_writer_lock(getattr(connection, "dbapi_connection", connection))
+
+    return run
+
+
+# Execution options of a connection whose write transactions do not wait for the other
+# writers' turn (the health check: it waits for SQLite's lock a short while only).
+NO_WRITER_LOCK = {"writer_lock": False}
+WRITER_LOCK_POLL = 0.001  # seconds: the longest step between two tries of a waiting writer
+_writer_locks: dict[str, WriterLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock_for(path: str, timeout: float) -> WriterLock:
+    """The one WriterLock of this process for a SQLite file, whichever engine asks: a
+    thread holding it through one engine does not then wait for itself through another."""
+    key = os.path.realpath(path)
+    with _writer_locks_guard:
+        found = _writer_locks.get(key)
+        if found is None:
+            found = _writer_locks[key] = WriterLock(f"{key}.writer-lock", timeout)
+        return found
+
+
+class WriterLock:
+    """Writers to one SQLite file take turns through an OS lock beside it (flock).
+
+    SQLite's own write lock makes a writer that finds it taken sleep in steps (1, 2, 5,
+    10, 15, 20, 25 ms and more) and try again, so with two processes writing, the lock
+    often sits free while the other one sleeps. A writer here waits for this lock first,
+    before its BEGIN IMMEDIATE, trying again every millisecond at most; SQLite's lock is
+    then free. Past the busy timeout it goes on to SQLite's busy wait (and so, under
+    lasting contention, to the 503 that says to try again).
+
+    Only what takes SQLite's write lock takes it (reads never do), and it adds no
+    guarantee: SQLite's lock still keeps writers apart, so a program writing without it
+    (the CLI, a backup) is only waited for as before.
+
+    The lock never outlives the transaction: it is released right after its COMMIT or
+    ROLLBACK, when BEGIN fails, and when the connection is closed, invalidated or goes
+    back to the pool; a process that dies drops it with its file descriptor, and a forked
+    child starts without it. Within a process a thread lock lets one thread at a time ask
+    for it; a thread that holds it and begins a second write transaction on another
+    connection does not wait for itself (it goes on to SQLite's busy wait, as before).
+    Where the file cannot be opened (a read-only folder) writers go without it."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._threads = threading.Lock()
+        self._holder: int | None = None  # the thread whose transaction holds it
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except PermissionError:  # made by another user: reading it is enough to lock
+                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        return self._fd
+
+    def acquire(self) -> bool:
+        """Wait for the lock, at most the busy timeout; False (go on without it, to
+        SQLite's own busy wait) when this thread holds it already, the wait times out or
+        the file cannot be opened."""
+        if self._holder == threading.get_ident():
+            return False
+        deadline = time.monotonic() + self.timeout
+        if not self._threads.acquire(timeout=self.timeout):
+            return False
+        try:
+            fd = self._file()
+            pause = 0.0001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    # Polled in short steps: a blocking flock cannot time out, and a
+                    # writer kept waiting longer than the busy timeout must get its 503.
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._threads.release()
+                        return False
+                    time.sleep(min(pause, left))
+                    pause = min(pause * 2, WRITER_LOCK_POLL)
+        except OSError:
+            self._threads.release()
+            return False
+        except BaseException:
+            self._threads.release()
+            raise
+        self._holder = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        self._holder = None
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: the parent's file (and its lock, held or not) stays the
+        parent's. Closing the child's copy of the descriptor leaves the parent's lock."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = None
+        self._holder = None
+        self._threads = threading.Lock()
+
+
+def _forget_writer_locks_after_fork() -> None:
+    _writer_lock_holders.clear()
+    for writers in _writer_locks.values():
+        writers.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_writer_locks_after_fork)
 
 
 def drop_read_only_connections(engine: Engine) -> None:

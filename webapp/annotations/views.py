@@ -32,6 +32,7 @@ from webapp.reader.state import (
 )
 from webapp.services.annotations import (
     AnnotationInputError,
+    audience_for,
     create_annotation,
     delete_annotation,
     restore_annotation,
@@ -60,38 +61,51 @@ def create(slug: str):
     if has_note(body, form.get("question"), tags.strip("#, ")):
         viewer = viewer_of(current_user)  # read once: for this check and for the card after
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
+    audience = None
     try:
         repeated = already_saved(Annotation, form.get("idempotency_key"))
         if not repeated:
             limit = current_app.config["WRITES_PER_MINUTE"]
             check_write_allowed(db.session, current_user.id, limit)
-        annotation = create_annotation(db.session, current_user, version, form)
+            same = key_of_view() == form["audience"]  # the view's context, read above
+            audience = context if same else audience_for(current_user, form["audience"])
+        annotation = create_annotation(db.session, current_user, version, form, audience)
     except RateLimited as error:
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
-    # The answer is drawn from what was just written, in a read after the commit (which
-    # takes no write lock): nothing loaded so far is read again.
-    commit_keeping_loaded(db.session)
     if not is_htmx():
+        commit_keeping_loaded(db.session)
         return back_to(annotation)
+    # What the answer shows is read in the write's own transaction, after the insert (the
+    # marks overlapping the redrawn blocks, by position); it is drawn after the commit,
+    # with no second transaction.
     state = ReaderState.load(document, version, context, SidebarQuery())
-    parts = state.blocks_for([annotation])
-    if state.context.contains(annotation):
-        extras = (
-            state.extras([annotation])
-            if repeated
-            else new_card_extras(annotation, context, viewer or viewer_of(current_user))
-        )
+    blocks, marks = state.marks_of_blocks([annotation])
+    shown = state.context.contains(annotation)
+    if not shown:
+        notice = saved_elsewhere(annotation)
+    elif repeated:
+        extras = state.extras([annotation])
+    else:
+        extras = new_card_extras(annotation, context, viewer or viewer_of(current_user))
+    commit_keeping_loaded(db.session)
+    parts = state.draw_blocks(blocks, marks)
+    if shown:
         parts.append(render_card(annotation, extras, oob="outerHTML"))
         parts.append(cleared_flash())
     else:
-        parts.append(saved_elsewhere(annotation))
+        parts.append(notice)
     response = fragments(*parts)
     response.headers["HX-Trigger"] = json.dumps(
         {"annotation-saved": {"id": annotation.id, "comment": bool(annotation.body_markdown)}}
     )
     return response
+
+
+def key_of_view() -> str | None:
+    """The reading context the request names (as context_for reads it), if any."""
+    return request.values.get("context")
 
 
 def new_card_extras(annotation: Annotation, context, viewer: Viewer) -> CardExtras:

@@ -82,10 +82,12 @@ def create_annotation(
     author: User,
     version: DocumentVersion,
     form: dict[str, str],
+    audience: ReadingContext | None = None,
 ) -> Annotation:
     """Validate a selection (and optional comment) from a form and store the annotation.
 
-    A form whose `idempotency_key` this author used before gets the note saved then."""
+    A form whose `idempotency_key` this author used before gets the note saved then.
+    `audience`: what audience_for() gives for the form's audience, if the caller has it."""
     key = idempotency_key(form.get("idempotency_key"))
     repeated = saved_before(session, Annotation, author.id, key)
     if repeated is not None:
@@ -108,10 +110,8 @@ def create_annotation(
     body = check_comment(form.get("body"), required=form.get("intent") == "comment")
     question = _checked(form.get("question"))
     tags = parse_tags(form.get("tags"))
-    try:
-        audience = reading_context(author, form.get("audience"))
-    except ContextError as error:
-        raise AnnotationInputError(f"Cannot post there: {error}") from None
+    if audience is None:
+        audience = audience_for(author, form.get("audience"))
     # A bare highlight is its author's own wherever it is made: sharing starts with a note.
     classroom = audience.classroom if has_note(body, question, tags) else None
     now = utcnow()
@@ -138,6 +138,14 @@ def create_annotation(
     if new:
         record_change(session, annotation, author, "created")
     return annotation
+
+
+def audience_for(author: User, key: str | None) -> ReadingContext:
+    """The context a new note is posted in ("private", "class-N"): one of the author's."""
+    try:
+        return reading_context(author, key)
+    except ContextError as error:
+        raise AnnotationInputError(f"Cannot post there: {error}") from None
 
 
 def idempotency_key(value: str | None) -> str | None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from webapp.database import DatabaseFileError, sqlite_file, write_intent
+from webapp.database import NO_WRITER_LOCK, DatabaseFileError, sqlite_file, write_intent
 
 INIT_HINT = "run `flask --app webapp init` (which `make run` does) to create it"
 # Less than this left on the SQLite file's disk: a write may not fit its journal.
@@ -111,7 +111,7 @@ def database_problems(engine: Engine, heads: frozenset[str]) -> list[str]:
             problems.append(f"the disk holding {folder} is full ({free // 1024} KiB free)")
     token = write_intent.set(True)
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**NO_WRITER_LOCK) as connection:
             with _short_lock_wait(connection):
                 if problem := schema_problem(connection, heads):
                     problems.append(problem)
