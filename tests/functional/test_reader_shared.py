@@ -337,3 +337,18 @@ def test_a_student_reads_the_shared_view_another_drew(world, app, db):
     finally:
         app.config["READER_SHARED_VIEWS"] = True
     assert shared < alone
+
+
+def test_a_students_own_marks_follow_their_edits_on_their_next_page(world):
+    """The blocks holding a student's own marks are kept drawn with the class's view:
+    their next page shows them the same, and an edit of their note draws them again."""
+    note = world.notes["ben"]
+    first = reader(world, "ben")
+    assert without_tokens(reader(world, "ben")) == without_tokens(first)
+    response = world.sign_in("ben").post(
+        f"/annotations/{note}/edit", data={"body": "EDITED by ben", "colour": "green"}
+    )
+    assert response.status_code in (200, 302)
+    again = reader(world, "ben")
+    green = 'class="hl hl-green '
+    assert green in again and green not in first

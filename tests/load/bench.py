@@ -48,6 +48,7 @@ from webapp.models import Annotation, Change  # noqa: E402
 from webapp.services.annotations import COLOURS  # noqa: E402
 
 WRITES_PER_MINUTE = "1000000000"  # the rate limit is not what is measured
+ROTATING_READERS = 40  # students of the class whose pages are asked for in turn
 OTHER_CLASSES = 20  # the classes whose notes the reader cannot see (item 9)
 GROWTH_ARTICLES = 40
 GROWTH_CLASSES = 2_000
@@ -90,6 +91,7 @@ TINY = Sizes(
 # Issue 11's targets: ratios to the floor (at least), page bytes and browser ratios (at most).
 TARGETS = {
     "reader_class": {"ratio": 0.15},
+    "reader_rotating": {"ratio": 0.15},
     "write_class": {"ratio": 0.20, "errors": 0},
     "write_private": {"ratio": 0.20},
     "poll": {"ratio": 0.70},
@@ -253,13 +255,25 @@ def poll_cursor(page: bytes, engine, document_id: int) -> int:
         return connection.scalar(last) or 0
 
 
-def class_scenarios(base, built, engine, reader, writers) -> list[Scenario]:
-    """The reader, the writes and the poll in the big class (what growth measures too)."""
+def class_scenarios(base, built, engine, reader, writers, readers=()) -> list[Scenario]:
+    """The reader, the writes and the poll in the big class (what growth measures too);
+    with `readers`, also the reader page of each of them in turn."""
     context = f"class-{built.classroom_id}"
     page = f"/articles/{built.slug}?context={context}"
     _, _, reader_page = reader.request("GET", page)
     cursor = poll_cursor(reader_page, engine, built.document_id)
     members = f"a class of {built.members} with {built.notes:,} notes"
+    rotating = []
+    if readers:
+        rotating.append(
+            Scenario(
+                "reader_rotating",
+                f"reader, {len(readers)} students of the class in turn",
+                [Request("GET", page, {"Cookie": student.cookie}) for student in readers],
+                target=TARGETS["reader_rotating"],
+                server=base,
+            )
+        )
     return [
         Scenario(
             "reader_class",
@@ -268,6 +282,7 @@ def class_scenarios(base, built, engine, reader, writers) -> list[Scenario]:
             target=TARGETS["reader_class"],
             server=base,
         ),
+        *rotating,
         Scenario(
             "write_class",
             "creating a note in that class (htmx)",
@@ -292,6 +307,17 @@ def class_scenarios(base, built, engine, reader, writers) -> list[Scenario]:
             target=TARGETS["poll"],
             server=base,
         ),
+    ]
+
+
+def rotating_readers(base, built, reader, writers, form_page) -> list[HttpSession]:
+    """Up to ROTATING_READERS students of the class, logged in (the reader and the
+    writers among them keep their sessions): one page each, in turn, defeats whatever
+    a server keeps for the last student alone."""
+    known = {built.reader: reader, **dict(zip(built.writers(len(writers)), writers, strict=True))}
+    return [
+        known.get(name) or log_in(base, name, form_page)
+        for name in built.usernames[:ROTATING_READERS]
     ]
 
 
@@ -594,8 +620,9 @@ def run_default(args, sizes: Sizes, generator) -> None:
             empty_page = f"/articles/{built.empty_slug}"
             reader = log_in(base, built.reader, empty_page)
             writers = [log_in(base, name, empty_page) for name in built.writers(sizes.writers)]
+            readers = rotating_readers(base, built, reader, writers, empty_page)
             hello = hello_scenario(base)
-            scenarios = [hello, *class_scenarios(base, built, engine, reader, writers)]
+            scenarios = [hello, *class_scenarios(base, built, engine, reader, writers, readers)]
             scenarios += [
                 Scenario(
                     "write_private",

@@ -47,6 +47,7 @@ SCENARIOS = (
     "library",
     "article_anon",
     "reader_class",
+    "reader_rotating",
 )
 
 
@@ -74,6 +75,24 @@ def build_template(folder: Path) -> None:
     built = corpora.build_class_corpus(engine, 2_000, 300)
     engine.dispose()
     (folder / "corpus.pickle").write_bytes(pickle.dumps(built))
+
+
+def rotating(app: InProcess, built, page: str):
+    """The reader page of `bench.ROTATING_READERS` students in turn (logged in on first use)."""
+    names = built.usernames[: bench.ROTATING_READERS]
+    clients: list = []
+    sent = 0
+
+    def send():
+        nonlocal sent
+        if not clients:
+            clients.extend(app.client(name) for name in names)
+        client = clients[sent % len(clients)]
+        sent += 1
+        return client.get(page)
+
+    send.warm = len(names)  # one round: every student's first load is left out
+    return send
 
 
 def scenarios(app: InProcess, built, engine) -> dict:
@@ -120,6 +139,7 @@ def scenarios(app: InProcess, built, engine) -> dict:
         "library": (lambda: visitor.get("/"), 200),
         "article_anon": (lambda: visitor.get(f"/articles/{built.slug}"), 200),
         "reader_class": (lambda: reader.get(f"/articles/{built.slug}?context={context}"), 200),
+        "reader_rotating": (rotating(app, built, f"/articles/{built.slug}?context={context}"), 200),
     }
 
 
@@ -160,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in chosen:
                 send, status = sends[name]
                 reps = args.reps if not name.startswith("write") else max(args.reps // 2, 5)
-                for _ in range(3):  # warm: templates compiled, caches filled
+                for _ in range(getattr(send, "warm", 3)):  # warm: templates, caches
                     send()
                 app.counter.reset()
                 samples = []

@@ -22,6 +22,7 @@ BENCH = PROJECT_ROOT / "tests" / "load" / "bench.py"
 SCENARIOS = {
     "hello",
     "reader_class",
+    "reader_rotating",
     "write_class",
     "poll",
     "write_private",

@@ -36,15 +36,19 @@ def readable(document: Document | None) -> bool:
     )
 
 
+# Asked on every reader request: built once (building it costs more than running it).
+_DOCUMENT_BY_SLUG = (
+    sa.select(Document)
+    .options(joinedload(Document.current_version))  # always needed: one statement
+    .where(Document.slug == sa.bindparam("slug"))
+)
+
+
 def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentVersion]:
     """The document and its current version, or 404 (also when the visitor may not read
     it: the same answer as for a missing article). With `annotate`, an archived article
     is refused: it is read-only."""
-    document = db.session.scalar(
-        sa.select(Document)
-        .options(joinedload(Document.current_version))  # always needed: one statement
-        .where(Document.slug == slug)
-    )
+    document = db.session.scalar(_DOCUMENT_BY_SLUG, {"slug": slug})
     if not readable(document):
         abort(404, description=f"There is no article at /articles/{slug}.")
     if annotate and not can_annotate_document(document):

@@ -89,6 +89,9 @@ class ClassView:
         self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
         self._pieces: tuple | None = None
         self._over: dict[int, tuple[Block, list[Highlight]]] = {}
+        # A student's blocks drawn again, by their own marks: (layout, [(index, html)]).
+        self._redrawn: dict[tuple, tuple[Layout, list[tuple[int, str]]]] = {}
+        self._lock = threading.Lock()
 
     def pieces(self, layout: Layout, heat: bool) -> list[str]:
         """The body drawn with every mark as another's (text/marks.layout_pieces)."""
@@ -105,6 +108,16 @@ class ClassView:
             marks.sort(key=lambda h: h.start)
             found = self._over[id(block)] = (block, marks)
         return found[1]
+
+    def redrawn(self, layout: Layout, heat: bool, mine: tuple) -> list[tuple[int, str]] | None:
+        found = self._redrawn.get((id(layout), heat, mine))
+        return None if found is None or found[0] is not layout else found[1]
+
+    def keep_redrawn(self, layout: Layout, heat: bool, mine: tuple, blocks: list) -> None:
+        with self._lock:
+            if len(self._redrawn) >= MAX_CARDS:
+                self._redrawn.clear()  # students past the bound draw theirs again
+            self._redrawn[(id(layout), heat, mine)] = (layout, blocks)
 
     def keep_card(self, annotation_id: int, html: str, token: str) -> None:
         if len(self.cards) < MAX_CARDS:
@@ -307,11 +320,25 @@ class StudentView:
         that hold one of the student's own marks drawn again."""
         shared = self.shared
         pieces = shared.pieces(layout, heat)
-        mine = [h for h in highlights if h.own]
+        mine = tuple(h for h in highlights if h.own)
         if not mine:
             return "".join(pieces)
-        own_ids = {h.id for h in mine}
+        # The same own marks over the same shared part draw the same blocks: a student's
+        # next page (until the class's next change) takes them as drawn.
+        redrawn = shared.redrawn(layout, heat, mine)
+        if redrawn is None:
+            redrawn = self._redraw(layout, heat, mine)
+            shared.keep_redrawn(layout, heat, mine, redrawn)
         pieces = list(pieces)
+        for index, html in redrawn:
+            pieces[index] = html
+        return "".join(pieces)
+
+    def _redraw(self, layout: Layout, heat: bool, mine: tuple) -> list[tuple[int, str]]:
+        """The blocks holding one of these own marks, drawn: (index in the pieces, HTML)."""
+        shared = self.shared
+        own_ids = {h.id for h in mine}
+        redrawn = []
         for index, item in enumerate(layout.items):
             if isinstance(item, Block) and any(
                 h.start < item.end and item.start < h.end for h in mine
@@ -328,8 +355,8 @@ class StudentView:
                     if h.id not in known and h.start < item.end and h.end > item.start
                 ]
                 over.sort(key=lambda h: h.start)
-                pieces[2 * index] = render_block(item, over, heat=heat)
-        return "".join(pieces)
+                redrawn.append((2 * index, render_block(item, over, heat=heat)))
+        return redrawn
 
     def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
         """As services.annotations.listed_for_reader with no filter, in position order: a

@@ -69,6 +69,20 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         abort(404, description=f"{error} Choose another view of this article.")
 
 
+def context_among(contexts: list[ReadingContext]) -> ReadingContext | None:
+    """The class context asked for (`context=class-N`) when it is one of `contexts`
+    (contexts_of_user(): the user's memberships, read already), else None (then
+    context_for reads it, and refuses what it must)."""
+    key = request.values.get("context") or ""
+    classroom_id = parse_row_id(key[6:]) if key.startswith("class-") else None
+    if classroom_id is None:
+        return None
+    for context in contexts:
+        if context.classroom is not None and context.classroom.id == classroom_id:
+            return context
+    return None
+
+
 def refuse_unreadable_context() -> None:
     """Before a write: the view its answer is drawn in (`context`) must be one the user
     may read, or the write is refused unmade (a 404 after the commit would report a

@@ -20,6 +20,7 @@ from webapp.reader.state import (
     SORTS,
     ReaderState,
     SidebarQuery,
+    context_among,
     context_for,
     contexts_of_user,
 )
@@ -128,7 +129,11 @@ def article(slug: str):
     # between the two queries is then sent again by the first poll instead of missed.
     # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
     cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
-    state = ReaderState.load(document, version, query=SidebarQuery.from_request())
+    # The switcher's memberships hold the one asked for: one statement for both.
+    contexts = contexts_of_user()
+    state = ReaderState.load(
+        document, version, context_among(contexts), query=SidebarQuery.from_request()
+    )
     state.share(cursor)
     listed = state.listed_ids()
     if listed is not None:
@@ -156,7 +161,7 @@ def article(slug: str):
         drawn=listed is not None,
         more=more,
         x=x,
-        contexts=contexts_of_user(),
+        contexts=contexts,
         cursor=cursor,
         spot=spot,
         students=students_in(state.context),

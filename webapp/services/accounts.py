@@ -128,17 +128,28 @@ def live_session_where(user_id, hashed_token, now):
     )
 
 
+# Every signed-in request's first statement: built once, with bind parameters.
+_LOAD_SESSION = (
+    sa.select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        live_session_where(
+            sa.bindparam("user_id", type_=sa.Integer),
+            sa.bindparam("token_hash", type_=sa.String),
+            sa.bindparam("now", type_=LoginSession.__table__.c.expires_at.type),
+        )
+    )
+)
+
+
 def load_session(session: Session, session_id: str) -> User | None:
     """The user of a live session, from the id in the session or remember cookie."""
     parsed = parse_session_id(session_id)
     if parsed is None:
         return None
     user_id, token = parsed
-    user = session.scalar(
-        sa.select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(live_session(user_id, token))
-    )
+    values = {"user_id": user_id, "token_hash": token_hash(token), "now": utcnow()}
+    user = session.scalar(_LOAD_SESSION, values)
     if user is None:
         return None
     user.session_token = token

@@ -131,15 +131,17 @@ def members(session: Session, classroom: Classroom) -> list[Membership]:
 
 
 def classes_of(session: Session, user: User) -> list[Membership]:
-    return list(
-        session.scalars(
-            sa.select(Membership)
-            .join(Classroom, Classroom.id == Membership.classroom_id)
-            .options(contains_eager(Membership.classroom))
-            .where(Membership.user_id == user.id)
-            .order_by(sa.func.lower(Classroom.name), Classroom.id)
-        )
-    )
+    return list(session.scalars(_CLASSES_OF, {"user_id": user.id}))
+
+
+# Asked on every signed-in reader page (the context switcher): built once.
+_CLASSES_OF = (
+    sa.select(Membership)
+    .join(Classroom, Classroom.id == Membership.classroom_id)
+    .options(contains_eager(Membership.classroom))
+    .where(Membership.user_id == sa.bindparam("user_id"))
+    .order_by(sa.func.lower(Classroom.name), Classroom.id)
+)
 
 
 def parse_due(
