@@ -74,28 +74,24 @@ def create(slug: str):
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
-    if not is_htmx():
-        commit_keeping_loaded(db.session)
-        return back_to(annotation)
-    # What the answer shows is read in the write's own transaction, after the insert (the
-    # marks overlapping the redrawn blocks, by position); it is drawn after the commit,
-    # with no second transaction.
-    state = ReaderState.load(document, version, context, SidebarQuery())
-    blocks, marks = state.marks_of_blocks([annotation])
-    shown = state.context.contains(annotation)
-    if not shown:
-        notice = saved_elsewhere(annotation)
-    elif repeated:
-        extras = state.extras([annotation])
-    else:
-        extras = new_card_extras(annotation, context, viewer or viewer_of(current_user))
+    # The answer is drawn from what was just written, read after the commit: a plain read
+    # that takes no write lock, so the next writer goes on while this one draws. Nothing
+    # loaded so far is read again.
     commit_keeping_loaded(db.session)
-    parts = state.draw_blocks(blocks, marks)
-    if shown:
+    if not is_htmx():
+        return back_to(annotation)
+    state = ReaderState.load(document, version, context, SidebarQuery())
+    parts = state.blocks_for([annotation])
+    if state.context.contains(annotation):
+        extras = (
+            state.extras([annotation])
+            if repeated
+            else new_card_extras(annotation, context, viewer or viewer_of(current_user))
+        )
         parts.append(render_card(annotation, extras, oob="outerHTML"))
         parts.append(cleared_flash())
     else:
-        parts.append(notice)
+        parts.append(saved_elsewhere(annotation))
     response = fragments(*parts)
     response.headers["HX-Trigger"] = json.dumps(
         {"annotation-saved": {"id": annotation.id, "comment": bool(annotation.body_markdown)}}
