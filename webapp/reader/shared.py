@@ -43,22 +43,14 @@ from webapp.models import (
     Role,
     Vote,
 )
+from webapp.services.annotations import MARK_COLUMNS, PLACE_COLUMNS
 from webapp.text.document import Block, Layout
 from webapp.text.marks import Highlight, layout_pieces, render_block
 from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
 
 # (id, start, end, colour, author_id, version_id, deleted, pinned)
 Row = tuple[int, int, int, str, int, int | None, bool, bool]
-_COLUMNS = (
-    Annotation.id,
-    Annotation.start,
-    Annotation.end,
-    Annotation.colour,
-    Annotation.author_id,
-    Annotation.version_id,
-    Annotation.deleted_at.is_not(None),
-    Annotation.pinned,
-)
+_COLUMNS = (*MARK_COLUMNS, *PLACE_COLUMNS, Annotation.pinned)
 MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in

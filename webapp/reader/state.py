@@ -321,12 +321,6 @@ class ReaderState:
     def blocks_for(self, annotations: list[Annotation]) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:
         only the highlights overlapping those blocks are read (by position)."""
-        return self.draw_blocks(*self.marks_of_blocks(annotations))
-
-    def marks_of_blocks(self, annotations: list[Annotation]) -> tuple[list, list[Highlight]]:
-        """The blocks these annotations cover, in order, and the marks overlapping them:
-        all that blocks_for reads, so that a write can read it before its commit and draw
-        it after."""
         layout = layout_for(self.version)
         blocks = {}
         for annotation in annotations:
@@ -335,12 +329,10 @@ class ReaderState:
             for block in layout.blocks_between(annotation.start, annotation.end):
                 blocks.setdefault(block.id, block)
         if not blocks:
-            return [], []
+            return []
         ordered = sorted(blocks.values(), key=lambda b: b.start)
-        return ordered, self.ranges((ordered[0].start, ordered[-1].end))
-
-    def draw_blocks(self, blocks: list, highlights: list[Highlight]) -> list[str]:
-        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in blocks]
+        highlights = self.ranges((ordered[0].start, ordered[-1].end))
+        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
 
     def extras(self, cards: list[Annotation]) -> CardExtras:
         return CardExtras.load(cards, self.context)

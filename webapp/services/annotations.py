@@ -287,6 +287,18 @@ def _in_context(
     return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
 
+# What a mark needs of a note (a lean read, no ORM objects): id, start, end, colour,
+# author; and where it stands: its version (None: an orphan) and whether it is deleted.
+MARK_COLUMNS = (
+    Annotation.id,
+    Annotation.start,
+    Annotation.end,
+    Annotation.colour,
+    Annotation.author_id,
+)
+PLACE_COLUMNS = (Annotation.version_id, Annotation.deleted_at.is_not(None))
+
+
 def ranges_for_reader(
     session: Session,
     user: User | None,
@@ -304,13 +316,7 @@ def ranges_for_reader(
     if between is not None:
         lo, hi = between
         extra += [Annotation.start < hi, Annotation.end > lo]
-    columns = (
-        Annotation.id,
-        Annotation.start,
-        Annotation.end,
-        Annotation.colour,
-        Annotation.author_id,
-    )
+    columns = MARK_COLUMNS
     if context is None:
         query = sa.select(*columns).where(*_reader_where(user, document_id, None, False), *extra)
     else:
@@ -334,15 +340,7 @@ def marks_for_reader(
     orphans_for_reader), from one lean read of the context's notes."""
     if user is None or not user.is_authenticated:
         return [], []
-    columns = (
-        Annotation.id,
-        Annotation.start,
-        Annotation.end,
-        Annotation.colour,
-        Annotation.author_id,
-        Annotation.version_id,
-        Annotation.deleted_at.is_not(None),
-    )
+    columns = (*MARK_COLUMNS, *PLACE_COLUMNS)
     current_or_orphan = sa.or_(Annotation.version_id == version_id, Annotation.version_id.is_(None))
     query = _in_context(columns, user, document_id, context, True, current_or_orphan)
     user_id = user.id
