@@ -11,8 +11,8 @@ Only a visitor whose session holds nothing but a CSRF token is served from here:
 login, no flash message, no share link opened. What is per visitor never enters the
 cache: the article's toolbar carries a CSRF token, so the page is kept in the parts around
 it and each request puts its own token in (generated as the template would, with the
-session cookie that goes with it); its gzip is kept as separately deflated parts with a
-stored block for the token between them. A page that set anything else in the session, or
+session cookie that goes with it); compression.py gzips it on the way out, as any page.
+A page that set anything else in the session, or
 a cookie, or any header of its own, is served as rendered and not kept.
 """
 
@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import struct
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -30,29 +28,13 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from webapp.compression import LEVEL, MIN_BYTES, accepts_gzip
 from webapp.database import fetch_one
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 
 MAX_PAGES = 512
-MAX_BYTES = 64 * 1024 * 1024  # of bodies and their gzip, per process
+MAX_BYTES = 64 * 1024 * 1024  # of bodies, per process
 REVISION_SQL = "SELECT revision FROM page_revision WHERE id = 1"
-GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, no time, unknown OS
-
-
-def _deflated(data: bytes, last: bool) -> bytes:
-    """`data` as raw deflate blocks that start afresh (no reference back) and end on a byte:
-    such pieces joined are one valid stream. Only the last piece is final."""
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush(
-        zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
-    )
-
-
-def _stored(data: bytes) -> bytes:
-    """`data` as one stored (uncompressed), non-final deflate block."""
-    return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
 
 
 @dataclass(frozen=True)
@@ -61,33 +43,20 @@ class Page:
     content_type: str
     parts: tuple[bytes, ...]  # the body, split where the CSRF token goes
     with_token: bool  # the page generated a CSRF token (the session gets one)
-    deflated: tuple[bytes, ...] | None  # the parts deflated; None: too small to gzip
-    first_crc: int  # CRC-32 of the first part
     etag: str | None  # for a page without a token: the same bytes, the same tag
 
     @property
     def size(self) -> int:
-        return sum(map(len, self.parts)) + sum(map(len, self.deflated or ()))
+        return sum(map(len, self.parts))
 
     @classmethod
     def of(cls, response: Response, revision: int, token: str | None, with_token: bool):
         body = response.get_data()
         parts = tuple(body.split(token.encode())) if token else (body,)
-        zipped = None
-        if len(body) >= MIN_BYTES:
-            zipped = tuple(_deflated(p, last=i == len(parts) - 1) for i, p in enumerate(parts))
         etag = None
         if not with_token:
             etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return cls(
-            revision,
-            response.content_type,
-            parts,
-            with_token,
-            zipped,
-            zlib.crc32(parts[0]),
-            etag,
-        )
+        return cls(revision, response.content_type, parts, with_token, etag)
 
     def response(self) -> Response:
         token = generate_csrf().encode() if self.with_token else b""
@@ -95,29 +64,10 @@ class Page:
             response = Response(status=304)
             response.set_etag(self.etag, weak=True)
             return response
-        if self.deflated is not None and accepts_gzip(request.headers.get("Accept-Encoding", "")):
-            data = self._gzip(token)
-            response = Response(data, content_type=self.content_type)
-            response.headers["Content-Encoding"] = "gzip"
-        else:
-            response = Response(token.join(self.parts), content_type=self.content_type)
+        response = Response(token.join(self.parts), content_type=self.content_type)
         if self.etag:
             response.set_etag(self.etag, weak=True)
         return response
-
-    def _gzip(self, token: bytes) -> bytes:
-        if len(self.parts) == 1:
-            crc, size = self.first_crc, len(self.parts[0])
-        else:
-            crc, size = self.first_crc, len(self.parts[0])
-            for part in self.parts[1:]:
-                crc = zlib.crc32(part, zlib.crc32(token, crc))
-                size += len(token) + len(part)
-        pieces = [GZIP_HEADER, self.deflated[0]]
-        for deflated in self.deflated[1:]:
-            pieces += (_stored(token), deflated)
-        pieces.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
-        return b"".join(pieces)
 
 
 class Pages:
