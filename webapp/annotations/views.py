@@ -39,6 +39,7 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.limits import RateLimited, check_write_allowed
+from webapp.services.live import taken_seq
 from webapp.visibility import Viewer, instructors_of, viewer_of
 
 
@@ -78,15 +79,20 @@ def create(slug: str):
     # that takes no write lock, so the next writer goes on while this one draws. Nothing
     # loaded so far is read again.
     commit_keeping_loaded(db.session)
+    seq = taken_seq(db.session, document.id)  # None: nothing new was written (a repeat)
     if not is_htmx():
         return back_to(annotation)
     state = ReaderState.load(document, version, context, SidebarQuery())
+    if seq is not None:
+        state.share(seq)  # a student's class view: its blocks from the class's shared view
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
         extras = (
             state.extras([annotation])
             if repeated
-            else new_card_extras(annotation, context, viewer or viewer_of(current_user))
+            else new_card_extras(
+                annotation, context, viewer or viewer_of(current_user), state.teachers
+            )
         )
         parts.append(render_card(annotation, extras, oob="outerHTML"))
         parts.append(cleared_flash())
@@ -104,17 +110,22 @@ def key_of_view() -> str | None:
     return request.values.get("context")
 
 
-def new_card_extras(annotation: Annotation, context, viewer: Viewer) -> CardExtras:
+def new_card_extras(
+    annotation: Annotation, context, viewer: Viewer, teachers: set[int] | None = None
+) -> CardExtras:
     """What the card of a note just created needs beside it: it has no replies, votes or
     flags yet, so only who is looking and its class's instructors (for the badge) are
-    read. An instructor's view also marks late work: it takes the full load."""
+    read (`teachers`: those of the view's class, when read already). An instructor's view
+    also marks late work: it takes the full load."""
     if context.is_instructor:
         return CardExtras.load([annotation], context)
-    return CardExtras(
-        viewer=viewer,
-        context=context,
-        instructors=instructors_of({annotation.classroom_id}),
-    )
+    classroom_id = annotation.classroom_id
+    shared = teachers is not None and context.classroom is not None
+    if shared and classroom_id == context.classroom.id:
+        found = {classroom_id: teachers}
+    else:
+        found = instructors_of({classroom_id})
+    return CardExtras(viewer=viewer, context=context, instructors=found)
 
 
 def saved_elsewhere(annotation: Annotation) -> str:

@@ -21,6 +21,8 @@ Time-dependent text (the due banner) is drawn per request, outside what is kept 
 
 from __future__ import annotations
 
+import bisect
+import copy
 import heapq
 import itertools
 import json
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import (
     Annotation,
+    Assignment,
     AssignmentMode,
     Change,
     Document,
@@ -53,6 +56,7 @@ Row = tuple[int, int, int, str, int, int | None, bool, bool]
 _COLUMNS = (*MARK_COLUMNS, *PLACE_COLUMNS, Annotation.pinned)
 MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
+MAX_CATCH_UP = 200  # a kept view behind by more changes than this reads all its rows again
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
 
 
@@ -68,22 +72,73 @@ class ClassView:
     def __post_init__(self) -> None:
         # Derived once for every student: the marks as others' (a student's own are
         # swapped in per request), the orphans, the cards' order.
-        self.authors = {row[0]: row[4] for row in self.rows}
+        self.authors: dict[int, int] = {}
         self.highlights: list[Highlight] = []
         self.by_author: dict[int, list[int]] = {}
         self.orphans: list[int] = []
-        for i, start, end, colour, author, version, deleted, _ in self.rows:
-            if version is None:
-                self.orphans.append(i)
-            elif version == self.version_id and not deleted:
-                self.by_author.setdefault(author, []).append(len(self.highlights))
-                self.highlights.append(Highlight(i, start, end, colour, False))
+        self._derive(self.rows)
         self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
         self._pieces: tuple | None = None
         self._over: dict[int, tuple[Block, list[Highlight]]] = {}
         # A student's blocks drawn again, by their own marks: (layout, [(index, html)]).
         self._redrawn: dict[tuple, tuple[Layout, list[tuple[int, str]]]] = {}
         self._lock = threading.Lock()
+
+    def _derive(self, rows: list[Row]) -> list[Highlight]:
+        """Add these rows' authors, marks and orphans; returns the marks added."""
+        added = []
+        for i, start, end, colour, author, version, deleted, _ in rows:
+            self.authors[i] = author
+            if version is None:
+                self.orphans.append(i)
+            elif version == self.version_id and not deleted:
+                self.by_author.setdefault(author, []).append(len(self.highlights))
+                mark = Highlight(i, start, end, colour, False)
+                self.highlights.append(mark)
+                added.append(mark)
+        return added
+
+    def caught_up(self, changed: list[tuple[Row, bool]], seq: int) -> ClassView:
+        """This view brought to change-log seq `seq`, given the rows of the notes changed
+        after its own seq (each with whether the class's students see it now). New notes
+        are added to what is derived already; a note of the view that changed its place,
+        colour or audience makes every derived part be derived again."""
+        known = {row[0]: row for row in self.rows}
+        changed_ids = {row[0] for row, _ in changed}
+        added, moved = [], False
+        for row, shown in changed:
+            old = known.get(row[0])
+            if old is None:
+                if shown:
+                    added.append(row)
+            elif not shown or old != row:
+                moved = True
+        cards = {i: html for i, html in self.cards.items() if i not in changed_ids}
+        if moved:
+            rows = [row for row in self.rows if row[0] not in changed_ids]
+            rows += [row for row, shown in changed if shown]
+            return ClassView(rows, self.version_id, seq, cards)
+        fresh = copy.copy(self)  # the derived parts are copied, then added to
+        fresh.rows, fresh.seq, fresh.cards = self.rows + added, seq, cards
+        fresh.authors = dict(self.authors)
+        fresh.highlights = list(self.highlights)
+        fresh.by_author = dict(self.by_author)
+        for author in {row[4] for row in added} & self.by_author.keys():
+            fresh.by_author[author] = list(self.by_author[author])
+        fresh.orphans = list(self.orphans)
+        marks = fresh._derive(added)
+        fresh.listed = list(self.listed)
+        for row in added:
+            if row[5] is not None:
+                bisect.insort(fresh.listed, listing_order(row))
+        fresh._pieces = None
+        fresh._over = {}
+        for key, (block, over) in list(self._over.items()):
+            new = [h for h in marks if h.start < block.end and h.end > block.start]
+            fresh._over[key] = (block, sorted(over + new, key=lambda h: h.start) if new else over)
+        fresh._redrawn = {}
+        fresh._lock = threading.Lock()
+        return fresh
 
     def pieces(self, layout: Layout, heat: bool) -> list[str]:
         """The body drawn with every mark as another's (text/marks.layout_pieces)."""
@@ -202,12 +257,19 @@ def class_view(
     classroom_id: int,
 ) -> ClassView:
     """The class's shared view at change-log seq `seq` or later. One is kept per key: a
-    newer seq reads the rows again, and keeps the cards of the notes that did not change
-    in between (a card changes only with a change of its note: the live poll relies on
-    it too)."""
+    newer seq reads the rows of the notes changed in between (a few changes: see
+    ClassView.caught_up) or all rows again, and keeps the cards of the notes that did not
+    change in between (a card changes only with a change of its note: the live poll relies
+    on it too)."""
     found = views.get(key)
     if found is not None and found.seq >= seq:
         return found  # (a later one serves too: its page's poll sends what it has again)
+    if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
+        parameters = {"document_id": document_id, "after": found.seq, "through": seq}
+        changed = session.execute(_changed_rows(classroom_id), parameters).all()
+        fresh = found.caught_up([(tuple(row[:-1]), row[-1] == SHOWN) for row in changed], seq)
+        views.put(key, fresh)
+        return fresh
     rows = session.execute(
         sa.select(*_COLUMNS).where(
             Annotation.document_id == document_id, shown_to_students(classroom_id)
@@ -230,6 +292,71 @@ def class_view(
             fresh.cards = {i: html for i, html in found.cards.items() if i not in changed}
     views.put(key, fresh)
     return fresh
+
+
+# The rows of the notes changed in a stretch of the change log, each with whether the
+# class's students see it (shown_to_students): a kept view brought up to date by these.
+@lru_cache(maxsize=512)
+def _changed_rows(classroom_id: int):
+    changed = sa.select(Change.annotation_id).where(
+        Change.document_id == sa.bindparam("document_id"),
+        Change.seq > sa.bindparam("after"),
+        Change.seq <= sa.bindparam("through"),
+    )
+    shown = sa.case((shown_to_students(classroom_id), SHOWN), else_=0)
+    return sa.select(*_COLUMNS, shown).where(Annotation.id.in_(changed))
+
+
+def student_view(
+    views: _Views,
+    session: Session,
+    key: tuple,
+    seq: int,
+    document_id: int,
+    version_id: int,
+    context: ReadingContext,
+    user_id: int,
+) -> StudentView:
+    """A student's class view at change-log seq `seq` or later: the class's shared part
+    (class_view) and their own rows. When the kept shared part is a few changes behind
+    (a write's answer, the writers taking turns across processes), the changed notes'
+    rows and the student's own are read by one statement."""
+    classroom_id = context.classroom.id
+    found = views.get(key)
+    if found is None or found.seq >= seq or seq - found.seq > MAX_CATCH_UP:
+        view = class_view(views, session, key, seq, document_id, version_id, classroom_id)
+        return StudentView(view, own_rows(session, user_id, document_id, context), user_id)
+    parameters = {"document_id": document_id, "after": found.seq, "through": seq}
+    rows = session.execute(_changed_and_own_rows(user_id, classroom_id), parameters).all()
+    changed = [(tuple(row[:-1]), row[-1] == SHOWN) for row in rows if row[-1] != OWN]
+    view = found.caught_up(changed, seq)
+    views.put(key, view)
+    return StudentView(view, [tuple(row[:-1]) for row in rows if row[-1] == OWN], user_id)
+
+
+SHOWN, OWN = 1, 2  # the last column of _changed_and_own_rows (0: changed, now not shown)
+
+
+@lru_cache(maxsize=512)
+def _changed_and_own_rows(user_id: int, classroom_id: int):
+    own = _own_rows(user_id, classroom_id).add_columns(sa.literal(OWN, sa.Integer))
+    return sa.union_all(_changed_rows(classroom_id), own)
+
+
+def class_audience(
+    session: Session, context: ReadingContext, document: Document
+) -> set[int] | None:
+    """The class's instructors' ids when this view is a student's shared class view
+    (shares_class_view), else None. Where the class's assignments are not loaded (a
+    write's answer), one statement reads both."""
+    classroom = context.classroom
+    if classroom is None or context.is_instructor or context.membership is None:
+        return None
+    if "assignments" not in sa.inspect(classroom).unloaded:
+        return instructors(session, classroom.id) if shares_class_view(context, document) else None
+    parameters = {"classroom_id": classroom.id, "document_id": document.id}
+    found = session.scalars(_AUDIENCE, parameters).all()
+    return None if None in found else set(found)  # None: the class reads it in groups
 
 
 def own_rows(
@@ -259,6 +386,16 @@ def instructors(session: Session, classroom_id: int) -> set[int]:
 _INSTRUCTORS = sa.select(Membership.user_id).where(
     Membership.classroom_id == sa.bindparam("classroom_id"),
     Membership.role == Role.INSTRUCTOR.value,
+)
+
+# The class's instructors, and a None when the class reads the article in groups.
+_AUDIENCE = sa.union_all(
+    _INSTRUCTORS,
+    sa.select(sa.null()).where(
+        Assignment.classroom_id == sa.bindparam("classroom_id"),
+        Assignment.document_id == sa.bindparam("document_id"),
+        Assignment.mode == AssignmentMode.GROUPS.value,
+    ),
 )
 
 
@@ -349,6 +486,20 @@ class StudentView:
                 over.sort(key=lambda h: h.start)
                 redrawn.append((2 * index, render_block(item, over, heat=heat)))
         return redrawn
+
+    def marks_over(self, block: Block) -> list[Highlight]:
+        """As services.annotations.ranges_for_reader over one block: the marks overlapping
+        it, the student's own in their colours."""
+        user_id, authors = self.user_id, self.shared.authors
+        over = [
+            h._replace(own=True) if authors[h.id] == user_id else h
+            for h in self.shared.marks_over(block)
+        ]
+        lo, hi = block.start, block.end
+        for i, start, end, colour, _, version, deleted, _ in self.own:
+            if version == self.version_id and not deleted and start < hi and end > lo:
+                over.append(Highlight(i, start, end, colour, True))
+        return over
 
     def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
         """As services.annotations.listed_for_reader with no filter, in position order: a

@@ -15,10 +15,8 @@ from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader.shared import (
     StudentView,
-    class_view,
-    instructors,
-    own_rows,
-    shares_class_view,
+    class_audience,
+    student_view,
     view_key,
     views_of,
 )
@@ -214,6 +212,7 @@ class ReaderState:
     query: SidebarQuery
 
     student: StudentView | None = None  # a student's class view, from the shared cache
+    teachers: set[int] | None = None  # the class's instructors, when share() read them
 
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
@@ -225,17 +224,24 @@ class ReaderState:
         change-log seq `seq`, when it is a student's class view."""
         if not current_app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
-        if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
+        if not current_user.is_authenticated:
             return
-        classroom_id = self.context.classroom.id
-        teachers = instructors(db.session, classroom_id)
+        teachers = class_audience(db.session, self.context, self.document)
+        if teachers is None:
+            return  # not a student's class view shared by the class
+        self.teachers = teachers
         key = view_key(self.document, self.version, self.context, teachers)
         views = views_of(current_app.extensions)
-        document_id, version_id = self.document.id, self.version.id
-        view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
-        user_id = current_user.id
-        own = own_rows(db.session, user_id, self.document.id, self.context)
-        self.student = StudentView(view, own, user_id)
+        self.student = student_view(
+            views,
+            db.session,
+            key,
+            seq,
+            self.document.id,
+            self.version.id,
+            self.context,
+            current_user.id,
+        )
 
     def listed_ids(self) -> tuple[list[int], int | None] | None:
         """page() as ids, from the shared view, when the sidebar shows everything in
@@ -331,6 +337,11 @@ class ReaderState:
         if not blocks:
             return []
         ordered = sorted(blocks.values(), key=lambda b: b.start)
+        if self.student is not None and self.student.version_id == self.version.id:
+            student = self.student  # the shared view's marks: no read
+            return [
+                render_block(b, student.marks_over(b), OOB_OUTER, heat=self.heat) for b in ordered
+            ]
         highlights = self.ranges((ordered[0].start, ordered[-1].end))
         return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
 

@@ -42,6 +42,7 @@ MAX_CHANGES_PER_POLL = 200
 # The changes after which a reader may lose sight of an annotation they saw.
 VANISHING = ("hidden", "deleted", "reply-deleted")
 _PENDING = "live.pending_changes"
+_TAKEN = "live.taken_seqs"  # document id: the last seq the latest commit took
 
 
 def record_change(session: Session, annotation: Annotation, actor: User, kind: str) -> None:
@@ -51,8 +52,11 @@ def record_change(session: Session, annotation: Annotation, actor: User, kind: s
 
 @event.listens_for(Session, "before_commit")
 def _write_pending_changes(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.get(_PENDING):
+    if session.in_nested_transaction():
         return  # a savepoint: the changes wait for the real COMMIT
+    session.info.pop(_TAKEN, None)  # what an earlier commit took
+    if not session.info.get(_PENDING):
+        return
     pending = session.info.pop(_PENDING)
     session.flush()  # every other write first: nothing is locked after the counter
     by_document: dict[int, list] = {}
@@ -61,6 +65,7 @@ def _write_pending_changes(session: Session) -> None:
     for document_id in sorted(by_document):  # one lock order for every writer
         changes = by_document[document_id]
         last = take_seqs(session, document_id, len(changes))
+        session.info.setdefault(_TAKEN, {})[document_id] = last
         first = last - len(changes) + 1
         session.add_all(
             Change(
@@ -73,6 +78,13 @@ def _write_pending_changes(session: Session) -> None:
             )
             for offset, (annotation, actor_id, kind) in enumerate(changes)
         )
+
+
+def taken_seq(session: Session, document_id: int) -> int | None:
+    """The seq the session's latest commit gave its last change to this document (None
+    when it recorded none there): the point of the log its writes brought the document to.
+    Asked once, right after that commit."""
+    return session.info.pop(_TAKEN, {}).get(document_id)
 
 
 @event.listens_for(Session, "after_transaction_end")
