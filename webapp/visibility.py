@@ -382,11 +382,19 @@ class ContextError(LookupError):
 def membership(user: User | None, classroom_id: int) -> Membership | None:
     if not _signed_in(user):
         return None
-    return db.session.scalar(
-        sa.select(Membership)
-        .options(joinedload(Membership.classroom))  # reading_context needs it: one statement
-        .where(Membership.user_id == user.id, Membership.classroom_id == classroom_id)
+    return db.session.scalar(_MEMBERSHIP, {"user_id": user.id, "classroom_id": classroom_id})
+
+
+# The statements below are asked on most requests: built once (building one costs more
+# than running it).
+_MEMBERSHIP = (
+    sa.select(Membership)
+    .options(joinedload(Membership.classroom))  # reading_context needs it: one statement
+    .where(
+        Membership.user_id == sa.bindparam("user_id"),
+        Membership.classroom_id == sa.bindparam("classroom_id"),
     )
+)
 
 
 def teaches_student(user: User | None, classroom_id: int, student_id: int) -> bool:
@@ -500,16 +508,19 @@ class Viewer:
 def viewer_of(user: User | None) -> Viewer:
     if not _signed_in(user):
         return Viewer(None, {})
-    rows = db.session.execute(
-        sa.select(Membership.classroom_id, Membership.role, Classroom.archived_at)
-        .join(Classroom, Classroom.id == Membership.classroom_id)
-        .where(Membership.user_id == user.id)
-    ).all()
+    rows = db.session.execute(_ROLES, {"user_id": user.id}).all()
     return Viewer(
         user,
         {classroom_id: role for classroom_id, role, _ in rows},
         frozenset(classroom_id for classroom_id, _, archived in rows if archived is not None),
     )
+
+
+_ROLES = (
+    sa.select(Membership.classroom_id, Membership.role, Classroom.archived_at)
+    .join(Classroom, Classroom.id == Membership.classroom_id)
+    .where(Membership.user_id == sa.bindparam("user_id"))
+)
 
 
 def is_archived(classroom_id: int | None) -> bool:
@@ -532,10 +543,12 @@ def instructors_of(classroom_ids: Iterable[int | None]) -> dict[int, set[int]]:
     if not ids:
         return {}
     found: dict[int, set[int]] = {}
-    for classroom_id, user_id in db.session.execute(
-        sa.select(Membership.classroom_id, Membership.user_id).where(
-            Membership.classroom_id.in_(ids), Membership.role == Role.INSTRUCTOR.value
-        )
-    ):
+    for classroom_id, user_id in db.session.execute(_INSTRUCTORS, {"ids": sorted(ids)}):
         found.setdefault(classroom_id, set()).add(user_id)
     return found
+
+
+_INSTRUCTORS = sa.select(Membership.classroom_id, Membership.user_id).where(
+    Membership.classroom_id.in_(sa.bindparam("ids", expanding=True)),
+    Membership.role == Role.INSTRUCTOR.value,
+)

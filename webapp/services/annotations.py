@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -26,6 +28,7 @@ from webapp.visibility import (
     PRIVATE,
     ContextError,
     ReadingContext,
+    SignedIn,
     reading_context,
     visible_annotations,
 )
@@ -312,20 +315,40 @@ def ranges_for_reader(
     overlap [lo, hi), found by position through the (document, class, start) index."""
     if user is None or not user.is_authenticated:
         return []
-    extra = [Annotation.version_id == version_id]
-    if between is not None:
-        lo, hi = between
-        extra += [Annotation.start < hi, Annotation.end > lo]
-    columns = MARK_COLUMNS
-    if context is None:
-        query = sa.select(*columns).where(*_reader_where(user, document_id, None, False), *extra)
-    else:
-        query = _in_context(columns, user, document_id, context, False, *extra)
     user_id = user.id  # once: `user` is usually Flask-Login's proxy, dear per access
+    parameters = {"document_id": document_id, "version_id": version_id}
+    if between is not None:
+        parameters["lo"], parameters["hi"] = between
+    if context is None:
+        query = _ranges(user_id, None, None, between is not None)
+    else:
+        classroom_id = context.classroom.id if context.classroom is not None else None
+        member_id = context.membership.user_id if context.membership is not None else None
+        query = _ranges(user_id, (classroom_id,), member_id, between is not None)
     return [
         Highlight(i, start, end, colour, author == user_id)
-        for i, start, end, colour, author in session.execute(query).all()
+        for i, start, end, colour, author in session.execute(query, parameters).all()
     ]
+
+
+# ranges_for_reader's statements, built once per reader and context (building one costs
+# more than running it); the article, version and span are bound parameters.
+@lru_cache(maxsize=512)
+def _ranges(user_id: int, context: tuple | None, member_id: int | None, between: bool):
+    user = SignedIn(user_id)
+    extra = [Annotation.version_id == sa.bindparam("version_id")]
+    if between:
+        extra += [Annotation.start < sa.bindparam("hi"), Annotation.end > sa.bindparam("lo")]
+    document_id = sa.bindparam("document_id")
+    if context is None:
+        where = _reader_where(user, document_id, None, False)
+        return sa.select(*MARK_COLUMNS).where(*where, *extra)
+    (classroom_id,) = context
+    reading = ReadingContext(
+        SimpleNamespace(id=classroom_id) if classroom_id is not None else None,
+        SimpleNamespace(user_id=member_id) if member_id is not None else None,
+    )
+    return _in_context(MARK_COLUMNS, user, document_id, reading, False, *extra)
 
 
 def marks_for_reader(

@@ -97,23 +97,34 @@ def take_seqs(session: Session, document_id: int, count: int) -> int:
     """Advance the document's change counter by `count`, locking its row until the
     transaction ends; returns the last number taken."""
     postgres = session.connection().dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
-    counters = ChangeCounter.__table__
-    statement = (
-        insert(counters)
-        .values(document_id=document_id, last_seq=count)
+    parameters = {"document_id": document_id, "count": count}
+    if postgres or sqlite3.sqlite_version_info >= (3, 35):
+        return session.execute(_TAKE_SEQS_RETURNING[postgres], parameters).scalar_one()
+    # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
+    session.execute(_TAKE_SEQS[postgres], parameters)
+    return session.scalar(
+        sa.select(_COUNTERS.c.last_seq).where(_COUNTERS.c.document_id == document_id)
+    )
+
+
+def _take_seqs(insert):
+    count = sa.bindparam("count", type_=sa.Integer)
+    return (
+        insert(_COUNTERS)
+        .values(document_id=sa.bindparam("document_id"), last_seq=count)
         .on_conflict_do_update(
-            index_elements=[counters.c.document_id],
-            set_={"last_seq": counters.c.last_seq + count},
+            index_elements=[_COUNTERS.c.document_id],
+            set_={"last_seq": _COUNTERS.c.last_seq + count},
         )
     )
-    if postgres or sqlite3.sqlite_version_info >= (3, 35):
-        return session.execute(statement.returning(counters.c.last_seq)).scalar_one()
-    # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
-    session.execute(statement)
-    return session.scalar(
-        sa.select(counters.c.last_seq).where(counters.c.document_id == document_id)
-    )
+
+
+# Run by every write: built once per dialect (True: PostgreSQL).
+_COUNTERS = ChangeCounter.__table__
+_TAKE_SEQS = {False: _take_seqs(sqlite.insert), True: _take_seqs(postgresql.insert)}
+_TAKE_SEQS_RETURNING = {
+    postgres: taking.returning(_COUNTERS.c.last_seq) for postgres, taking in _TAKE_SEQS.items()
+}
 
 
 def latest_change(session: Session, document_id: int) -> int:
