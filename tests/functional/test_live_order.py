@@ -146,7 +146,8 @@ class Writer(threading.Thread):
 
     def _in_commit(self, session) -> None:
         # Runs after the app's own before_commit hook: the change has its number now.
-        assert any(isinstance(row, Change) and row.seq for row in session.new)
+        taken = sa.select(Change.seq).where(Change.annotation_id == self.annotation_id)
+        assert session.scalar(taken)
         self._wait()
 
     def _wait(self) -> None:

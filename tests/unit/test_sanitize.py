@@ -364,3 +364,31 @@ def test_cleaning_html_keeps_its_text(html):
 def test_article_text_is_decoded_once_too():
     html = render_article("Write &amp;lt;b&amp;gt; for a bold tag, and AT&amp;T.\n")
     assert text_of(html).strip() == "Write &lt;b&gt; for a bold tag, and AT&T."
+
+
+def test_a_plain_comment_skips_cleaning_and_comes_out_as_cleaning_gives_it():
+    """render_comment leaves plain prose (paragraphs, emphasis) as markdown wrote it: the
+    same HTML the cleaner gives, for every comment it does so for."""
+    import random
+
+    from webapp.text.markdown import comment_to_html
+    from webapp.text.sanitize import _already_clean, _comment_cleaner
+
+    rng = random.Random(11)
+    pieces = [
+        "word", "Ünï", "*", "**", "_", "~~", " ", "\n", "\n\n", "'", '"', "&", "<", ">",
+        "&amp;", "<b>", "http://a.example/x", "example.com", "www.x.org", "a@b.org", ":",
+        "/", ".", "#", "1.", "- ", "> ", "`", "[x](http://y.example)", "\ufdd0", "\x85",
+        "é", "漢字", "😀", "\t", "\\", "&#65;", "javascript:x", "mailto:a@b.c",
+    ]  # fmt: skip
+    plain = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        html = comment_to_html(text)
+        if _already_clean(html):
+            plain += 1
+            assert render_comment(text) == _comment_cleaner.clean(html).strip(), text
+    assert plain > 300  # the fast path is taken, not only its refusals tested
+    assert render_comment("Why *this* passage?") == "<p>Why <em>this</em> passage?</p>"
+    assert 'rel="nofollow' in render_comment("see example.com now")
+    assert "&lt;b&gt;" in render_comment("<b>bold</b>")

@@ -103,8 +103,9 @@ class ClassView:
         after its own seq (each with whether the class's students see it now). New notes
         are added to what is derived already; a note of the view that changed its place,
         colour or audience makes every derived part be derived again."""
-        known = {row[0]: row for row in self.rows}
         changed_ids = {row[0] for row, _ in changed}
+        held = changed_ids & self.authors.keys()  # notes of the view among the changed
+        known = {row[0]: row for row in self.rows if row[0] in held} if held else {}
         added, moved = [], False
         for row, shown in changed:
             old = known.get(row[0])

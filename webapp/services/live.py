@@ -36,7 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from webapp.models import Annotation, Change, ChangeCounter, User
+from webapp.models import Annotation, Change, ChangeCounter, User, utcnow
 
 MAX_CHANGES_PER_POLL = 200
 # The changes after which a reader may lose sight of an annotation they saw.
@@ -67,16 +67,23 @@ def _write_pending_changes(session: Session) -> None:
         last = take_seqs(session, document_id, len(changes))
         session.info.setdefault(_TAKEN, {})[document_id] = last
         first = last - len(changes) + 1
-        session.add_all(
-            Change(
-                seq=first + offset,
-                document_id=document_id,
-                classroom_id=annotation.classroom_id,
-                annotation_id=annotation.id,
-                actor_id=actor_id,
-                kind=kind,
-            )
-            for offset, (annotation, actor_id, kind) in enumerate(changes)
+        # A plain INSERT (no objects: the session's own flush is over): nothing reads
+        # these rows back in this transaction.
+        now = utcnow()
+        session.execute(
+            _INSERT_CHANGE,
+            [
+                {
+                    "seq": first + offset,
+                    "document_id": document_id,
+                    "classroom_id": annotation.classroom_id,
+                    "annotation_id": annotation.id,
+                    "actor_id": actor_id,
+                    "kind": kind,
+                    "created_at": now,
+                }
+                for offset, (annotation, actor_id, kind) in enumerate(changes)
+            ],
         )
 
 
@@ -119,6 +126,7 @@ def _take_seqs(insert):
     )
 
 
+_INSERT_CHANGE = sa.insert(Change.__table__)
 # Run by every write: built once per dialect (True: PostgreSQL).
 _COUNTERS = ChangeCounter.__table__
 _TAKE_SEQS = {False: _take_seqs(sqlite.insert), True: _take_seqs(postgresql.insert)}

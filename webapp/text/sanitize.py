@@ -220,7 +220,28 @@ def render_article(markdown: str, assets: Container[str] = frozenset()) -> str:
 
 def render_comment(markdown: str) -> str:
     """Render a comment's Markdown and clean it; links get rel="nofollow noopener ugc"."""
-    return _comment_cleaner.clean(comment_to_html(markdown)).strip()
+    html = comment_to_html(markdown)
+    if _already_clean(html):
+        return html.strip()
+    return _comment_cleaner.clean(html).strip()
+
+
+# Markdown's HTML that cleaning gives back as it is: paragraphs, emphasis and text with no
+# character reference (markdown-it writes &, <, >, " as references: a text with none has
+# none of them), no control or non-character code point (the parser may replace those)
+# and nothing the linkifier would make a link of. Most comments are plain prose like this;
+# cleaning one costs more than the rest of the write's text handling together.
+_PLAIN_HTML = re.compile(
+    r"(?:[^<&\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+    r"|</?(?:p|em|strong)>)*"
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _already_clean(html: str) -> bool:
+    return _PLAIN_HTML.fullmatch(html) is not None and not any(
+        BARE_URL.search(text) for text in _TAG.split(html)
+    )
 
 
 # --- plain text --------------------------------------------------------------------------
