@@ -382,6 +382,14 @@ def test_scores_follow_the_rubric_and_list_their_evidence(client, auth, discusse
     root = page(response)
     assert "Most points in all: give a whole number" in root.by_id("rubric-error").text()
     assert root.find("input", name="cap").get("value") == "-3"  # kept as typed
+    # Asking for no upvotes while they are worth 3 points would give 3 points to everyone.
+    response = client.post(c.url("/rubric"), data={**form, "upvotes_needed": "0"})
+    assert response.status_code == 400
+    assert "Upvotes needed: 0 would give every student its 3 points for nothing" in (
+        page(response).by_id("rubric-error").text()
+    )
+    c.db.session.expire_all()
+    assert c.db.session.get(Rubric, c.aid).upvotes_needed == 1  # the saved rubric stands
     assert client.post(c.url("/rubric"), data={**form, "cap": "1\x00"}).status_code == 302
     c.db.session.expire_all()
     assert c.db.session.get(Rubric, c.aid).cap == 1

@@ -87,15 +87,32 @@ LABELS = {
 
 
 def from_form(form) -> Rubric:
-    """A rubric from form fields (whole numbers from 0 to LIMIT; count_late a checkbox)."""
+    """A rubric from form fields (whole numbers from 0 to LIMIT; count_late a checkbox). A
+    criterion is left out with 0 points; asking for 0 of something worth points is refused."""
     values: dict[str, object] = {}
     for name, label in LABELS.items():
         raw = (form.get(name) or "").strip()
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or int(raw) > LIMIT:
             raise RubricError(f"{label}: give a whole number from 0 to {LIMIT}.")
         values[name] = int(raw)
+    for needed, points in NEEDED_AND_POINTS:
+        if values[needed] == 0 and values[points] > 0:
+            # Met by everyone, even a student who wrote nothing: surely not what was meant.
+            raise RubricError(
+                f"{LABELS[needed]}: 0 would give every student its {values[points]} "
+                f"point{_s(values[points])} for nothing. Ask for at least 1, or give "
+                f"{LABELS[points].lower()} 0 to leave it out."
+            )
     values["count_late"] = form.get("count_late") in ("on", "1", "true", "yes")
     return Rubric(**values)
+
+
+NEEDED_AND_POINTS = (
+    ("comments_needed", "comment_points"),
+    ("replies_needed", "reply_points"),
+    ("questions_needed", "question_points"),
+    ("upvotes_needed", "upvote_points"),
+)
 
 
 @dataclass(frozen=True)
