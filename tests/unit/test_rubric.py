@@ -151,6 +151,7 @@ def test_a_form_asking_for_none_of_something_worth_points_is_refused(needed, poi
     left_out = from_form({**form, needed: "0", points: "0"})
     assert getattr(left_out, needed) == 0 and getattr(left_out, points) == 0
     assert score(left_out, ANN, []).computed == 0
+    assert f"{label.split()[0]}: left out (0 points)" in left_out.describe()
 
 
 @pytest.mark.parametrize("bad", ["", "-1", "1.5", "1001", "٣", "²", "99999", "ten"])

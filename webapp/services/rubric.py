@@ -54,16 +54,34 @@ class Rubric:
     def describe(self) -> list[str]:
         """The rubric in words, a line per criterion."""
         late = "Late work counts." if self.count_late else "Work after the deadline does not count."
+        criteria = [
+            (
+                "Comments",
+                self.comment_points,
+                f"{self.comments_needed} comment{_s(self.comments_needed)} of at least "
+                f"{self.comment_words} word{_s(self.comment_words)}",
+            ),
+            (
+                "Replies",
+                self.reply_points,
+                f"{self.replies_needed} repl{'y' if self.replies_needed == 1 else 'ies'}",
+            ),
+            (
+                "Questions",
+                self.question_points,
+                f"{self.questions_needed} question{_s(self.questions_needed)} asked",
+            ),
+            (
+                "Upvotes",
+                self.upvote_points,
+                f"{self.upvotes_needed} upvote{_s(self.upvotes_needed)} received from others",
+            ),
+        ]
         return [
-            f"{self.comments_needed} comment{_s(self.comments_needed)} of at least "
-            f"{self.comment_words} word{_s(self.comment_words)}: {self.comment_points} "
-            f"point{_s(self.comment_points)}",
-            f"{self.replies_needed} repl{'y' if self.replies_needed == 1 else 'ies'}: "
-            f"{self.reply_points} point{_s(self.reply_points)}",
-            f"{self.questions_needed} question{_s(self.questions_needed)} asked: "
-            f"{self.question_points} point{_s(self.question_points)}",
-            f"{self.upvotes_needed} upvote{_s(self.upvotes_needed)} received from others: "
-            f"{self.upvote_points} point{_s(self.upvote_points)}",
+            *(
+                f"{what}: {points} point{_s(points)}" if points else f"{name}: left out (0 points)"
+                for name, points, what in criteria
+            ),
             f"At most {self.cap} point{_s(self.cap)} in all. {late}",
         ]
 
