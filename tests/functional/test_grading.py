@@ -474,6 +474,17 @@ def test_the_grade_book_csv(client, auth, discussed, db):
     assert rows[1:] == [["ana", "2", "0", "2"], ["ben", "7", "0", "7"]]
     assert b"\r\nana,2,0,2\r\n" in response.data  # numbers as numbers
 
+    # Another article of the same title: each column says which article it is.
+    third = import_article(db.session, FORMULA_ARTICLE, "formula-again.md").document
+    assign(db.session, c.classroom, third, None)
+    db.session.commit()
+    header = rows_of(client.get(f"/classes/{c.cid}/gradebook.csv"))[0]
+    assert header[2:4] == [
+        f'\'=HYPERLINK("http://x") Reading [{second.slug}] (of 10)',
+        f'\'=HYPERLINK("http://x") Reading [{third.slug}] (of 10)',
+    ]
+    assert second.slug != third.slug and header[1] == f"{title} (of 10)"
+
 
 # --- where the class is confused ------------------------------------------------------------
 
