@@ -205,10 +205,18 @@ def _draw_block(
         while block.runs[run_index].end <= left:
             run_index += 1
         run = block.runs[run_index]
+        path = run.path
         # Open and close inline elements to match this run's path.
-        common = 0
-        while common < min(len(open_path), len(run.path)) and open_path[common] == run.path[common]:
-            common += 1
+        if path is open_path:  # the same run as the piece before (a mark's boundary)
+            if span_open and not (left in sentence_starts or run.is_break):
+                text = run.text[left - run.start : right - run.start]
+                out.append(cover.mark(text, left) if cover.count else escape(text, quote=False))
+                continue
+            common = len(path)
+        else:
+            common = 0
+            while common < min(len(open_path), len(path)) and open_path[common] == path[common]:
+                common += 1
         starts_sentence = left in sentence_starts
         if span_open and (
             common < len(open_path) or len(run.path) > common or starts_sentence or run.is_break
