@@ -406,8 +406,12 @@ def assert_blocks_as_read_alone(world, app, name: str, answer: str) -> None:
 
 
 def test_a_writes_answer_draws_its_blocks_from_the_shared_view_as_read_alone(world, app, db):
-    warm(world)  # the class's shared view is kept: a write's answer brings it up to date
     views = views_of(app.extensions)
+    # None kept yet: the answer reads the marks over its blocks (not every note)
+    answer = write(world, "dee", PHRASES["teacher"], "Before any page")
+    assert_blocks_as_read_alone(world, app, "dee", answer)
+    assert not views._entries
+    warm(world)  # the class's shared view is kept: a write's answer brings it up to date
     ann_phrase = PHRASES["ann"]
     answer = write(world, "dee", ann_phrase, "A NOTE by dee")
     assert_blocks_as_read_alone(world, app, "dee", answer)

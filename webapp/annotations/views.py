@@ -84,7 +84,7 @@ def create(slug: str):
         return back_to(annotation)
     state = ReaderState.load(document, version, context, SidebarQuery())
     if seq is not None:
-        state.share(seq)  # a student's class view: its blocks from the class's shared view
+        state.share(seq, kept_only=True)  # a student's class view: from the shared view
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
         extras = (

@@ -317,14 +317,19 @@ def student_view(
     version_id: int,
     context: ReadingContext,
     user_id: int,
-) -> StudentView:
+    kept_only: bool = False,
+) -> StudentView | None:
     """A student's class view at change-log seq `seq` or later: the class's shared part
     (class_view) and their own rows. When the kept shared part is a few changes behind
     (a write's answer, the writers taking turns across processes), the changed notes'
-    rows and the student's own are read by one statement."""
+    rows and the student's own are read by one statement. `kept_only`: None rather than
+    reading every row of the class's notes (none kept here, or too far behind)."""
     classroom_id = context.classroom.id
     found = views.get(key)
-    if found is None or found.seq >= seq or seq - found.seq > MAX_CATCH_UP:
+    behind = found is None or seq - found.seq > MAX_CATCH_UP
+    if kept_only and behind:
+        return None
+    if behind or found.seq >= seq:
         view = class_view(views, session, key, seq, document_id, version_id, classroom_id)
         return StudentView(view, own_rows(session, user_id, document_id, context), user_id)
     parameters = {"document_id": document_id, "after": found.seq, "through": seq}

@@ -219,9 +219,11 @@ class ReaderState:
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
 
-    def share(self, seq: int) -> None:
+    def share(self, seq: int, kept_only: bool = False) -> None:
         """Read the view through the class's shared part (webapp/reader/shared.py) at
-        change-log seq `seq`, when it is a student's class view."""
+        change-log seq `seq`, when it is a student's class view. `kept_only`: only when
+        this process keeps it (up to a few changes): a write's answer, which redraws a
+        block or two, does not read the class's every note to draw them."""
         if not current_app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
         if not current_user.is_authenticated:
@@ -241,6 +243,7 @@ class ReaderState:
             self.version.id,
             self.context,
             current_user.id,
+            kept_only,
         )
 
     def listed_ids(self) -> tuple[list[int], int | None] | None:
