@@ -430,6 +430,14 @@ def test_a_writes_answer_draws_its_blocks_from_the_shared_view_as_read_alone(wor
         assert_blocks_as_read_alone(world, app, "dee", answer)
         answer = write(world, "ben", phrase, f"Ben on {phrase}")
         assert_blocks_as_read_alone(world, app, "ben", answer)
+    # A colour changed alone: the kept view replaces that mark in place
+    for colour, name in (("green", "ben"), ("pink", "ann")):
+        edited = world.sign_in(name).post(
+            f"/annotations/{world.notes[name]}/edit", data={"colour": colour}
+        )
+        assert edited.status_code in (200, 302)
+        answer = write(world, "dee", PHRASES[name], f"After {name}'s {colour}")
+        assert_blocks_as_read_alone(world, app, "dee", answer)
     assert any(view.seq for view in views._entries.values())
     # and the pages read through the caught-up view are those read alone
     for name in ("ann", "ben", "dee"):

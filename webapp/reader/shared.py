@@ -101,45 +101,84 @@ class ClassView:
     def caught_up(self, changed: list[tuple[Row, bool]], seq: int) -> ClassView:
         """This view brought to change-log seq `seq`, given the rows of the notes changed
         after its own seq (each with whether the class's students see it now). New notes
-        are added to what is derived already; a note of the view that changed its place,
-        colour or audience makes every derived part be derived again."""
+        are added to what is derived already, and a note whose colour, place in the text
+        or author changed is replaced in it; one that left the view, or whose mark came
+        or went (deleted, orphaned), makes every derived part be derived again."""
         changed_ids = {row[0] for row, _ in changed}
         held = changed_ids & self.authors.keys()  # notes of the view among the changed
         known = {row[0]: row for row in self.rows if row[0] in held} if held else {}
-        added, moved = [], False
+        added, replaced, moved = [], {}, False
         for row, shown in changed:
             old = known.get(row[0])
             if old is None:
                 if shown:
                     added.append(row)
-            elif not shown or old != row:
+            elif not shown or self._place(old) != self._place(row):
                 moved = True
+            elif old != row:
+                replaced[row[0]] = (old, row)
         cards = {i: html for i, html in self.cards.items() if i not in changed_ids}
         if moved:
             rows = [row for row in self.rows if row[0] not in changed_ids]
             rows += [row for row, shown in changed if shown]
             return ClassView(rows, self.version_id, seq, cards)
-        fresh = copy.copy(self)  # the derived parts are copied, then added to
-        fresh.rows, fresh.seq, fresh.cards = self.rows + added, seq, cards
+        fresh = copy.copy(self)  # the derived parts are copied, then changed
+        fresh.seq, fresh.cards = seq, cards
+        fresh.rows = self.rows
+        if replaced:
+            fresh.rows = [replaced[row[0]][1] if row[0] in replaced else row for row in self.rows]
+        fresh.rows = fresh.rows + added
         fresh.authors = dict(self.authors)
         fresh.highlights = list(self.highlights)
         fresh.by_author = dict(self.by_author)
-        for author in {row[4] for row in added} & self.by_author.keys():
+        touched = {row[4] for row in added}
+        for old, new in replaced.values():
+            touched.update((old[4], new[4]))
+        for author in touched & self.by_author.keys():
             fresh.by_author[author] = list(self.by_author[author])
         fresh.orphans = list(self.orphans)
-        marks = fresh._derive(added)
         fresh.listed = list(self.listed)
+        remarked = False
+        for old, new in replaced.values():
+            fresh._replace_row(old, new)
+            remarked = remarked or self._place(new) == "mark"
+        marks = fresh._derive(added)
         for row in added:
             if row[5] is not None:
                 bisect.insort(fresh.listed, listing_order(row))
         fresh._pieces = None
         fresh._over = {}
-        for key, (block, over) in list(self._over.items()):
-            new = [h for h in marks if h.start < block.end and h.end > block.start]
-            fresh._over[key] = (block, sorted(over + new, key=lambda h: h.start) if new else over)
+        if not remarked:  # the marks over a block, found before, with the new ones added
+            for key, (block, over) in list(self._over.items()):
+                new = [h for h in marks if h.start < block.end and h.end > block.start]
+                fresh._over[key] = (
+                    block,
+                    sorted(over + new, key=lambda h: h.start) if new else over,
+                )
         fresh._redrawn = {}
         fresh._lock = threading.Lock()
         return fresh
+
+    def _place(self, row: Row) -> str:
+        """Where a row stands in the derived parts: a mark, an orphan, or neither."""
+        if row[5] is None:
+            return "orphan"
+        return "mark" if row[5] == self.version_id and not row[6] else "none"
+
+    def _replace_row(self, old: Row, new: Row) -> None:
+        """Put `new` where `old` was in the derived parts (the same place: _place), in a
+        copy whose lists and touched authors' lists are its own."""
+        i = new[0]
+        self.authors[i] = new[4]
+        if self._place(new) == "mark":
+            index = next(k for k, h in enumerate(self.highlights) if h.id == i)
+            self.highlights[index] = Highlight(i, new[1], new[2], new[3], False)
+            if old[4] != new[4]:
+                self.by_author[old[4]].remove(index)
+                self.by_author.setdefault(new[4], []).append(index)
+        if old[5] is not None:
+            self.listed.remove(listing_order(old))
+            bisect.insort(self.listed, listing_order(new))
 
     def pieces(self, layout: Layout, heat: bool) -> list[str]:
         """The body drawn with every mark as another's (text/marks.layout_pieces)."""
