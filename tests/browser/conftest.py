@@ -89,6 +89,16 @@ def page(browser, live_server):
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # htmx logs a swap it could not do (an out-of-band element with no target) as an error
+    # (and a failed request too, which some tests make on purpose).
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and message.text.startswith(("htmx:oob", "htmx:swapError", "htmx:targetError"))
+            and page.errors.append(message.text)
+        ),
+    )
     yield page
     context.close()
 
