@@ -352,3 +352,31 @@ def test_a_students_own_marks_follow_their_edits_on_their_next_page(world):
     again = reader(world, "ben")
     green = 'class="hl hl-green '
     assert green in again and green not in first
+
+
+def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared_views(
+    world, db
+):
+    """The banner of a student's class view comes from the class's facts the shared view
+    reads (reader/shared.class_facts): the class's date, a student's own extension."""
+    from datetime import timedelta
+
+    from webapp.models import Assignment, utcnow
+
+    assert page_of(reader(world, "dee")).by_id("due-banner") is None  # no date yet
+    assignment = db.session.get(Assignment, world.assignment_id)
+    assignment.due_at = (utcnow() + timedelta(days=4, hours=3)).replace(second=0, microsecond=0)
+    db.session.commit()
+    iso = assignment.due_at.isoformat() + "Z"
+    later = (utcnow() + timedelta(days=9)).date().isoformat()
+    response = world.sign_in("teacher").post(
+        f"{world.url}/assignments/{world.assignment_id}/students/"
+        f"{world.users['dee'].id}/extension",
+        data={"due": later},
+    )
+    assert response.status_code == 302
+    warm(world, "ann")
+    for name, when, extended in (("dee", f"{later}T23:59:00Z", True), ("cal", iso, False)):
+        banner = page_of(reader(world, name)).by_id("due-banner")
+        assert banner.find("time").get("datetime") == when, name
+        assert ("extended for you" in banner.text()) == extended, name

@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session
 
 from webapp.models import (
     Annotation,
+    Assignment,
     AssignmentMode,
     Change,
     Document,
     DocumentVersion,
+    Extension,
     Membership,
     Reply,
     Role,
@@ -161,16 +163,74 @@ def views_of(extensions: dict) -> _Views:
     return found
 
 
-def shares_class_view(context: ReadingContext, document: Document) -> bool:
-    """Whether this view is a student's class view that is the same for all students (not
-    an instructor's, not an article the class reads in groups). The class's assignments
-    are loaded for the due banner anyway."""
-    if context.classroom is None or context.is_instructor or context.membership is None:
-        return False
-    return not any(
-        a.document_id == document.id and a.mode == AssignmentMode.GROUPS.value
-        for a in context.classroom.assignments
+def student_class_context(context: ReadingContext) -> bool:
+    """Whether this view is a student's class view (not an instructor's, not private):
+    one that shares the class's view unless the class reads the article in groups
+    (ClassFacts.groups)."""
+    return not (context.classroom is None or context.is_instructor or context.membership is None)
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    """What a student's class view of an article needs to know of the class, read in one
+    statement: its instructors (part of the shared view's key) and the article's
+    assignment in it, if any (groups or not; its due date and the student's extension,
+    for the due banner)."""
+
+    instructors: set[int]
+    assignment: tuple | None  # (id, mode, due_at, the student's extended due_at or None)
+
+    @property
+    def groups(self) -> bool:
+        """The class reads the article in groups: students see different notes."""
+        return self.assignment is not None and self.assignment[1] == AssignmentMode.GROUPS.value
+
+
+def class_facts(session: Session, classroom_id: int, document_id: int, user_id: int) -> ClassFacts:
+    rows = session.connection().execute(
+        _CLASS_FACTS, {"classroom_id": classroom_id, "document_id": document_id, "user_id": user_id}
     )
+    teachers, assignment = set(), None
+    for kind, row_id, mode, due_at, extended in rows:
+        if kind == 0:
+            assignment = (row_id, mode, due_at, extended)
+        else:
+            teachers.add(row_id)
+    return ClassFacts(teachers, assignment)
+
+
+# The assignment first: its columns' types are the result's (the due dates are read as
+# datetimes); the instructors' rows leave them empty.
+_CLASS_FACTS = sa.union_all(
+    sa.select(
+        sa.literal_column("0", sa.Integer).label("kind"),
+        Assignment.id,
+        Assignment.mode,
+        Assignment.due_at,
+        Extension.due_at.label("extended"),
+    )
+    .outerjoin(
+        Extension,
+        sa.and_(
+            Extension.assignment_id == Assignment.id,
+            Extension.user_id == sa.bindparam("user_id"),
+        ),
+    )
+    .where(
+        Assignment.classroom_id == sa.bindparam("classroom_id"),
+        Assignment.document_id == sa.bindparam("document_id"),
+    ),
+    sa.select(
+        sa.literal_column("1", sa.Integer),
+        Membership.user_id,
+        sa.null(),
+        sa.null(),
+        sa.null(),
+    ).where(
+        Membership.classroom_id == sa.bindparam("classroom_id"),
+        Membership.role == Role.INSTRUCTOR.value,
+    ),
+)
 
 
 def view_key(
@@ -249,17 +309,6 @@ def _own_rows(user_id: int, classroom_id: int):
         Annotation.document_id == sa.bindparam("document_id"),
         own_beside_class(user_id, classroom_id),
     )
-
-
-def instructors(session: Session, classroom_id: int) -> set[int]:
-    """The class's instructors' ids (their notes' badge: part of the shared view's key)."""
-    return set(session.scalars(_INSTRUCTORS, {"classroom_id": classroom_id}))
-
-
-_INSTRUCTORS = sa.select(Membership.user_id).where(
-    Membership.classroom_id == sa.bindparam("classroom_id"),
-    Membership.role == Role.INSTRUCTOR.value,
-)
 
 
 @lru_cache(maxsize=512)

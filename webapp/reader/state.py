@@ -14,11 +14,12 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader.shared import (
+    ClassFacts,
     StudentView,
+    class_facts,
     class_view,
-    instructors,
     own_rows,
-    shares_class_view,
+    student_class_context,
     view_key,
     views_of,
 )
@@ -214,6 +215,7 @@ class ReaderState:
     query: SidebarQuery
 
     student: StudentView | None = None  # a student's class view, from the shared cache
+    facts: ClassFacts | None = None  # the class's instructors and assignment (share())
 
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
@@ -225,15 +227,17 @@ class ReaderState:
         change-log seq `seq`, when it is a student's class view."""
         if not current_app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
-        if not current_user.is_authenticated or not shares_class_view(self.context, self.document):
+        if not current_user.is_authenticated or not student_class_context(self.context):
             return
         classroom_id = self.context.classroom.id
-        teachers = instructors(db.session, classroom_id)
-        key = view_key(self.document, self.version, self.context, teachers)
+        user_id = current_user.id
+        self.facts = class_facts(db.session, classroom_id, self.document.id, user_id)
+        if self.facts.groups:
+            return  # students of a class reading in groups see different notes
+        key = view_key(self.document, self.version, self.context, self.facts.instructors)
         views = views_of(current_app.extensions)
         document_id, version_id = self.document.id, self.version.id
         view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
-        user_id = current_user.id
         own = own_rows(db.session, user_id, self.document.id, self.context)
         self.student = StudentView(view, own, user_id)
 
