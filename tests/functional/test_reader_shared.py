@@ -354,9 +354,7 @@ def test_a_students_own_marks_follow_their_edits_on_their_next_page(world):
     assert green in again and green not in first
 
 
-def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared_views(
-    world, db
-):
+def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared_views(world, db):
     """The banner of a student's class view comes from the class's facts the shared view
     reads (reader/shared.class_facts): the class's date, a student's own extension."""
     from datetime import timedelta
@@ -370,8 +368,7 @@ def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared
     iso = assignment.due_at.isoformat() + "Z"
     later = (utcnow() + timedelta(days=9)).date().isoformat()
     response = world.sign_in("teacher").post(
-        f"{world.url}/assignments/{world.assignment_id}/students/"
-        f"{world.users['dee'].id}/extension",
+        f"{world.url}/assignments/{world.assignment_id}/students/{world.users['dee'].id}/extension",
         data={"due": later},
     )
     assert response.status_code == 302
