@@ -1,9 +1,21 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_app_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from webapp.database import DatabaseFileError, committed, is_unavailable, write_intent
 from webapp.extensions import csrf, db
@@ -25,9 +37,24 @@ def _unread_notifications():
     def unread() -> int:
         if not current_user.is_authenticated:
             return 0
+        known = g.get(UNREAD)
+        if known is not None and known[:2] == (request._get_current_object(), current_user.id):
+            return known[2]
         return service.unread_count(db.session, current_user)
 
     return {"unread_notifications": unread}
+
+
+# The unread count a page's header shows, read with the deadline check before the view
+# (_remind_deadlines), with the request and user it is for (an app context, and g, can
+# outlive a request: tests hold one); forgotten when the request writes anything.
+UNREAD = "unread_notifications"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_unread(session, context) -> None:
+    if has_app_context():
+        g.pop(UNREAD, None)
 
 
 @bp.before_app_request
@@ -39,7 +66,9 @@ def _remind_deadlines() -> None:
     if request.blueprint in ("api", "health") or not current_user.is_authenticated:
         return
     now = utcnow()
-    if not service.due_soon_missing(db.session, now, current_user.id):
+    missing, unread = service.due_and_unread(db.session, now, current_user.id)
+    if not missing:
+        setattr(g, UNREAD, (request._get_current_object(), current_user.id, unread))
         return
     # A read-only request: end its read, then write in a transaction of its own that takes
     # the write lock up front (reading then writing in one fails at once under load).
