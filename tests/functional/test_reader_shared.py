@@ -377,3 +377,39 @@ def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared
         banner = page_of(reader(world, name)).by_id("due-banner")
         assert banner.find("time").get("datetime") == when, name
         assert ("extended for you" in banner.text()) == extended, name
+
+
+def test_the_parts_of_the_page_kept_for_the_class_follow_its_settings(world):
+    """The page's parts drawn once per class view (reader/views.kept: the article's head,
+    the sidebar's controls, the toolbar) show the class's name, colours, archive and the
+    sidebar's query as they are now, and each student's own form token."""
+    warm(world, "ann", "ben", "dee")
+    world.sign_in("teacher").post(f"{world.url}/rename", data={"name": "Renamed course"})
+    assert "Renamed course" in page_of(reader(world, "dee")).by_id("toolbar-hint").text()
+    world.sign_in("teacher").post(
+        f"{world.url}/purposes",
+        data={
+            "purpose-yellow": "MAIN CLAIM",
+            "purpose-green": "Source",
+            "purpose-blue": "Ask",
+            "purpose-pink": "Counter",
+            "purpose-purple": "Word",
+        },
+    )
+    for name in ("ann", "dee"):
+        html = reader(world, name)
+        root = page_of(html)
+        assert "Renamed course" in root.by_id("toolbar-hint").text()
+        assert "MAIN CLAIM" in root.find("ul", class_="legend").text()
+        assert "MAIN CLAIM" in root.by_id("annotate-form").text()
+        tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+        assert len(tokens) == 1, name
+    # A query of the sidebar: its controls show it, and the next page without it again.
+    for params in ({"filter": "questions"}, {"q": "assad", "sort": "newest"}, {}):
+        root = page_of(reader(world, "dee", **params))
+        chosen = root.by_id("filter-show").find("option", selected=True)
+        assert chosen.get("value") == params.get("filter", "everyone")
+        assert root.by_id("filter-q").get("value") == params.get("q", "")
+    world.sign_in("teacher").post(f"{world.url}/archive")
+    root = page_of(reader(world, "dee"))
+    assert "Renamed course is read-only" in root.find("p", class_="notice archived-notice").text()

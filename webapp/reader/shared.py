@@ -55,6 +55,7 @@ Row = tuple[int, int, int, str, int, int | None, bool, bool]
 _COLUMNS = (*MARK_COLUMNS, *PLACE_COLUMNS, Annotation.pinned)
 MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
+MAX_FRAGMENTS = 64  # parts of the page per entry (a few per sidebar query)
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
 
 
@@ -66,6 +67,9 @@ class ClassView:
     version_id: int
     seq: int = 0
     cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
+    # Parts of the page the same for every student (templates/reader/article.html kept()),
+    # by name and what else they show: HTML, tokens taken out.
+    fragments: dict[tuple, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Derived once for every student: the marks as others' (a student's own are
@@ -112,6 +116,16 @@ class ClassView:
             if len(self._redrawn) >= MAX_CARDS:
                 self._redrawn.clear()  # students past the bound draw theirs again
             self._redrawn[(id(layout), heat, mine)] = (layout, blocks)
+
+    def fragment(self, key: tuple, token: str) -> str | None:
+        """A part of the page kept for every student (reader/views.kept), with this
+        request's form token."""
+        html = self.fragments.get(key)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+    def keep_fragment(self, key: tuple, html: str, token: str) -> None:
+        if len(self.fragments) < MAX_FRAGMENTS:
+            self.fragments[key] = html.replace(token, CSRF_SLOT)
 
     def keep_card(self, annotation_id: int, html: str, token: str) -> None:
         if len(self.cards) < MAX_CARDS:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager, defer
 
@@ -15,6 +16,7 @@ from webapp.page_cache import anonymous_page
 from webapp.reader import bp
 from webapp.reader.cards import cards_of, render_card
 from webapp.reader.documents import get_document, held_shares
+from webapp.reader.shared import ClassView
 from webapp.reader.state import (
     FILTERS,
     SORTS,
@@ -43,6 +45,22 @@ from webapp.visibility import (
 def colour_purposes(classroom=None) -> list[Purpose]:
     """What each highlight colour means in a class (the defaults outside one)."""
     return purposes_of(classroom)
+
+
+@bp.app_template_global()
+def kept(fragments: ClassView | None, *key, caller) -> Markup:
+    """A part of the reader page that is the same for every student of the class (what it
+    shows besides the class's shared view is in `key`), drawn once per shared view and
+    kept with it; drawn each time when there is none (`fragments` None: another view, or
+    the shared views off). The form token in it is this request's."""
+    if not fragments:
+        return caller()
+    token = generate_csrf()
+    html = fragments.fragment(key, token)
+    if html is None:
+        html = str(caller())
+        fragments.keep_fragment(key, html, token)
+    return Markup(html)
 
 
 SHELVES = {
@@ -169,6 +187,7 @@ def article(slug: str):
         filters=FILTERS,
         sorts=SORTS,
         owned=owns(current_user, document),
+        fragments=state.student.shared if state.student is not None else None,
     )
 
 
