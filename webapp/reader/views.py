@@ -15,7 +15,7 @@ from webapp.models import Annotation, Document, DocumentVersion
 from webapp.page_cache import anonymous_page
 from webapp.reader import bp
 from webapp.reader.cards import cards_of, render_card
-from webapp.reader.documents import get_document, held_shares
+from webapp.reader.documents import get_document, get_document_and_cursor, held_shares
 from webapp.reader.shared import ClassView
 from webapp.reader.state import (
     FILTERS,
@@ -142,11 +142,13 @@ def _shelf_url():
 @anonymous_page
 def article(slug: str):
     """The reader: the article with the highlights of one context, and the sidebar."""
-    document, version = get_document(slug)
-    # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
-    # between the two queries is then sent again by the first poll instead of missed.
-    # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
-    cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
+    # The cursor with the document, before the rest: on PostgreSQL each query sees the
+    # latest commits, so a change made before a later query is then sent again by the
+    # first poll instead of missed. Only a signed-in reader's page polls
+    # (partials/_live.html): a visitor's needs none.
+    document, version, cursor = get_document_and_cursor(slug)
+    if not current_user.is_authenticated:
+        cursor = 0
     # The switcher's memberships hold the one asked for: one statement for both.
     contexts = contexts_of_user()
     state = ReaderState.load(
