@@ -111,17 +111,49 @@
     announce(shown === 0 ? "No notes match." : (shown === 1 ? "1 note" : shown + " notes") + " shown" + more + ".");
   });
 
-  document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
-    var card = event.detail.content;
-    if (!card || !card.classList || !card.classList.contains("card")) return;
-    if (!insert(card)) return;
-    htmx.process(card);
-    if (polling) {
-      var author = card.querySelector(".author");
-      arrived.push(author ? author.textContent.trim() : "someone");
+  // An out-of-band element swaps into the element of its id. A card new to this page (a
+  // note just saved, one a poll brings) has none yet: before the swap, an empty copy of it
+  // is put in its place in the order, and the swap fills it in. One past the loaded cards
+  // is left to a later page, and one already gone (a note deleted here, whose deletion a
+  // poll then brings too) needs nothing: both are dropped from the answer, as htmx would
+  // find no element for them.
+  var fresh = []; // ids of the cards a poll brought, to mark once they are in
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var response = event.detail.serverResponse;
+    if (!event.detail.shouldSwap || typeof response !== "string" || response.indexOf("hx-swap-oob") < 0) return;
+    var parsed = document.createElement("template");
+    parsed.innerHTML = response;
+    var dropped = false;
+    Array.prototype.forEach.call(parsed.content.querySelectorAll("[hx-swap-oob]"), function (element) {
+      var how = element.getAttribute("hx-swap-oob");
+      if (!element.id || how.indexOf(":") >= 0 || document.getElementById(element.id)) return;
+      if (how !== "delete" && element.classList.contains("card")) {
+        var place = element.cloneNode(false);
+        place.removeAttribute("hx-swap-oob");
+        if (insert(place)) {
+          if (polling) {
+            var author = element.querySelector(".author");
+            arrived.push(author ? author.textContent.trim() : "someone");
+            fresh.push(element.id);
+          }
+          return;
+        }
+      }
+      element.remove();
+      dropped = true;
+    });
+    if (dropped) event.detail.serverResponse = parsed.innerHTML;
+  });
+  document.body.addEventListener("htmx:afterSwap", function () {
+    if (!fresh.length) return;
+    fresh.forEach(function (id) {
+      var card = document.getElementById(id);
+      if (!card) return;
       card.classList.add("fresh");
-      if (outOfSight(card)) { unseen.push(card); showNotice(); }
-    }
+      if (outOfSight(card)) unseen.push(card);
+    });
+    fresh = [];
+    showNotice();
   });
 
   // Never replace a card the reader is typing in; the next change brings it up to date.

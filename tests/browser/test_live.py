@@ -153,6 +153,15 @@ def reader(browser, live_server):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        # htmx logs what it could not do (an out-of-band element with no target) as errors.
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and message.text.startswith("htmx:")
+                and page.errors.append(message.text)
+            ),
+        )
         log_in(page, username)
         if url:
             page.goto(url)
@@ -301,6 +310,8 @@ def test_a_poll_with_nothing_new_swaps_nothing(services, reader):
     services.note(klass, klass.instructor, *services.phrase("White Helmets"), "Whose words?")
     page = reader(student, url=klass.url)
     expect(page.locator(".card")).to_have_count(1)
+    # The notes' print numbers are drawn once the page is idle after its load: wait for them.
+    expect(page.locator("#cards > .card").first).to_have_attribute("data-note", "1")
     cards_before = page.locator("#cards").inner_html()
     body_before = page.locator("#article-body").inner_html()
     cursor = live_cursor(page)

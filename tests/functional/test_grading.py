@@ -382,6 +382,14 @@ def test_scores_follow_the_rubric_and_list_their_evidence(client, auth, discusse
     root = page(response)
     assert "Most points in all: give a whole number" in root.by_id("rubric-error").text()
     assert root.find("input", name="cap").get("value") == "-3"  # kept as typed
+    # Asking for no upvotes while they are worth 3 points would give 3 points to everyone.
+    response = client.post(c.url("/rubric"), data={**form, "upvotes_needed": "0"})
+    assert response.status_code == 400
+    assert "Upvotes needed: 0 would give every student its 3 points for nothing" in (
+        page(response).by_id("rubric-error").text()
+    )
+    c.db.session.expire_all()
+    assert c.db.session.get(Rubric, c.aid).upvotes_needed == 1  # the saved rubric stands
     assert client.post(c.url("/rubric"), data={**form, "cap": "1\x00"}).status_code == 302
     c.db.session.expire_all()
     assert c.db.session.get(Rubric, c.aid).cap == 1
@@ -465,6 +473,17 @@ def test_the_grade_book_csv(client, auth, discussed, db):
     ]
     assert rows[1:] == [["ana", "2", "0", "2"], ["ben", "7", "0", "7"]]
     assert b"\r\nana,2,0,2\r\n" in response.data  # numbers as numbers
+
+    # Another article of the same title: each column says which article it is.
+    third = import_article(db.session, FORMULA_ARTICLE, "formula-again.md").document
+    assign(db.session, c.classroom, third, None)
+    db.session.commit()
+    header = rows_of(client.get(f"/classes/{c.cid}/gradebook.csv"))[0]
+    assert header[2:4] == [
+        f'\'=HYPERLINK("http://x") Reading [{second.slug}] (of 10)',
+        f'\'=HYPERLINK("http://x") Reading [{third.slug}] (of 10)',
+    ]
+    assert second.slug != third.slug and header[1] == f"{title} (of 10)"
 
 
 # --- where the class is confused ------------------------------------------------------------

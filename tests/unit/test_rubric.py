@@ -134,6 +134,26 @@ def test_a_rubric_from_a_form():
     assert from_form({**form, "count_late": "on"}).count_late is True
 
 
+@pytest.mark.parametrize(
+    "needed, points, label",
+    [
+        ("comments_needed", "comment_points", "Comments needed"),
+        ("replies_needed", "reply_points", "Replies needed"),
+        ("questions_needed", "question_points", "Questions needed"),
+        ("upvotes_needed", "upvote_points", "Upvotes needed"),
+    ],
+)
+def test_a_form_asking_for_none_of_something_worth_points_is_refused(needed, points, label):
+    form = {name: "2" for name in Rubric.names() if name != "count_late"}
+    with pytest.raises(RubricError, match=rf"^{label}: 0 would give every student its 2 points"):
+        from_form({**form, needed: "0"})
+    # Left out: none needed and worth nothing; the student's total is the rest.
+    left_out = from_form({**form, needed: "0", points: "0"})
+    assert getattr(left_out, needed) == 0 and getattr(left_out, points) == 0
+    assert score(left_out, ANN, []).computed == 0
+    assert f"{label.split()[0]}: left out (0 points)" in left_out.describe()
+
+
 @pytest.mark.parametrize("bad", ["", "-1", "1.5", "1001", "٣", "²", "99999", "ten"])
 def test_a_bad_number_in_the_rubric_form_names_its_field(bad):
     form = {name: "2" for name in Rubric.names() if name != "count_late"}

@@ -256,9 +256,13 @@ def gradebook(session: Session, classroom: Classroom, assignments: list[Assignme
         for row in class_scores(session, classroom, assignment):
             scores.setdefault(row.user_id, {})[assignment.id] = row.final
     header = ["student"]
-    for assignment in assignments:
-        version = assignment.document.current_version
-        title = version.title if version else assignment.document.slug
+    titles = [
+        version.title if (version := a.document.current_version) else a.document.slug
+        for a in assignments
+    ]
+    for assignment, title in zip(assignments, titles, strict=True):
+        if titles.count(title) > 1:  # two articles of one title: their addresses tell them apart
+            title = f"{title} [{assignment.document.slug}]"
         header.append(f"{title} (of {rubric_for(session, assignment).most})")
     header.append("total")
     rows = []

@@ -54,16 +54,34 @@ class Rubric:
     def describe(self) -> list[str]:
         """The rubric in words, a line per criterion."""
         late = "Late work counts." if self.count_late else "Work after the deadline does not count."
+        criteria = [
+            (
+                "Comments",
+                self.comment_points,
+                f"{self.comments_needed} comment{_s(self.comments_needed)} of at least "
+                f"{self.comment_words} word{_s(self.comment_words)}",
+            ),
+            (
+                "Replies",
+                self.reply_points,
+                f"{self.replies_needed} repl{'y' if self.replies_needed == 1 else 'ies'}",
+            ),
+            (
+                "Questions",
+                self.question_points,
+                f"{self.questions_needed} question{_s(self.questions_needed)} asked",
+            ),
+            (
+                "Upvotes",
+                self.upvote_points,
+                f"{self.upvotes_needed} upvote{_s(self.upvotes_needed)} received from others",
+            ),
+        ]
         return [
-            f"{self.comments_needed} comment{_s(self.comments_needed)} of at least "
-            f"{self.comment_words} word{_s(self.comment_words)}: {self.comment_points} "
-            f"point{_s(self.comment_points)}",
-            f"{self.replies_needed} repl{'y' if self.replies_needed == 1 else 'ies'}: "
-            f"{self.reply_points} point{_s(self.reply_points)}",
-            f"{self.questions_needed} question{_s(self.questions_needed)} asked: "
-            f"{self.question_points} point{_s(self.question_points)}",
-            f"{self.upvotes_needed} upvote{_s(self.upvotes_needed)} received from others: "
-            f"{self.upvote_points} point{_s(self.upvote_points)}",
+            *(
+                f"{what}: {points} point{_s(points)}" if points else f"{name}: left out (0 points)"
+                for name, points, what in criteria
+            ),
             f"At most {self.cap} point{_s(self.cap)} in all. {late}",
         ]
 
@@ -87,15 +105,32 @@ LABELS = {
 
 
 def from_form(form) -> Rubric:
-    """A rubric from form fields (whole numbers from 0 to LIMIT; count_late a checkbox)."""
+    """A rubric from form fields (whole numbers from 0 to LIMIT; count_late a checkbox). A
+    criterion is left out with 0 points; asking for 0 of something worth points is refused."""
     values: dict[str, object] = {}
     for name, label in LABELS.items():
         raw = (form.get(name) or "").strip()
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or int(raw) > LIMIT:
             raise RubricError(f"{label}: give a whole number from 0 to {LIMIT}.")
         values[name] = int(raw)
+    for needed, points in NEEDED_AND_POINTS:
+        if values[needed] == 0 and values[points] > 0:
+            # Met by everyone, even a student who wrote nothing: surely not what was meant.
+            raise RubricError(
+                f"{LABELS[needed]}: 0 would give every student its {values[points]} "
+                f"point{_s(values[points])} for nothing. Ask for at least 1, or give "
+                f"{LABELS[points].lower()} 0 to leave it out."
+            )
     values["count_late"] = form.get("count_late") in ("on", "1", "true", "yes")
     return Rubric(**values)
+
+
+NEEDED_AND_POINTS = (
+    ("comments_needed", "comment_points"),
+    ("replies_needed", "reply_points"),
+    ("questions_needed", "question_points"),
+    ("upvotes_needed", "upvote_points"),
+)
 
 
 @dataclass(frozen=True)
