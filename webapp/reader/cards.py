@@ -13,7 +13,6 @@ from webapp.extensions import db
 from webapp.htmx import fragments
 from webapp.models import Annotation, Reply
 from webapp.reader.documents import readable
-from webapp.reader.shared import involved as notes_involving
 from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
 from webapp.routing import parse_row_id
 from webapp.services.annotations import (
@@ -50,9 +49,7 @@ def cards_of(state: ReaderState, ids: list[int]) -> dict[int, Markup]:
     student = state.student
     shared = student.shared
     token = generate_csrf()
-    user_id = student.user_id
-    involved = notes_involving(db.session, user_id, ids)
-    involved.update(i for i in ids if student.author_of(i) == user_id)
+    involved = student.involved(db.session, ids)
     drawn: dict[int, str] = {}
     for i in ids:
         if i not in involved:

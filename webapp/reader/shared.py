@@ -55,6 +55,7 @@ Row = tuple[int, int, int, str, int, int | None, bool, bool]
 _COLUMNS = (*MARK_COLUMNS, *PLACE_COLUMNS, Annotation.pinned)
 MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
+MAX_FORESEEN = 200  # notes whose involvement is read with a student's own rows, at most
 MAX_FRAGMENTS = 64  # parts of the page per entry (a few per sidebar query)
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
 
@@ -325,6 +326,38 @@ def _own_rows(user_id: int, classroom_id: int):
     )
 
 
+def own_rows_and_involved(
+    session: Session, user_id: int, document_id: int, context: ReadingContext, foreseen: list
+) -> tuple[list[Row], set[int]]:
+    """own_rows, and of the notes `foreseen` (the class's that the first page of cards
+    may show), those the student is involved in (as `involved`), in one statement."""
+    rows, involved = [], set()
+    statement = _own_and_involved(user_id, context.classroom.id)
+    for row in session.execute(statement, {"document_id": document_id, "ids": foreseen}):
+        if row[-1] == 0:
+            rows.append(tuple(row[:-1]))
+        else:
+            involved.add(row[0])
+    return rows, involved
+
+
+@lru_cache(maxsize=512)
+def _own_and_involved(user_id: int, classroom_id: int):
+    # The own rows first: their columns' types are the result's; the others' are empty.
+    ids = sa.bindparam("ids", expanding=True)
+    blank = [sa.null()] * (len(_COLUMNS) - 1)
+    kind = sa.literal_column("1", sa.Integer)
+    return sa.union_all(
+        _own_rows(user_id, classroom_id).add_columns(sa.literal_column("0", sa.Integer)),
+        sa.select(Vote.annotation_id, *blank, kind).where(
+            Vote.annotation_id.in_(ids), Vote.user_id == user_id
+        ),
+        sa.select(Reply.annotation_id, *blank, kind).where(
+            Reply.annotation_id.in_(ids), Reply.author_id == user_id, Reply.deleted_at.is_(None)
+        ),
+    )
+
+
 @lru_cache(maxsize=512)
 def _involved(user_id: int):
     ids = sa.bindparam("ids", expanding=True)
@@ -351,6 +384,18 @@ class StudentView:
     shared: ClassView
     own: list[Row]
     user_id: int
+    # The class's notes whose involvement was read with the own rows, and those of them
+    # the student is involved in (own_rows_and_involved).
+    foreseen: frozenset[int] = frozenset()
+    known: frozenset[int] = frozenset()
+
+    def involved(self, session: Session, annotation_ids: list[int]) -> set[int]:
+        """Of these notes, those whose card is the student's own: theirs, or involved."""
+        user_id = self.user_id
+        mine = {i for i in annotation_ids if self.author_of(i) == user_id}
+        unknown = [i for i in annotation_ids if i not in self.foreseen and i not in mine]
+        found = involved(session, user_id, unknown)
+        return mine | found | {i for i in annotation_ids if i in self.known}
 
     @property
     def version_id(self) -> int:

@@ -14,11 +14,13 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader.shared import (
+    MAX_FORESEEN,
     ClassFacts,
     StudentView,
     class_facts,
     class_view,
     own_rows,
+    own_rows_and_involved,
     student_class_context,
     view_key,
     views_of,
@@ -238,8 +240,20 @@ class ReaderState:
         views = views_of(current_app.extensions)
         document_id, version_id = self.document.id, self.version.id
         view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
-        own = own_rows(db.session, user_id, self.document.id, self.context)
-        self.student = StudentView(view, own, user_id)
+        document_id = self.document.id
+        foreseen = []
+        if self.query == SidebarQuery():
+            # The first page of cards in position order (listed_ids): of the class's notes
+            # it shows at most those, and the orphans.
+            foreseen = [entry[-1] for entry in view.listed[:CARDS_PER_PAGE]] + view.orphans
+        if foreseen and len(foreseen) <= MAX_FORESEEN:
+            own, known = own_rows_and_involved(
+                db.session, user_id, document_id, self.context, foreseen
+            )
+            self.student = StudentView(view, own, user_id, frozenset(foreseen), frozenset(known))
+        else:
+            own = own_rows(db.session, user_id, document_id, self.context)
+            self.student = StudentView(view, own, user_id)
 
     def listed_ids(self) -> tuple[list[int], int | None] | None:
         """page() as ids, from the shared view, when the sidebar shows everything in
