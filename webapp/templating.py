@@ -11,6 +11,7 @@ them (addresses holding a changing value, such as a live cursor, come and go).
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request
+from markupsafe import Markup
 
 MAX_URLS = 4096  # past it the kept addresses are dropped and built again as asked
 
@@ -23,10 +24,10 @@ def init_app(app: Flask) -> None:
         # Relative endpoints (the request's blueprint), external or other-scheme addresses
         # and the app's url_defaults (none at the time of writing) are built each time.
         if (
-            endpoint.startswith(".")
-            or any(app.url_default_functions.values())
+            endpoint[0] == "."
             or not has_request_context()
-            or any(name.startswith("_") and name != "_anchor" for name in values)
+            or any(name[0] == "_" and name != "_anchor" for name in values)
+            or any(app.url_default_functions.values())
         ):
             return build(endpoint, **values)
         # A value's type is part of the key: 1 and True are equal keys but other strings.
@@ -47,3 +48,17 @@ def init_app(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+
+    heads: dict[str, Markup] = {}
+
+    def kept_head(caller) -> Markup:
+        """The page head's links and scripts (base.html): the same on every page of the
+        app (its static files and configured CDN) where it is mounted, drawn once."""
+        if not has_request_context():
+            return caller()
+        root = request.script_root
+        if (head := heads.get(root)) is None:
+            head = heads[root] = Markup(str(caller()))
+        return head
+
+    app.jinja_env.globals["kept_head"] = kept_head
