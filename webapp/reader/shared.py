@@ -388,6 +388,7 @@ class StudentView:
     # the student is involved in (own_rows_and_involved).
     foreseen: frozenset[int] = frozenset()
     known: frozenset[int] = frozenset()
+    _mine: tuple | None = field(default=None, repr=False)  # marks(): (marks, own ones)
 
     def involved(self, session: Session, annotation_ids: list[int]) -> set[int]:
         """Of these notes, those whose card is the student's own: theirs, or involved."""
@@ -404,15 +405,19 @@ class StudentView:
     def marks(self) -> tuple[list[Highlight], list[int]]:
         """As services.annotations.marks_for_reader: the marks and the orphans' ids."""
         highlights = list(self.shared.highlights)
+        mine = []  # the student's own among them, in their order (for body())
         for index in self.shared.by_author.get(self.user_id, ()):
             highlights[index] = highlights[index]._replace(own=True)
+            mine.append(highlights[index])
         orphans = list(self.shared.orphans)
         for i, start, end, colour, _, version, deleted, _ in self.own:
             if version is None:
                 orphans.append(i)
             elif version == self.version_id and not deleted:
                 highlights.append(Highlight(i, start, end, colour, True))
+                mine.append(highlights[-1])
         orphans.sort()
+        self._mine = (highlights, tuple(mine))
         return highlights, orphans
 
     def body(self, layout: Layout, highlights: list[Highlight], heat: bool) -> str:
@@ -420,7 +425,11 @@ class StudentView:
         that hold one of the student's own marks drawn again."""
         shared = self.shared
         pieces = shared.pieces(layout, heat)
-        mine = tuple(h for h in highlights if h.own)
+        known = self._mine
+        if known is not None and known[0] is highlights:
+            mine = known[1]  # (not a walk through every mark of the class)
+        else:
+            mine = tuple(h for h in highlights if h.own)
         if not mine:
             return "".join(pieces)
         # The same own marks over the same shared part draw the same blocks: a student's
