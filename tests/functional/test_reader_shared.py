@@ -14,6 +14,7 @@ from tests.conftest import HTMX, PASSWORD, SEED_SLUG
 from tests.functional.class_world import build_class_world
 from tests.functional.helpers import current_version, page, select
 from webapp.models import Annotation
+from webapp.reader.shared import views_of
 from webapp.services.accounts import create_user
 from webapp.services.classes import join_class
 
@@ -413,3 +414,29 @@ def test_the_parts_of_the_page_kept_for_the_class_follow_its_settings(world):
     world.sign_in("teacher").post(f"{world.url}/archive")
     root = page_of(reader(world, "dee"))
     assert "Renamed course is read-only" in root.find("p", class_="notice archived-notice").text()
+
+
+def test_a_students_own_cards_are_kept_for_them_alone_and_follow_changes(world, app):
+    """The cards a student is involved in (their notes, those they voted on or replied
+    to) are kept for that student with the class's view: drawn again after any change of
+    the note, never shown to another student."""
+    views = views_of(app.extensions)
+    warm(world, "ann", "ann")  # ann's second page: her own card as she drew it first
+    assert any(user == world.users["ann"].id for user, _ in own_cards(views))
+    note, others = world.notes["ann"], world.notes["ben"]
+    world.sign_in("ann").post(f"/annotations/{others}/vote")
+    for _ in range(2):
+        assert vote_button(reader(world, "ann"), others).get("aria-pressed") == "true"
+        assert vote_button(reader(world, "dee"), others).get("aria-pressed") == "false"
+    world.sign_in("cal").post(f"/annotations/{note}/replies", data={"body": "REPLY to ann"})
+    for _ in range(2):
+        mine = card(reader(world, "ann"), note)
+        assert "REPLY to ann" in mine.text() and "Edit" in mine.text()
+        theirs = card(reader(world, "dee"), note)
+        assert "REPLY to ann" in theirs.text() and "Edit" not in theirs.text()
+    world.sign_in("ann").post(f"/annotations/{others}/vote")  # taken back
+    assert vote_button(reader(world, "ann"), others).get("aria-pressed") == "false"
+
+
+def own_cards(views) -> list[tuple[int, int]]:
+    return [key for view in views._entries.values() for key in view.own_cards]

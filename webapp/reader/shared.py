@@ -68,6 +68,8 @@ class ClassView:
     version_id: int
     seq: int = 0
     cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
+    # The cards a student is involved in, drawn for them: (user id, id): HTML, as `cards`.
+    own_cards: dict[tuple[int, int], str] = field(default_factory=dict)
     # Parts of the page the same for every student (templates/reader/article.html kept()),
     # by name and what else they show: HTML, tokens taken out.
     fragments: dict[tuple, str] = field(default_factory=dict)
@@ -134,6 +136,14 @@ class ClassView:
 
     def card(self, annotation_id: int, token: str) -> str | None:
         html = self.cards.get(annotation_id)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+    def keep_card_for(self, user_id: int, annotation_id: int, html: str, token: str) -> None:
+        if len(self.own_cards) < MAX_CARDS:
+            self.own_cards[user_id, annotation_id] = html.replace(token, CSRF_SLOT)
+
+    def card_for(self, user_id: int, annotation_id: int, token: str) -> str | None:
+        html = self.own_cards.get((user_id, annotation_id))
         return None if html is None else html.replace(CSRF_SLOT, token)
 
 
@@ -289,7 +299,7 @@ def class_view(
         )
     ).all()
     fresh = ClassView([tuple(row) for row in rows], version_id, seq)
-    if found is not None and found.cards:
+    if found is not None and (found.cards or found.own_cards):
         changed = set(
             session.scalars(
                 sa.select(Change.annotation_id)
@@ -303,6 +313,9 @@ def class_view(
         )
         if len(changed) <= MAX_CARDS:
             fresh.cards = {i: html for i, html in found.cards.items() if i not in changed}
+            fresh.own_cards = {
+                key: html for key, html in found.own_cards.items() if key[1] not in changed
+            }
     views.put(key, fresh)
     return fresh
 
