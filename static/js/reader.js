@@ -440,6 +440,88 @@
     setTimeout(function () { lightMarks(event.detail.id); }, 0); // once its marks are in
   });
 
+  // --- the new highlight, drawn at once ------------------------------------------------
+  // Pressing Highlight draws the passage in its colour at once, as pending pieces
+  // (mark.pending-mark, striped: static/css/app.css), while the note is written; the
+  // server's answer replaces their blocks with its own marks. They carry no data-at, so
+  // nothing that reads the notes' marks (n and p, the notes at a spot, their descriptions,
+  // the printed numbers) takes them for one, and role=none: a screen reader reads their
+  // text as before and hears "Highlight saved." once it is. If nothing was saved (an error,
+  // no connection) they go, the error is said as for any write (resilience.js, or the
+  // server's message), and the passage is selected again, its toolbar back.
+  var drawn = new WeakMap(); // xhr -> {pieces, start, end}
+
+  function drawPieces(start, end, colour) {
+    var indexed = textIndex();
+    var cuts = [];
+    var i = firstWhere(indexed.nodes.length, function (k) { return indexed.ends[k] > start; });
+    for (; i < indexed.nodes.length && indexed.starts[i] < end; i++) {
+      var node = indexed.nodes[i];
+      var from = indexed.starts[i];
+      var a = Math.max(start, from) - from, b = Math.min(end, indexed.ends[i]) - from;
+      if (b <= a) continue;
+      var chars = Array.from(node.data);
+      cuts.push([node, chars.slice(0, a).join("").length, chars.slice(0, b).join("").length]);
+    }
+    return cuts.map(function (cut) {
+      var text = cut[0];
+      if (cut[2] < text.data.length) text.splitText(cut[2]);
+      if (cut[1] > 0) text = text.splitText(cut[1]);
+      var piece = document.createElement("mark");
+      piece.className = "pending-mark hl-" + colour;
+      piece.setAttribute("role", "none");
+      text.parentNode.insertBefore(piece, text);
+      piece.appendChild(text);
+      return piece;
+    });
+  }
+
+  function removePieces(pieces) {
+    pieces.forEach(function (piece) {
+      var parent = piece.parentNode;
+      if (!parent || !body.contains(piece)) return; // its block was redrawn
+      piece.replaceWith.apply(piece, Array.prototype.slice.call(piece.childNodes));
+      parent.normalize();
+    });
+  }
+
+  form.addEventListener("htmx:beforeSend", function (event) {
+    var detail = event.detail;
+    var values = detail.requestConfig && detail.requestConfig.formData;
+    if (!values || values.get("intent") !== "highlight") return;
+    var start = Number(values.get("start")), end = Number(values.get("end"));
+    var colour = String(values.get("colour") || "");
+    if (!(end > start) || !/^[a-z]+$/.test(colour)) return;
+    // Just after the request has left, in the same task: before the next frame.
+    queueMicrotask(function () {
+      var selection = window.getSelection();
+      // The selection would hide the passage's colour; it comes back if nothing is saved.
+      if (selection && selection.rangeCount && body.contains(selection.getRangeAt(0).commonAncestorContainer)) {
+        selection.removeAllRanges();
+      }
+      drawn.set(detail.xhr, { pieces: drawPieces(start, end, colour), start: start, end: end });
+    });
+  });
+
+  form.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var was = xhr && drawn.get(xhr);
+    if (!was) return;
+    drawn.delete(xhr);
+    removePieces(was.pieces);
+    var saved = xhr.status >= 200 && xhr.status < 300 &&
+      (xhr.getResponseHeader("HX-Trigger") || "").indexOf("annotation-saved") !== -1;
+    if (saved) return;
+    // Not saved: the passage selected again (unless another has been selected meanwhile),
+    // and the toolbar offered for it as before the press.
+    var selection = window.getSelection();
+    var range = rangeOf(was.start, was.end);
+    if (!range || !selection || (selection.rangeCount && !selection.isCollapsed)) return;
+    selection.removeAllRanges();
+    selection.addRange(range);
+    if (pending && pending.start === was.start && pending.end === was.end) pending.range = range.cloneRange();
+  });
+
   // --- marks and cards ----------------------------------------------------------------
 
   function focusCard(card, scroll) {

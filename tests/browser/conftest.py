@@ -86,11 +86,26 @@ class PatientBrowser:
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=live_server.url)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = watch_errors(context.new_page())
     yield page
     context.close()
+
+
+def watch_errors(page):
+    """The page, with what went wrong in it listed in `page.errors`: uncaught errors, and
+    swaps htmx could not do (an out-of-band element with no target), which it logs as
+    errors (it logs a failed request too, which some tests make on purpose: not listed)."""
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and message.text.startswith(("htmx:oob", "htmx:swapError", "htmx:targetError"))
+            and page.errors.append(message.text)
+        ),
+    )
+    return page
 
 
 SEED_URL = f"/articles/{SEED_SLUG}"

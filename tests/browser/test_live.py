@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, watch_errors
 from tests.browser.test_reader import PHRASE_RECTS, card_ids, drag_select, marks_of
 from tests.conftest import PASSWORD, SEED_SLUG
 
@@ -150,18 +150,7 @@ def reader(browser, live_server):
             viewport={"width": width, "height": height}, base_url=live_server.url
         )
         contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        # htmx logs what it could not do (an out-of-band element with no target) as errors.
-        page.on(
-            "console",
-            lambda message: (
-                message.type == "error"
-                and message.text.startswith("htmx:")
-                and page.errors.append(message.text)
-            ),
-        )
+        page = watch_errors(context.new_page())
         log_in(page, username)
         if url:
             page.goto(url)

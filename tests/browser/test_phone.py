@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_article
+from tests.browser.conftest import open_article, watch_errors
 
 pytestmark = pytest.mark.browser
 
@@ -96,10 +96,7 @@ def touch_page(browser, live_server, viewport):
     context = browser.new_context(
         viewport=viewport, has_touch=True, is_mobile=True, base_url=live_server.url
     )
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
+    return watch_errors(context.new_page())
 
 
 @pytest.fixture

@@ -509,6 +509,7 @@ def browser_figures(base, built, engine, sizes) -> dict:
         "load": "page load: navigation to the load event",
         "cards": "page load: to the sidebar's first card (no notes: to the sidebar)",
         "highlight": "pressing Highlight to the new mark painted",
+        "highlight_saved": "pressing Highlight to the saved mark painted (the server's answer)",
         "keystroke_median": "one keystroke in the comment box (median of the round)",
     }
     notes = []

@@ -4,7 +4,8 @@ reader with none, round by round. Times are taken inside the page with performan
 - page load: navigation start to the load event, and to the sidebar's first card (or, on
   a page with no notes, to the moment the sidebar's list exists);
 - Highlight: a passage selected with the mouse, from pressing the toolbar's button to the
-  first new `mark` painted in the article;
+  first new `mark` painted in the article (the pending one the page draws at once), and to
+  the saved one painted (a `mark[data-at]`, from the server's answer);
 - typing: per keystroke in the comment box, from keydown to the frame after it.
 """
 
@@ -76,22 +77,29 @@ PASSAGE_POINTS = """
 }
 """
 
-# Arms a watch for the first mark added to the block (painted: the frame after it), from
-# the moment the toolbar's Highlight button is pressed (pointer down on it, or its form
-# sent: a keyboard press has no pointer).
+# Arms a watch for the first mark added to the block, and the first saved one (with its
+# data-at, from the server), each painted (the frame after it), from the moment the
+# toolbar's Highlight button is pressed (pointer down on it, or its form sent: a keyboard
+# press has no pointer).
 WATCH_NEW_MARK = """
 (blockId) => {
-  const state = (window.__benchMark = { pressed: null, painted: null });
+  const state = (window.__benchMark = { pressed: null, painted: null, saved: null });
   const body = document.getElementById("article-body");
-  const hasMark = (node) => node.nodeType === 1 &&
-    (node.matches("mark") || node.querySelector("mark")) &&
+  const hasMark = (node, selector) => node.nodeType === 1 &&
+    (node.matches(selector) || node.querySelector(selector)) &&
     (!blockId || node.id === blockId || node.closest("#" + CSS.escape(blockId)));
+  const painted = (key) => {
+    state[key] = -1; // seen, not yet painted
+    requestAnimationFrame(() => setTimeout(() => { state[key] = performance.now(); }));
+  };
   const observer = new MutationObserver((records) => {
     if (state.pressed === null) return;
     for (const record of records) {
-      if (Array.from(record.addedNodes).some(hasMark)) {
+      const added = Array.from(record.addedNodes);
+      if (state.painted === null && added.some((node) => hasMark(node, "mark"))) painted("painted");
+      if (state.saved === null && added.some((node) => hasMark(node, "mark[data-at]"))) {
         observer.disconnect();
-        requestAnimationFrame(() => setTimeout(() => { state.painted = performance.now(); }));
+        painted("saved");
         return;
       }
     }
@@ -169,12 +177,13 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     toolbar.get_by_role("button", name="Highlight", exact=True).click()
     try:
         page.wait_for_function(
-            "() => window.__benchMark && window.__benchMark.painted !== null", timeout=TIMEOUT_MS
+            "() => window.__benchMark && window.__benchMark.saved > 0", timeout=TIMEOUT_MS
         )
         marked = page.evaluate("() => window.__benchMark")
         highlight = marked["painted"] - marked["pressed"]
+        saved = marked["saved"] - marked["pressed"]
     except PlaywrightTimeout:  # reported as "no new mark", not as a crash
-        highlight = None
+        highlight = saved = None
     # Saved: the toolbar goes by itself.
     page.locator("#annotate-form").wait_for(state="hidden", timeout=TIMEOUT_MS)
 
@@ -199,6 +208,7 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
         "cards": times["cards"],
         "had_cards": times["had_cards"],
         "highlight": highlight,
+        "highlight_saved": saved,
         "keystroke_median": statistics.median(latencies),
         "keystroke_p90": sorted(latencies)[int(len(latencies) * 0.9) - 1] if latencies else None,
     }

@@ -77,7 +77,7 @@ def test_bench_tiny_on_sqlite_with_the_browser(tmp_path):
     assert results["machine"]["database"] == "sqlite"
     assert results["machine"]["cores"] >= 1 and results["machine"]["python"]
     metrics = {m["key"]: m for m in results["browser"]["metrics"]}
-    assert set(metrics) == {"load", "cards", "highlight", "keystroke_median"}
+    assert set(metrics) == {"load", "cards", "highlight", "highlight_saved", "keystroke_median"}
     for key, metric in metrics.items():
         assert metric["full"]["median"] > 0 and metric["empty"]["median"] > 0, key
         assert metric["ratio"] is not None, key

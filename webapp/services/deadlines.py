@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.models import Assignment, Extension, Membership, utcnow
+from webapp.services.student_rows import set_student_row
 
 DEFAULT_ZONE = "UTC"
 DEFAULT_TIME = time(23, 59)
@@ -241,24 +242,8 @@ def grant_extension(
     session: Session, assignment: Assignment, user_id: int, due_at: datetime | None, by_id: int
 ) -> Extension | None:
     """Give a student a later deadline (None takes the extension back)."""
-    found = session.scalar(
-        sa.select(Extension).where(
-            Extension.assignment_id == assignment.id, Extension.user_id == user_id
-        )
-    )
-    if due_at is None:
-        if found is not None:
-            session.delete(found)
-            session.flush()
-        return None
-    if found is None:
-        found = Extension(assignment_id=assignment.id, user_id=user_id, due_at=due_at)
-        session.add(found)
-    found.due_at = due_at
-    found.granted_by_id = by_id
-    found.created_at = utcnow()
-    session.flush()
-    return found
+    values = None if due_at is None else {"due_at": due_at, "granted_by_id": by_id}
+    return set_student_row(session, Extension, assignment, user_id, values)
 
 
 def late_marks(session: Session, classroom_id: int, document_id: int, annotations, threads):

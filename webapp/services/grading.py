@@ -30,6 +30,7 @@ from webapp.models import Rubric as RubricRow
 from webapp.services import rubric as rubrics
 from webapp.services.deadlines import Deadlines
 from webapp.services.participation import count_words
+from webapp.services.student_rows import set_student_row
 
 MAX_REASON = 500
 
@@ -226,25 +227,8 @@ def set_override(
     reason: str,
     by: User,
 ) -> ScoreOverride | None:
-    found = session.scalar(
-        sa.select(ScoreOverride).where(
-            ScoreOverride.assignment_id == assignment.id, ScoreOverride.user_id == user_id
-        )
-    )
-    if points is None:
-        if found is not None:
-            session.delete(found)
-            session.flush()
-        return None
-    if found is None:
-        found = ScoreOverride(assignment_id=assignment.id, user_id=user_id)
-        session.add(found)
-    found.points = points
-    found.reason = reason
-    found.by_id = by.id
-    found.created_at = utcnow()
-    session.flush()
-    return found
+    values = None if points is None else {"points": points, "reason": reason, "by_id": by.id}
+    return set_student_row(session, ScoreOverride, assignment, user_id, values)
 
 
 def gradebook(session: Session, classroom: Classroom, assignments: list[Assignment]):
