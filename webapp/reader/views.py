@@ -160,8 +160,9 @@ def article(slug: str):
         # A student's class view: the cards come drawn (webapp/reader/shared.py).
         card_ids, more = listed
         drawn = cards_of(state, card_ids + state.orphan_ids)
-        cards = [drawn[i] for i in card_ids if i in drawn]
-        orphans = [drawn[i] for i in state.orphan_ids if i in drawn]
+        # Each list as one piece (the template writes the cards one after another).
+        cards = joined(drawn[i] for i in card_ids if i in drawn)
+        orphans = joined(drawn[i] for i in state.orphan_ids if i in drawn)
         x = None
     else:
         cards, more = state.page()
@@ -191,6 +192,12 @@ def article(slug: str):
         owned=owns(current_user, document),
         fragments=state.student.shared if state.student is not None else None,
     )
+
+
+def joined(cards) -> list[Markup]:
+    """Drawn cards (Markup) as a list of one (none if there are none)."""
+    html = Markup("".join(cards))
+    return [html] if html else []
 
 
 @bp.get("/articles/<slug>/cards")
