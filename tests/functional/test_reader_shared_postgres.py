@@ -14,6 +14,7 @@ from tests.functional.test_reader_shared import (
     test_a_students_own_cards_are_kept_for_them_alone_and_follow_changes,
     test_a_students_page_is_the_same_with_or_without_the_shared_views,
     test_reading_in_groups_is_not_shared_across_groups,
+    test_roles_and_removal_show_to_classmates,
     test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared_views,
     test_the_parts_of_the_page_kept_for_the_class_follow_its_settings,
     world,

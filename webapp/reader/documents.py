@@ -3,6 +3,8 @@ article and one the visitor may not read get the same 404."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
@@ -52,12 +54,26 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     return _checked(document, slug, annotate)
 
 
-def get_document_and_cursor(slug: str) -> tuple[Document, DocumentVersion, int]:
+def get_document_and_cursor(
+    slug: str, also: tuple | None = None
+) -> tuple[Document, DocumentVersion, int, tuple]:
     """get_document, and the document's latest change-log seq (services/live.py: the
-    reader's live cursor) read in the same statement, before anything the page shows."""
-    row = db.session.execute(_DOCUMENT_AND_CURSOR, {"slug": slug}).first()
-    document, cursor = row if row is not None else (None, 0)
-    return (*_checked(document, slug, False), cursor)
+    reader's live cursor) read in the same statement, before anything the page shows.
+    `also`: more columns (correlated with the document) and their parameters, read in it
+    too; their values come last."""
+    if also is None:
+        row = db.session.execute(_DOCUMENT_AND_CURSOR, {"slug": slug}).first()
+    else:
+        columns, parameters = also
+        statement = _document_and_cursor_with(columns)
+        row = db.session.execute(statement, {**parameters, "slug": slug}).first()
+    document, cursor, *extra = row if row is not None else (None, 0)
+    return (*_checked(document, slug, False), cursor, tuple(extra))
+
+
+@lru_cache(maxsize=16)
+def _document_and_cursor_with(columns: tuple):
+    return _DOCUMENT_AND_CURSOR.add_columns(*columns)
 
 
 def _checked(

@@ -204,6 +204,7 @@ class ClassFacts:
 
     instructors: set[int]
     assignment: tuple | None  # (id, mode, due_at, the student's extended due_at or None)
+    classroom_id: int | None = None  # the class they are of
 
     @property
     def groups(self) -> bool:
@@ -221,7 +222,54 @@ def class_facts(session: Session, classroom_id: int, document_id: int, user_id: 
             assignment = (row_id, mode, due_at, extended)
         else:
             teachers.add(row_id)
-    return ClassFacts(teachers, assignment)
+    return ClassFacts(teachers, assignment, classroom_id)
+
+
+def class_facts_columns() -> tuple:
+    """class_facts as columns of a statement that reads the article (`documents`), with
+    the parameters `classroom_id` and `user_id`: the reader's article statement
+    (reader/documents.get_document_and_cursor) reads them with it. facts_of reads them."""
+    return _FACTS_COLUMNS
+
+
+def facts_of(values: tuple, classroom_id: int) -> ClassFacts:
+    """The ClassFacts of class_facts_columns' values (for the class they were read for)."""
+    teachers, assignment_id, mode, due_at, extended = values
+    instructors = {int(i) for i in teachers.split(",")} if teachers else set()
+    assignment = (assignment_id, mode, due_at, extended) if assignment_id is not None else None
+    return ClassFacts(instructors, assignment, classroom_id)
+
+
+def _assignment_column(column):
+    return (
+        sa.select(column)
+        .where(
+            Assignment.classroom_id == sa.bindparam("classroom_id"),
+            Assignment.document_id == Document.id,
+        )
+        .scalar_subquery()
+    )
+
+
+_FACTS_COLUMNS = (
+    sa.select(sa.func.aggregate_strings(sa.cast(Membership.user_id, sa.String), ","))
+    .where(
+        Membership.classroom_id == sa.bindparam("classroom_id"),
+        Membership.role == Role.INSTRUCTOR.value,
+    )
+    .scalar_subquery(),
+    _assignment_column(Assignment.id),
+    _assignment_column(Assignment.mode),
+    _assignment_column(Assignment.due_at),
+    sa.select(Extension.due_at)
+    .join(Assignment, Assignment.id == Extension.assignment_id)
+    .where(
+        Assignment.classroom_id == sa.bindparam("classroom_id"),
+        Assignment.document_id == Document.id,
+        Extension.user_id == sa.bindparam("user_id"),
+    )
+    .scalar_subquery(),
+)
 
 
 # The assignment first: its columns' types are the result's (the due dates are read as

@@ -72,12 +72,18 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         abort(404, description=f"{error} Choose another view of this article.")
 
 
+def requested_class_id() -> int | None:
+    """The class of the context asked for (`context=class-N`), if it is one: whether the
+    reader may read it is context_among's or context_for's to say."""
+    key = request.values.get("context") or ""
+    return parse_row_id(key[6:]) if key.startswith("class-") else None
+
+
 def context_among(contexts: list[ReadingContext]) -> ReadingContext | None:
     """The class context asked for (`context=class-N`) when it is one of `contexts`
     (contexts_of_user(): the user's memberships, read already), else None (then
     context_for reads it, and refuses what it must)."""
-    key = request.values.get("context") or ""
-    classroom_id = parse_row_id(key[6:]) if key.startswith("class-") else None
+    classroom_id = requested_class_id()
     if classroom_id is None:
         return None
     for context in contexts:
@@ -224,16 +230,19 @@ class ReaderState:
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
 
-    def share(self, seq: int) -> None:
+    def share(self, seq: int, facts: ClassFacts | None = None) -> None:
         """Read the view through the class's shared part (webapp/reader/shared.py) at
-        change-log seq `seq`, when it is a student's class view."""
+        change-log seq `seq`, when it is a student's class view (`facts`: the class's,
+        when they were read with the article)."""
         if not current_app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
         if not current_user.is_authenticated or not student_class_context(self.context):
             return
         classroom_id = self.context.classroom.id
         user_id = current_user.id
-        self.facts = class_facts(db.session, classroom_id, self.document.id, user_id)
+        if facts is None or facts.classroom_id != classroom_id:
+            facts = class_facts(db.session, classroom_id, self.document.id, user_id)
+        self.facts = facts
         if self.facts.groups:
             return  # students of a class reading in groups see different notes
         key = view_key(self.document, self.version, self.context, self.facts.instructors)

@@ -16,7 +16,7 @@ from webapp.page_cache import anonymous_page
 from webapp.reader import bp
 from webapp.reader.cards import cards_of, render_card
 from webapp.reader.documents import get_document, get_document_and_cursor, held_shares
-from webapp.reader.shared import ClassView
+from webapp.reader.shared import ClassView, class_facts_columns, facts_of
 from webapp.reader.state import (
     FILTERS,
     SORTS,
@@ -25,6 +25,7 @@ from webapp.reader.state import (
     context_among,
     context_for,
     contexts_of_user,
+    requested_class_id,
 )
 from webapp.routing import parse_row_id
 from webapp.services import discussion
@@ -146,7 +147,15 @@ def article(slug: str):
     # latest commits, so a change made before a later query is then sent again by the
     # first poll instead of missed. Only a signed-in reader's page polls
     # (partials/_live.html): a visitor's needs none.
-    document, version, cursor = get_document_and_cursor(slug)
+    # A student's class view needs the class's instructors and assignment: asked for
+    # (`context=class-N`), they come with the article too.
+    classroom_id = requested_class_id() if current_user.is_authenticated else None
+    also = None
+    if classroom_id is not None:
+        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        also = (class_facts_columns(), parameters)
+    document, version, cursor, extra = get_document_and_cursor(slug, also)
+    facts = facts_of(extra, classroom_id) if extra else None
     if not current_user.is_authenticated:
         cursor = 0
     # The switcher's memberships hold the one asked for: one statement for both.
@@ -154,7 +163,7 @@ def article(slug: str):
     state = ReaderState.load(
         document, version, context_among(contexts), query=SidebarQuery.from_request()
     )
-    state.share(cursor)
+    state.share(cursor, facts)
     listed = state.listed_ids()
     if listed is not None:
         # A student's class view: the cards come drawn (webapp/reader/shared.py).
