@@ -86,11 +86,13 @@ def app(tmp_path, migrated_db, app_config):
     copy_database(migrated_db, tmp_path / "test.db")
     app = create_app(make_config(tmp_path, **app_config))
 
-    @app.before_request
     def _fresh_login_cache():
         # Requests share the test's app context (and so `g`): without this, Flask-Login's
-        # cached user would carry over from one client's request to another's.
+        # cached user would carry over from one client's request to another's. First of
+        # the hooks: the app's own (the deadline reminders) ask for the user too.
         g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_login_cache)
 
     with app.app_context():
         yield app

@@ -43,6 +43,7 @@ class User(UserMixin, db.Model):
 
     # The login session this request came with (set by the user loader, not stored here).
     session_token = None
+    loaded_with = ()  # what was read with the user's row (accounts.load_session)
 
     def get_id(self) -> str | None:
         """Flask-Login's id for the session and remember cookies: "<id>:<session token>"."""

@@ -442,3 +442,90 @@ def test_a_writes_answer_draws_its_blocks_from_the_shared_view_as_read_alone(wor
     # and the pages read through the caught-up view are those read alone
     for name in ("ann", "ben", "dee"):
         reader(world, name)
+
+
+def test_the_due_banner_and_an_extension_are_the_same_with_or_without_the_shared_views(world, db):
+    """The banner of a student's class view comes from the class's facts the shared view
+    reads (reader/shared.class_facts): the class's date, a student's own extension."""
+    from datetime import timedelta
+
+    from webapp.models import Assignment, utcnow
+
+    assert page_of(reader(world, "dee")).by_id("due-banner") is None  # no date yet
+    assignment = db.session.get(Assignment, world.assignment_id)
+    assignment.due_at = (utcnow() + timedelta(days=4, hours=3)).replace(second=0, microsecond=0)
+    db.session.commit()
+    iso = assignment.due_at.isoformat() + "Z"
+    later = (utcnow() + timedelta(days=9)).date().isoformat()
+    response = world.sign_in("teacher").post(
+        f"{world.url}/assignments/{world.assignment_id}/students/{world.users['dee'].id}/extension",
+        data={"due": later},
+    )
+    assert response.status_code == 302
+    warm(world, "ann")
+    for name, when, extended in (("dee", f"{later}T23:59:00Z", True), ("cal", iso, False)):
+        banner = page_of(reader(world, name)).by_id("due-banner")
+        assert banner.find("time").get("datetime") == when, name
+        assert ("extended for you" in banner.text()) == extended, name
+
+
+def test_the_parts_of_the_page_kept_for_the_class_follow_its_settings(world):
+    """The page's parts drawn once per class view (reader/views.kept: the article's head,
+    the sidebar's controls, the toolbar) show the class's name, colours, archive and the
+    sidebar's query as they are now, and each student's own form token."""
+    warm(world, "ann", "ben", "dee")
+    world.sign_in("teacher").post(f"{world.url}/rename", data={"name": "Renamed course"})
+    assert "Renamed course" in page_of(reader(world, "dee")).by_id("toolbar-hint").text()
+    world.sign_in("teacher").post(
+        f"{world.url}/purposes",
+        data={
+            "purpose-yellow": "MAIN CLAIM",
+            "purpose-green": "Source",
+            "purpose-blue": "Ask",
+            "purpose-pink": "Counter",
+            "purpose-purple": "Word",
+        },
+    )
+    for name in ("ann", "dee"):
+        html = reader(world, name)
+        root = page_of(html)
+        assert "Renamed course" in root.by_id("toolbar-hint").text()
+        assert "MAIN CLAIM" in root.find("ul", class_="legend").text()
+        assert "MAIN CLAIM" in root.by_id("annotate-form").text()
+        tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+        assert len(tokens) == 1, name
+    # A query of the sidebar: its controls show it, and the next page without it again.
+    for params in ({"filter": "questions"}, {"q": "assad", "sort": "newest"}, {}):
+        root = page_of(reader(world, "dee", **params))
+        chosen = root.by_id("filter-show").find("option", selected=True)
+        assert chosen.get("value") == params.get("filter", "everyone")
+        assert root.by_id("filter-q").get("value") == params.get("q", "")
+    world.sign_in("teacher").post(f"{world.url}/archive")
+    root = page_of(reader(world, "dee"))
+    assert "Renamed course is read-only" in root.find("p", class_="notice archived-notice").text()
+
+
+def test_a_students_own_cards_are_kept_for_them_alone_and_follow_changes(world, app):
+    """The cards a student is involved in (their notes, those they voted on or replied
+    to) are kept for that student with the class's view: drawn again after any change of
+    the note, never shown to another student."""
+    views = views_of(app.extensions)
+    warm(world, "ann", "ann")  # ann's second page: her own card as she drew it first
+    assert any(user == world.users["ann"].id for user, _ in own_cards(views))
+    note, others = world.notes["ann"], world.notes["ben"]
+    world.sign_in("ann").post(f"/annotations/{others}/vote")
+    for _ in range(2):
+        assert vote_button(reader(world, "ann"), others).get("aria-pressed") == "true"
+        assert vote_button(reader(world, "dee"), others).get("aria-pressed") == "false"
+    world.sign_in("cal").post(f"/annotations/{note}/replies", data={"body": "REPLY to ann"})
+    for _ in range(2):
+        mine = card(reader(world, "ann"), note)
+        assert "REPLY to ann" in mine.text() and "Edit" in mine.text()
+        theirs = card(reader(world, "dee"), note)
+        assert "REPLY to ann" in theirs.text() and "Edit" not in theirs.text()
+    world.sign_in("ann").post(f"/annotations/{others}/vote")  # taken back
+    assert vote_button(reader(world, "ann"), others).get("aria-pressed") == "false"
+
+
+def own_cards(views) -> list[tuple[int, int]]:
+    return [key for view in views._entries.values() for key in view.own_cards]

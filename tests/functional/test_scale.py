@@ -448,3 +448,20 @@ def test_the_library_pages_its_shelves_with_real_links(client, db):
     beyond = parse(client.get("/?public_page=5").get_data(as_text=True)).by_id("shelf-public")
     assert "(56)" in beyond.text() and "No articles on this page" in beyond.text()
     assert client.get("/?public_page=x").status_code == 400
+
+
+def test_a_students_page_from_the_shared_view_runs_four_queries(
+    client, db, auth, room, seed_document
+):
+    """The login session (with the deadline check and the unread count), the article (with
+    its live cursor, the class's instructors and its assignment), the reader's classes,
+    and the student's own rows (with their votes and replies among the first page's
+    notes): nothing else once the class's shared view is kept (webapp/reader/shared.py)."""
+    add_notes(db, room, seed_document, 30)
+    auth.login("student")
+    read = requests_of(client, db, room, seed_document)["reader"]
+    assert read().status_code == 200  # the shared view drawn
+    with statements(db) as seen:
+        assert read().status_code == 200
+    found = [" ".join(statement.split())[:60] for statement, _ in queries(seen)]
+    assert len(found) == 4, found

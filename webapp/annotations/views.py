@@ -91,7 +91,10 @@ def create(slug: str):
             state.extras([annotation])
             if repeated
             else new_card_extras(
-                annotation, context, viewer or viewer_of(current_user), state.teachers
+                annotation,
+                context,
+                viewer or viewer_of(current_user),
+                state.facts.instructors if state.facts is not None else None,
             )
         )
         parts.append(render_card(annotation, extras, oob="outerHTML"))

@@ -10,6 +10,8 @@ from webapp.auth import bp
 from webapp.extensions import db, login_manager
 from webapp.htmx import is_htmx
 from webapp.models import User
+from webapp.notifications.views import keep_page_reads, page_reads_wanted
+from webapp.services import notifications
 from webapp.services.accounts import (
     AccountError,
     authenticate,
@@ -30,7 +32,20 @@ from webapp.services.limits import (
 def load_user(session_id: str) -> User | None:
     # "<user id>:<login session token>" (User.get_id): a session that was logged out, or
     # has expired, no longer loads, whatever cookie comes with it.
-    return load_session(db.session, session_id)
+    if not page_reads_wanted():
+        return load_session(db.session, session_id)
+    # A page: what it asks of the reader's notifications comes with their row.
+    user = load_session(db.session, session_id, also=_page_reads)
+    if user is not None:
+        keep_page_reads(user.id, *user.loaded_with)
+    return user
+
+
+def _page_reads(user_id: int) -> tuple:
+    return (
+        notifications.due_and_unread_columns(user_id),
+        lambda now: notifications.due_and_unread_values(now, user_id),
+    )
 
 
 @login_manager.unauthorized_handler

@@ -1,9 +1,22 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from webapp.database import DatabaseFileError, committed, is_unavailable, write_intent
 from webapp.extensions import csrf, db
@@ -25,22 +38,64 @@ def _unread_notifications():
     def unread() -> int:
         if not current_user.is_authenticated:
             return 0
+        known = _known(current_user.id)
+        if known is not None:
+            return known[1]
         return service.unread_count(db.session, current_user)
 
     return {"unread_notifications": unread}
+
+
+# What a page asks of the signed-in reader's notifications (whether a deadline reminder is
+# missing, the header's unread count), read once before the view: with the login session
+# (auth/views.load_user) or by _remind_deadlines. Kept with the request and user it is for
+# (an app context, and g, can outlive a request: tests hold one); forgotten when the
+# request writes anything.
+PAGE_READS = "page_reads"
+
+
+def page_reads_wanted() -> bool:
+    """Whether this request is a page that reminds of deadlines and shows the count."""
+    return (
+        has_request_context()
+        and request.method == "GET"
+        and not is_htmx()
+        and request.endpoint not in (None, "static")
+        and request.blueprint not in ("api", "health")
+    )
+
+
+def keep_page_reads(user_id: int, missing: bool, unread: int) -> None:
+    setattr(g, PAGE_READS, (request._get_current_object(), user_id, bool(missing), unread))
+
+
+def _known(user_id: int) -> tuple[bool, int] | None:
+    known = g.get(PAGE_READS)
+    if known is not None and known[:2] == (request._get_current_object(), user_id):
+        return known[2:]
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_page_reads(session, context) -> None:
+    if has_app_context():
+        g.pop(PAGE_READS, None)
 
 
 @bp.before_app_request
 def _remind_deadlines() -> None:
     """Deadline reminders for the signed-in reader when a page is opened, so that they
     appear without the e-mail sender running (which makes them for everyone too)."""
-    if request.method != "GET" or is_htmx() or request.endpoint in (None, "static"):
-        return
-    if request.blueprint in ("api", "health") or not current_user.is_authenticated:
+    if not page_reads_wanted() or not current_user.is_authenticated:
         return
     now = utcnow()
-    if not service.due_soon_missing(db.session, now, current_user.id):
+    known = _known(current_user.id)
+    if known is None:
+        known = service.due_and_unread(db.session, now, current_user.id)
+        keep_page_reads(current_user.id, *known)
+    if not known[0]:
         return
+    g.pop(PAGE_READS, None)
     # A read-only request: end its read, then write in a transaction of its own that takes
     # the write lock up front (reading then writing in one fails at once under load).
     db.session.commit()

@@ -13,7 +13,6 @@ from webapp.extensions import db
 from webapp.htmx import fragments
 from webapp.models import Annotation, Reply
 from webapp.reader.documents import readable
-from webapp.reader.shared import involved as notes_involving
 from webapp.reader.state import CardExtras, ReaderState, SidebarQuery, context_for
 from webapp.routing import parse_row_id
 from webapp.services.annotations import (
@@ -43,31 +42,37 @@ def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = No
 def cards_of(state: ReaderState, ids: list[int]) -> dict[int, Markup]:
     """The cards of these notes in a student's class view (state.student): those the
     student is not involved in (not theirs, no vote, no reply of theirs) come from the
-    class's shared view when another student drew them at this point of the change log;
-    the rest are drawn now, and kept there when not involved."""
+    class's shared view when another student drew them at this point of the change log,
+    those they are involved in when they drew them themselves (a card changes only with
+    a change of its note, whoever reads it); the rest are drawn now, and kept there."""
     if not ids:
         return {}
     student = state.student
     shared = student.shared
-    token = generate_csrf()
     user_id = student.user_id
-    involved = notes_involving(db.session, user_id, ids)
-    involved.update(i for i in ids if student.author_of(i) == user_id)
+    token = generate_csrf()
+    involved = student.involved(db.session, ids)
     drawn: dict[int, str] = {}
     for i in ids:
-        if i not in involved:
+        if i in involved:
+            html = shared.card_for(user_id, i, token)
+        else:
             html = shared.card(i, token)
-            if html is not None:
-                drawn[i] = html
+        if html is not None:
+            drawn[i] = html
     missing = [i for i in ids if i not in drawn]
     if missing:
         annotations = load_annotations(db.session, missing)
         extras = CardExtras.load(annotations, state.context)
         for annotation in annotations:
             html = render_card(annotation, extras)
-            drawn[annotation.id] = html
-            if annotation.id not in involved and annotation.id in shared.authors:
-                shared.keep_card(annotation.id, html, token)
+            i = annotation.id
+            drawn[i] = html
+            if i in involved:
+                if student.author_of(i) is not None:  # the class's or the student's own
+                    shared.keep_card_for(user_id, i, html, token)
+            elif i in shared.authors:
+                shared.keep_card(i, html, token)
     return {i: Markup(drawn[i]) for i in ids if i in drawn}
 
 

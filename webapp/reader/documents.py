@@ -3,13 +3,15 @@ article and one the visitor may not read get the same 404."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.models import Document, DocumentVersion
+from webapp.models import Change, Document, DocumentVersion
 from webapp.visibility import can_annotate_document, can_read_document
 
 SHARES_KEY = "shares"
@@ -49,8 +51,43 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     it: the same answer as for a missing article). With `annotate`, an archived article
     is refused: it is read-only."""
     document = db.session.scalar(_DOCUMENT_BY_SLUG, {"slug": slug})
+    return _checked(document, slug, annotate)
+
+
+def get_document_and_cursor(
+    slug: str, also: tuple | None = None
+) -> tuple[Document, DocumentVersion, int, tuple]:
+    """get_document, and the document's latest change-log seq (services/live.py: the
+    reader's live cursor) read in the same statement, before anything the page shows.
+    `also`: more columns (correlated with the document) and their parameters, read in it
+    too; their values come last."""
+    if also is None:
+        row = db.session.execute(_DOCUMENT_AND_CURSOR, {"slug": slug}).first()
+    else:
+        columns, parameters = also
+        statement = _document_and_cursor_with(columns)
+        row = db.session.execute(statement, {**parameters, "slug": slug}).first()
+    document, cursor, *extra = row if row is not None else (None, 0)
+    return (*_checked(document, slug, False), cursor, tuple(extra))
+
+
+@lru_cache(maxsize=16)
+def _document_and_cursor_with(columns: tuple):
+    return _DOCUMENT_AND_CURSOR.add_columns(*columns)
+
+
+def _checked(
+    document: Document | None, slug: str, annotate: bool
+) -> tuple[Document, DocumentVersion]:
     if not readable(document):
         abort(404, description=f"There is no article at /articles/{slug}.")
     if annotate and not can_annotate_document(document):
         abort(409, description="This article is archived: it can be read but not annotated.")
     return document, document.current_version
+
+
+_DOCUMENT_AND_CURSOR = _DOCUMENT_BY_SLUG.add_columns(
+    sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0))
+    .where(Change.document_id == Document.id)
+    .scalar_subquery()
+)

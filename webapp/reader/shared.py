@@ -41,6 +41,7 @@ from webapp.models import (
     Change,
     Document,
     DocumentVersion,
+    Extension,
     Membership,
     Reply,
     Role,
@@ -57,6 +58,8 @@ _COLUMNS = (*MARK_COLUMNS, *PLACE_COLUMNS, Annotation.pinned)
 MAX_VIEWS = 16  # a class's article per entry (its latest seq): rows and up to MAX_CARDS cards
 MAX_CARDS = 400  # about 1.5 MB of cards per entry at most; the rest render per request
 MAX_CATCH_UP = 200  # a kept view behind by more changes than this reads all its rows again
+MAX_FORESEEN = 200  # notes whose involvement is read with a student's own rows, at most
+MAX_FRAGMENTS = 64  # parts of the page per entry (a few per sidebar query)
 CSRF_SLOT = "\x00csrf\x00"  # where a kept card's form token goes back in
 
 
@@ -68,6 +71,11 @@ class ClassView:
     version_id: int
     seq: int = 0
     cards: dict[int, str] = field(default_factory=dict)  # id: card HTML, tokens taken out
+    # The cards a student is involved in, drawn for them: (user id, id): HTML, as `cards`.
+    own_cards: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Parts of the page the same for every student (templates/reader/article.html kept()),
+    # by name and what else they show: HTML, tokens taken out.
+    fragments: dict[tuple, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Derived once for every student: the marks as others' (a student's own are
@@ -118,12 +126,14 @@ class ClassView:
             elif old != row:
                 replaced[row[0]] = (old, row)
         cards = {i: html for i, html in self.cards.items() if i not in changed_ids}
+        own_cards = {k: html for k, html in self.own_cards.items() if k[1] not in changed_ids}
+        # The kept parts of the page are drawn again at a new seq, as after a full read.
         if moved:
             rows = [row for row in self.rows if row[0] not in changed_ids]
             rows += [row for row, shown in changed if shown]
-            return ClassView(rows, self.version_id, seq, cards)
+            return ClassView(rows, self.version_id, seq, cards, own_cards)
         fresh = copy.copy(self)  # the derived parts are copied, then changed
-        fresh.seq, fresh.cards = seq, cards
+        fresh.seq, fresh.cards, fresh.own_cards, fresh.fragments = seq, cards, own_cards, {}
         fresh.rows = self.rows
         if replaced:
             fresh.rows = [replaced[row[0]][1] if row[0] in replaced else row for row in self.rows]
@@ -206,12 +216,30 @@ class ClassView:
                 self._redrawn.clear()  # students past the bound draw theirs again
             self._redrawn[(id(layout), heat, mine)] = (layout, blocks)
 
+    def fragment(self, key: tuple, token: str) -> str | None:
+        """A part of the page kept for every student (reader/views.kept), with this
+        request's form token."""
+        html = self.fragments.get(key)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+    def keep_fragment(self, key: tuple, html: str, token: str) -> None:
+        if len(self.fragments) < MAX_FRAGMENTS:
+            self.fragments[key] = html.replace(token, CSRF_SLOT)
+
     def keep_card(self, annotation_id: int, html: str, token: str) -> None:
         if len(self.cards) < MAX_CARDS:
             self.cards[annotation_id] = html.replace(token, CSRF_SLOT)
 
     def card(self, annotation_id: int, token: str) -> str | None:
         html = self.cards.get(annotation_id)
+        return None if html is None else html.replace(CSRF_SLOT, token)
+
+    def keep_card_for(self, user_id: int, annotation_id: int, html: str, token: str) -> None:
+        if len(self.own_cards) < MAX_CARDS:
+            self.own_cards[user_id, annotation_id] = html.replace(token, CSRF_SLOT)
+
+    def card_for(self, user_id: int, annotation_id: int, token: str) -> str | None:
+        html = self.own_cards.get((user_id, annotation_id))
         return None if html is None else html.replace(CSRF_SLOT, token)
 
 
@@ -256,16 +284,122 @@ def views_of(extensions: dict) -> _Views:
     return found
 
 
-def shares_class_view(context: ReadingContext, document: Document) -> bool:
-    """Whether this view is a student's class view that is the same for all students (not
-    an instructor's, not an article the class reads in groups). The class's assignments
-    are loaded for the due banner anyway."""
-    if context.classroom is None or context.is_instructor or context.membership is None:
-        return False
-    return not any(
-        a.document_id == document.id and a.mode == AssignmentMode.GROUPS.value
-        for a in context.classroom.assignments
+def student_class_context(context: ReadingContext) -> bool:
+    """Whether this view is a student's class view (not an instructor's, not private):
+    one that shares the class's view unless the class reads the article in groups
+    (ClassFacts.groups)."""
+    return not (context.classroom is None or context.is_instructor or context.membership is None)
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    """What a student's class view of an article needs to know of the class, read in one
+    statement: its instructors (part of the shared view's key) and the article's
+    assignment in it, if any (groups or not; its due date and the student's extension,
+    for the due banner)."""
+
+    instructors: set[int]
+    assignment: tuple | None  # (id, mode, due_at, the student's extended due_at or None)
+    classroom_id: int | None = None  # the class they are of
+
+    @property
+    def groups(self) -> bool:
+        """The class reads the article in groups: students see different notes."""
+        return self.assignment is not None and self.assignment[1] == AssignmentMode.GROUPS.value
+
+
+def class_facts(session: Session, classroom_id: int, document_id: int, user_id: int) -> ClassFacts:
+    rows = session.connection().execute(
+        _CLASS_FACTS, {"classroom_id": classroom_id, "document_id": document_id, "user_id": user_id}
     )
+    teachers, assignment = set(), None
+    for kind, row_id, mode, due_at, extended in rows:
+        if kind == 0:
+            assignment = (row_id, mode, due_at, extended)
+        else:
+            teachers.add(row_id)
+    return ClassFacts(teachers, assignment, classroom_id)
+
+
+def class_facts_columns() -> tuple:
+    """class_facts as columns of a statement that reads the article (`documents`), with
+    the parameters `classroom_id` and `user_id`: the reader's article statement
+    (reader/documents.get_document_and_cursor) reads them with it. facts_of reads them."""
+    return _FACTS_COLUMNS
+
+
+def facts_of(values: tuple, classroom_id: int) -> ClassFacts:
+    """The ClassFacts of class_facts_columns' values (for the class they were read for)."""
+    teachers, assignment_id, mode, due_at, extended = values
+    instructors = {int(i) for i in teachers.split(",")} if teachers else set()
+    assignment = (assignment_id, mode, due_at, extended) if assignment_id is not None else None
+    return ClassFacts(instructors, assignment, classroom_id)
+
+
+def _assignment_column(column):
+    return (
+        sa.select(column)
+        .where(
+            Assignment.classroom_id == sa.bindparam("classroom_id"),
+            Assignment.document_id == Document.id,
+        )
+        .scalar_subquery()
+    )
+
+
+_FACTS_COLUMNS = (
+    sa.select(sa.func.aggregate_strings(sa.cast(Membership.user_id, sa.String), ","))
+    .where(
+        Membership.classroom_id == sa.bindparam("classroom_id"),
+        Membership.role == Role.INSTRUCTOR.value,
+    )
+    .scalar_subquery(),
+    _assignment_column(Assignment.id),
+    _assignment_column(Assignment.mode),
+    _assignment_column(Assignment.due_at),
+    sa.select(Extension.due_at)
+    .join(Assignment, Assignment.id == Extension.assignment_id)
+    .where(
+        Assignment.classroom_id == sa.bindparam("classroom_id"),
+        Assignment.document_id == Document.id,
+        Extension.user_id == sa.bindparam("user_id"),
+    )
+    .scalar_subquery(),
+)
+
+
+# The assignment first: its columns' types are the result's (the due dates are read as
+# datetimes); the instructors' rows leave them empty.
+_CLASS_FACTS = sa.union_all(
+    sa.select(
+        sa.literal_column("0", sa.Integer).label("kind"),
+        Assignment.id,
+        Assignment.mode,
+        Assignment.due_at,
+        Extension.due_at.label("extended"),
+    )
+    .outerjoin(
+        Extension,
+        sa.and_(
+            Extension.assignment_id == Assignment.id,
+            Extension.user_id == sa.bindparam("user_id"),
+        ),
+    )
+    .where(
+        Assignment.classroom_id == sa.bindparam("classroom_id"),
+        Assignment.document_id == sa.bindparam("document_id"),
+    ),
+    sa.select(
+        sa.literal_column("1", sa.Integer),
+        Membership.user_id,
+        sa.null(),
+        sa.null(),
+        sa.null(),
+    ).where(
+        Membership.classroom_id == sa.bindparam("classroom_id"),
+        Membership.role == Role.INSTRUCTOR.value,
+    ),
+)
 
 
 def view_key(
@@ -316,7 +450,7 @@ def class_view(
         )
     ).all()
     fresh = ClassView([tuple(row) for row in rows], version_id, seq)
-    if found is not None and found.cards:
+    if found is not None and (found.cards or found.own_cards):
         changed = set(
             session.scalars(
                 sa.select(Change.annotation_id)
@@ -330,6 +464,9 @@ def class_view(
         )
         if len(changed) <= MAX_CARDS:
             fresh.cards = {i: html for i, html in found.cards.items() if i not in changed}
+            fresh.own_cards = {
+                key: html for key, html in found.own_cards.items() if key[1] not in changed
+            }
     views.put(key, fresh)
     return fresh
 
@@ -388,22 +525,6 @@ def _changed_and_own_rows(user_id: int, classroom_id: int):
     return sa.union_all(_changed_rows(classroom_id), own)
 
 
-def class_audience(
-    session: Session, context: ReadingContext, document: Document
-) -> set[int] | None:
-    """The class's instructors' ids when this view is a student's shared class view
-    (shares_class_view), else None. Where the class's assignments are not loaded (a
-    write's answer), one statement reads both."""
-    classroom = context.classroom
-    if classroom is None or context.is_instructor or context.membership is None:
-        return None
-    if "assignments" not in sa.inspect(classroom).unloaded:
-        return instructors(session, classroom.id) if shares_class_view(context, document) else None
-    parameters = {"classroom_id": classroom.id, "document_id": document.id}
-    found = session.scalars(_AUDIENCE, parameters).all()
-    return None if None in found else set(found)  # None: the class reads it in groups
-
-
 def own_rows(
     session: Session, user_id: int, document_id: int, context: ReadingContext
 ) -> list[Row]:
@@ -423,25 +544,36 @@ def _own_rows(user_id: int, classroom_id: int):
     )
 
 
-def instructors(session: Session, classroom_id: int) -> set[int]:
-    """The class's instructors' ids (their notes' badge: part of the shared view's key)."""
-    return set(session.scalars(_INSTRUCTORS, {"classroom_id": classroom_id}))
+def own_rows_and_involved(
+    session: Session, user_id: int, document_id: int, context: ReadingContext, foreseen: list
+) -> tuple[list[Row], set[int]]:
+    """own_rows, and of the notes `foreseen` (the class's that the first page of cards
+    may show), those the student is involved in (as `involved`), in one statement."""
+    rows, involved = [], set()
+    statement = _own_and_involved(user_id, context.classroom.id)
+    for row in session.execute(statement, {"document_id": document_id, "ids": foreseen}):
+        if row[-1] == 0:
+            rows.append(tuple(row[:-1]))
+        else:
+            involved.add(row[0])
+    return rows, involved
 
 
-_INSTRUCTORS = sa.select(Membership.user_id).where(
-    Membership.classroom_id == sa.bindparam("classroom_id"),
-    Membership.role == Role.INSTRUCTOR.value,
-)
-
-# The class's instructors, and a None when the class reads the article in groups.
-_AUDIENCE = sa.union_all(
-    _INSTRUCTORS,
-    sa.select(sa.null()).where(
-        Assignment.classroom_id == sa.bindparam("classroom_id"),
-        Assignment.document_id == sa.bindparam("document_id"),
-        Assignment.mode == AssignmentMode.GROUPS.value,
-    ),
-)
+@lru_cache(maxsize=512)
+def _own_and_involved(user_id: int, classroom_id: int):
+    # The own rows first: their columns' types are the result's; the others' are empty.
+    ids = sa.bindparam("ids", expanding=True)
+    blank = [sa.null()] * (len(_COLUMNS) - 1)
+    kind = sa.literal_column("1", sa.Integer)
+    return sa.union_all(
+        _own_rows(user_id, classroom_id).add_columns(sa.literal_column("0", sa.Integer)),
+        sa.select(Vote.annotation_id, *blank, kind).where(
+            Vote.annotation_id.in_(ids), Vote.user_id == user_id
+        ),
+        sa.select(Reply.annotation_id, *blank, kind).where(
+            Reply.annotation_id.in_(ids), Reply.author_id == user_id, Reply.deleted_at.is_(None)
+        ),
+    )
 
 
 @lru_cache(maxsize=512)
@@ -470,6 +602,19 @@ class StudentView:
     shared: ClassView
     own: list[Row]
     user_id: int
+    # The class's notes whose involvement was read with the own rows, and those of them
+    # the student is involved in (own_rows_and_involved).
+    foreseen: frozenset[int] = frozenset()
+    known: frozenset[int] = frozenset()
+    _mine: tuple | None = field(default=None, repr=False)  # marks(): (marks, own ones)
+
+    def involved(self, session: Session, annotation_ids: list[int]) -> set[int]:
+        """Of these notes, those whose card is the student's own: theirs, or involved."""
+        user_id = self.user_id
+        mine = {i for i in annotation_ids if self.author_of(i) == user_id}
+        unknown = [i for i in annotation_ids if i not in self.foreseen and i not in mine]
+        found = involved(session, user_id, unknown)
+        return mine | found | {i for i in annotation_ids if i in self.known}
 
     @property
     def version_id(self) -> int:
@@ -478,15 +623,19 @@ class StudentView:
     def marks(self) -> tuple[list[Highlight], list[int]]:
         """As services.annotations.marks_for_reader: the marks and the orphans' ids."""
         highlights = list(self.shared.highlights)
+        mine = []  # the student's own among them, in their order (for body())
         for index in self.shared.by_author.get(self.user_id, ()):
             highlights[index] = highlights[index]._replace(own=True)
+            mine.append(highlights[index])
         orphans = list(self.shared.orphans)
         for i, start, end, colour, _, version, deleted, _ in self.own:
             if version is None:
                 orphans.append(i)
             elif version == self.version_id and not deleted:
                 highlights.append(Highlight(i, start, end, colour, True))
+                mine.append(highlights[-1])
         orphans.sort()
+        self._mine = (highlights, tuple(mine))
         return highlights, orphans
 
     def body(self, layout: Layout, highlights: list[Highlight], heat: bool) -> str:
@@ -494,7 +643,11 @@ class StudentView:
         that hold one of the student's own marks drawn again."""
         shared = self.shared
         pieces = shared.pieces(layout, heat)
-        mine = tuple(h for h in highlights if h.own)
+        known = self._mine
+        if known is not None and known[0] is highlights:
+            mine = known[1]  # (not a walk through every mark of the class)
+        else:
+            mine = tuple(h for h in highlights if h.own)
         if not mine:
             return "".join(pieces)
         # The same own marks over the same shared part draw the same blocks: a student's

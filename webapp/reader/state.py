@@ -14,8 +14,14 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.reader.shared import (
+    MAX_FORESEEN,
+    ClassFacts,
     StudentView,
-    class_audience,
+    class_facts,
+    class_view,
+    own_rows,
+    own_rows_and_involved,
+    student_class_context,
     student_view,
     view_key,
     views_of,
@@ -67,12 +73,18 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         abort(404, description=f"{error} Choose another view of this article.")
 
 
+def requested_class_id() -> int | None:
+    """The class of the context asked for (`context=class-N`), if it is one: whether the
+    reader may read it is context_among's or context_for's to say."""
+    key = request.values.get("context") or ""
+    return parse_row_id(key[6:]) if key.startswith("class-") else None
+
+
 def context_among(contexts: list[ReadingContext]) -> ReadingContext | None:
     """The class context asked for (`context=class-N`) when it is one of `contexts`
     (contexts_of_user(): the user's memberships, read already), else None (then
     context_for reads it, and refuses what it must)."""
-    key = request.values.get("context") or ""
-    classroom_id = parse_row_id(key[6:]) if key.startswith("class-") else None
+    classroom_id = requested_class_id()
     if classroom_id is None:
         return None
     for context in contexts:
@@ -212,39 +224,52 @@ class ReaderState:
     query: SidebarQuery
 
     student: StudentView | None = None  # a student's class view, from the shared cache
-    teachers: set[int] | None = None  # the class's instructors, when share() read them
+    facts: ClassFacts | None = None  # the class's instructors and assignment (share())
 
     @classmethod
     def load(cls, document: Document, version: DocumentVersion, context=None, query=None):
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
 
-    def share(self, seq: int, kept_only: bool = False) -> None:
+    def share(self, seq: int, facts: ClassFacts | None = None, kept_only: bool = False) -> None:
         """Read the view through the class's shared part (webapp/reader/shared.py) at
-        change-log seq `seq`, when it is a student's class view. `kept_only`: only when
-        this process keeps it (up to a few changes): a write's answer, which redraws a
-        block or two, does not read the class's every note to draw them."""
+        change-log seq `seq`, when it is a student's class view (`facts`: the class's,
+        when they were read with the article). `kept_only`: only when this process keeps
+        it (up to a few changes behind): a write's answer, which redraws a block or two,
+        does not read the class's every note to draw them."""
         if not current_app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or not student_class_context(self.context):
             return
-        teachers = class_audience(db.session, self.context, self.document)
-        if teachers is None:
-            return  # not a student's class view shared by the class
-        self.teachers = teachers
-        key = view_key(self.document, self.version, self.context, teachers)
+        classroom_id = self.context.classroom.id
+        user_id = current_user.id
+        if facts is None or facts.classroom_id != classroom_id:
+            facts = class_facts(db.session, classroom_id, self.document.id, user_id)
+        self.facts = facts
+        if self.facts.groups:
+            return  # students of a class reading in groups see different notes
+        key = view_key(self.document, self.version, self.context, self.facts.instructors)
         views = views_of(current_app.extensions)
-        self.student = student_view(
-            views,
-            db.session,
-            key,
-            seq,
-            self.document.id,
-            self.version.id,
-            self.context,
-            current_user.id,
-            kept_only,
-        )
+        document_id, version_id = self.document.id, self.version.id
+        if kept_only:
+            self.student = student_view(
+                views, db.session, key, seq, document_id, version_id, self.context, user_id, True
+            )
+            return
+        view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
+        foreseen = []
+        if self.query == SidebarQuery():
+            # The first page of cards in position order (listed_ids): of the class's notes
+            # it shows at most those, and the orphans.
+            foreseen = [entry[-1] for entry in view.listed[:CARDS_PER_PAGE]] + view.orphans
+        if foreseen and len(foreseen) <= MAX_FORESEEN:
+            own, known = own_rows_and_involved(
+                db.session, user_id, document_id, self.context, foreseen
+            )
+            self.student = StudentView(view, own, user_id, frozenset(foreseen), frozenset(known))
+        else:
+            own = own_rows(db.session, user_id, document_id, self.context)
+            self.student = StudentView(view, own, user_id)
 
     def listed_ids(self) -> tuple[list[int], int | None] | None:
         """page() as ids, from the shared view, when the sidebar shows everything in

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager, defer
 
@@ -14,7 +15,8 @@ from webapp.models import Annotation, Document, DocumentVersion
 from webapp.page_cache import anonymous_page
 from webapp.reader import bp
 from webapp.reader.cards import cards_of, render_card
-from webapp.reader.documents import get_document, held_shares
+from webapp.reader.documents import get_document, get_document_and_cursor, held_shares
+from webapp.reader.shared import ClassView, class_facts_columns, facts_of
 from webapp.reader.state import (
     FILTERS,
     SORTS,
@@ -23,6 +25,7 @@ from webapp.reader.state import (
     context_among,
     context_for,
     contexts_of_user,
+    requested_class_id,
 )
 from webapp.routing import parse_row_id
 from webapp.services import discussion
@@ -43,6 +46,22 @@ from webapp.visibility import (
 def colour_purposes(classroom=None) -> list[Purpose]:
     """What each highlight colour means in a class (the defaults outside one)."""
     return purposes_of(classroom)
+
+
+@bp.app_template_global()
+def kept(fragments: ClassView | None, *key, caller) -> Markup:
+    """A part of the reader page that is the same for every student of the class (what it
+    shows besides the class's shared view is in `key`), drawn once per shared view and
+    kept with it; drawn each time when there is none (`fragments` None: another view, or
+    the shared views off). The form token in it is this request's."""
+    if not fragments:
+        return caller()
+    token = generate_csrf()
+    html = fragments.fragment(key, token)
+    if html is None:
+        html = str(caller())
+        fragments.keep_fragment(key, html, token)
+    return Markup(html)
 
 
 SHELVES = {
@@ -124,24 +143,35 @@ def _shelf_url():
 @anonymous_page
 def article(slug: str):
     """The reader: the article with the highlights of one context, and the sidebar."""
-    document, version = get_document(slug)
-    # The cursor first: on PostgreSQL each query sees the latest commits, so a change made
-    # between the two queries is then sent again by the first poll instead of missed.
-    # Only a signed-in reader's page polls (partials/_live.html): a visitor's needs none.
-    cursor = latest_change(db.session, document.id) if current_user.is_authenticated else 0
+    # The cursor with the document, before the rest: on PostgreSQL each query sees the
+    # latest commits, so a change made before a later query is then sent again by the
+    # first poll instead of missed. Only a signed-in reader's page polls
+    # (partials/_live.html): a visitor's needs none.
+    # A student's class view needs the class's instructors and assignment: asked for
+    # (`context=class-N`), they come with the article too.
+    classroom_id = requested_class_id() if current_user.is_authenticated else None
+    also = None
+    if classroom_id is not None:
+        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        also = (class_facts_columns(), parameters)
+    document, version, cursor, extra = get_document_and_cursor(slug, also)
+    facts = facts_of(extra, classroom_id) if extra else None
+    if not current_user.is_authenticated:
+        cursor = 0
     # The switcher's memberships hold the one asked for: one statement for both.
     contexts = contexts_of_user()
     state = ReaderState.load(
         document, version, context_among(contexts), query=SidebarQuery.from_request()
     )
-    state.share(cursor)
+    state.share(cursor, facts)
     listed = state.listed_ids()
     if listed is not None:
         # A student's class view: the cards come drawn (webapp/reader/shared.py).
         card_ids, more = listed
         drawn = cards_of(state, card_ids + state.orphan_ids)
-        cards = [drawn[i] for i in card_ids if i in drawn]
-        orphans = [drawn[i] for i in state.orphan_ids if i in drawn]
+        # Each list as one piece (the template writes the cards one after another).
+        cards = joined(drawn[i] for i in card_ids if i in drawn)
+        orphans = joined(drawn[i] for i in state.orphan_ids if i in drawn)
         x = None
     else:
         cards, more = state.page()
@@ -169,7 +199,14 @@ def article(slug: str):
         filters=FILTERS,
         sorts=SORTS,
         owned=owns(current_user, document),
+        fragments=state.student.shared if state.student is not None else None,
     )
+
+
+def joined(cards) -> list[Markup]:
+    """Drawn cards (Markup) as a list of one (none if there are none)."""
+    html = Markup("".join(cards))
+    return [html] if html else []
 
 
 @bp.get("/articles/<slug>/cards")

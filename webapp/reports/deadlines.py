@@ -64,10 +64,18 @@ def library_dues(versions) -> dict[int, list[tuple[str, deadlines.Due]]]:
 
 
 @bp.app_template_global()
-def reader_due(document: Document, context) -> deadlines.Due | None:
-    """The due date of this article in the reader's class context, for the banner."""
+def reader_due(document: Document, context, facts=None) -> deadlines.Due | None:
+    """The due date of this article in the reader's class context, for the banner.
+    `facts`: the class's assignment of the article as the reader's view read it already
+    (reader/shared.ClassFacts), when it did."""
     if context is None or context.classroom is None or not current_user.is_authenticated:
         return None
+    if facts is not None:
+        if facts.assignment is None or facts.assignment[2] is None:
+            return None
+        _, _, due_at, extended = facts.assignment
+        at = extended if extended is not None else due_at
+        return deadlines.Due(None, at, context.classroom.time_zone, extended is not None)
     for assignment in context.classroom.assignments:
         if assignment.document_id == document.id:
             return deadlines.dues_for(db.session, [assignment], current_user.id).get(assignment.id)

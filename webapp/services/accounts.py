@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -142,18 +144,37 @@ _LOAD_SESSION = (
 )
 
 
-def load_session(session: Session, session_id: str) -> User | None:
-    """The user of a live session, from the id in the session or remember cookie."""
+def load_session(
+    session: Session, session_id: str, also: Callable[[int], tuple] | None = None
+) -> User | None:
+    """The user of a live session, from the id in the session or remember cookie.
+
+    `also(user_id)`: more columns to read in the same statement (each built once per
+    user) and a function of the time of the read giving their parameters; their values
+    are then the user's `loaded_with`."""
     parsed = parse_session_id(session_id)
     if parsed is None:
         return None
     user_id, token = parsed
-    values = {"user_id": user_id, "token_hash": token_hash(token), "now": utcnow()}
-    user = session.scalar(_LOAD_SESSION, values)
+    now = utcnow()
+    values = {"user_id": user_id, "token_hash": token_hash(token), "now": now}
+    extra = ()
+    if also is None:
+        user = session.scalar(_LOAD_SESSION, values)
+    else:
+        columns, parameters = also(user_id)
+        row = session.execute(_load_session_with(columns), {**parameters(now), **values}).first()
+        user, extra = (row[0], tuple(row[1:])) if row is not None else (None, ())
     if user is None:
         return None
     user.session_token = token
+    user.loaded_with = extra
     return user
+
+
+@lru_cache(maxsize=512)
+def _load_session_with(columns: tuple):
+    return _LOAD_SESSION.add_columns(*columns)
 
 
 def end_session(session: Session, token: str | None) -> None:

@@ -125,9 +125,10 @@ def iso_utc(instant: datetime) -> str:
 
 @dataclass(frozen=True)
 class Due:
-    """When one assignment is due for one person, and in which class zone."""
+    """When one assignment is due for one person, and in which class zone (`assignment`:
+    None when only its columns were read, as for the reader's banner)."""
 
-    assignment: Assignment
+    assignment: Assignment | None
     at: datetime
     zone_name: str
     extended: bool = False

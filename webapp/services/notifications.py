@@ -268,6 +268,30 @@ def _due_soon_missing(for_one: bool):
     return query
 
 
+def due_and_unread(session: Session, now: datetime, user_id: int) -> tuple[bool, int]:
+    """What every signed-in page asks of the person's notifications, in one statement:
+    whether a deadline reminder is missing (due_soon_missing) and the unread count."""
+    window = due_and_unread_values(now, user_id)
+    missing, unread = session.execute(_due_and_unread(user_id), window).one()
+    return bool(missing), unread
+
+
+@lru_cache(maxsize=512)
+def _due_and_unread(user_id: int):
+    return sa.select(*due_and_unread_columns(user_id))
+
+
+@lru_cache(maxsize=512)
+def due_and_unread_columns(user_id: int) -> tuple:
+    """due_and_unread's two values as columns, for a statement that reads the person's row
+    anyway (services/accounts.load_session); their parameters: due_and_unread_values."""
+    return (_due_soon_missing(True).exists(), _unread_count(user_id).scalar_subquery())
+
+
+def due_and_unread_values(now: datetime, user_id: int) -> dict:
+    return {"now": now, "until": now + DEADLINE_WINDOW, "user_id": user_id}
+
+
 def remind_deadlines(session: Session, now: datetime | None = None, user_id=None) -> int:
     """Make the missing deadline reminders (idempotent: one per student and assignment);
     how many were missing."""
