@@ -210,17 +210,20 @@ def test_a_question_marked_answered_shows_to_classmates(world, db):
     assert "Answered" in card(reader(world, "dee"), note).text()
 
 
+PURPOSES = {
+    "purpose-yellow": "MAIN CLAIM",
+    "purpose-green": "Source",
+    "purpose-blue": "Ask",
+    "purpose-pink": "Counter",
+    "purpose-purple": "Word",
+}
+
+
 def test_class_settings_show_to_its_students(world):
     warm(world)
     world.sign_in("teacher").post(
         f"{world.url}/purposes",
-        data={
-            "purpose-yellow": "MAIN CLAIM",
-            "purpose-green": "Source",
-            "purpose-blue": "Ask",
-            "purpose-pink": "Counter",
-            "purpose-purple": "Word",
-        },
+        data=PURPOSES,
     )
     assert "MAIN CLAIM" in card(reader(world, "dee"), world.notes["ben"]).text()
     world.sign_in("teacher").post(f"{world.url}/archive")
@@ -478,13 +481,7 @@ def test_the_parts_of_the_page_kept_for_the_class_follow_its_settings(world):
     assert "Renamed course" in page_of(reader(world, "dee")).by_id("toolbar-hint").text()
     world.sign_in("teacher").post(
         f"{world.url}/purposes",
-        data={
-            "purpose-yellow": "MAIN CLAIM",
-            "purpose-green": "Source",
-            "purpose-blue": "Ask",
-            "purpose-pink": "Counter",
-            "purpose-purple": "Word",
-        },
+        data=PURPOSES,
     )
     for name in ("ann", "dee"):
         html = reader(world, name)

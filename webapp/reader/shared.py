@@ -439,11 +439,9 @@ def class_view(
     if found is not None and found.seq >= seq:
         return found  # (a later one serves too: its page's poll sends what it has again)
     if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
-        parameters = {"document_id": document_id, "after": found.seq, "through": seq}
-        changed = session.execute(_changed_rows(classroom_id), parameters).all()
-        fresh = found.caught_up([(tuple(row[:-1]), row[-1] == SHOWN) for row in changed], seq)
-        views.put(key, fresh)
-        return fresh
+        stretch = _stretch(document_id, found.seq, seq)
+        rows = session.execute(_changed_rows(classroom_id), stretch)
+        return _caught_up(views, key, found, rows, seq)
     rows = session.execute(
         sa.select(*_COLUMNS).where(
             Annotation.document_id == document_id, shown_to_students(classroom_id)
@@ -484,35 +482,41 @@ def _changed_rows(classroom_id: int):
     return sa.select(*_COLUMNS, shown).where(Annotation.id.in_(changed))
 
 
-def student_view(
+def _stretch(document_id: int, after: int, through: int) -> dict:
+    """The parameters of _changed_rows: the change log of a document after a seq."""
+    return {"document_id": document_id, "after": after, "through": through}
+
+
+def _caught_up(views: _Views, key: tuple, found: ClassView, rows, seq: int) -> ClassView:
+    """`found` brought to seq `seq` by the rows of the notes changed since (_changed_rows:
+    each with whether the class's students see it now), and kept in its place."""
+    view = found.caught_up([(tuple(row[:-1]), row[-1] == SHOWN) for row in rows], seq)
+    views.put(key, view)
+    return view
+
+
+def kept_student_view(
     views: _Views,
     session: Session,
     key: tuple,
     seq: int,
     document_id: int,
-    version_id: int,
     context: ReadingContext,
     user_id: int,
-    kept_only: bool = False,
 ) -> StudentView | None:
-    """A student's class view at change-log seq `seq` or later: the class's shared part
-    (class_view) and their own rows. When the kept shared part is a few changes behind
-    (a write's answer, the writers taking turns across processes), the changed notes'
-    rows and the student's own are read by one statement. `kept_only`: None rather than
-    reading every row of the class's notes (none kept here, or too far behind)."""
-    classroom_id = context.classroom.id
+    """A student's class view at change-log seq `seq` or later from the shared part this
+    process keeps, or None when it keeps none or one too far behind (a write's answer,
+    which redraws a block or two, then reads the marks over them: not the class's every
+    note). When the kept part is a few changes behind (the writers taking turns across
+    processes), the changed notes' rows and the student's own are read by one statement."""
     found = views.get(key)
-    behind = found is None or seq - found.seq > MAX_CATCH_UP
-    if kept_only and behind:
+    if found is None or seq - found.seq > MAX_CATCH_UP:
         return None
-    if behind or found.seq >= seq:
-        view = class_view(views, session, key, seq, document_id, version_id, classroom_id)
-        return StudentView(view, own_rows(session, user_id, document_id, context), user_id)
-    parameters = {"document_id": document_id, "after": found.seq, "through": seq}
-    rows = session.execute(_changed_and_own_rows(user_id, classroom_id), parameters).all()
-    changed = [(tuple(row[:-1]), row[-1] == SHOWN) for row in rows if row[-1] != OWN]
-    view = found.caught_up(changed, seq)
-    views.put(key, view)
+    if found.seq >= seq:
+        return StudentView(found, own_rows(session, user_id, document_id, context), user_id)
+    stretch = _stretch(document_id, found.seq, seq)
+    rows = session.execute(_changed_and_own_rows(user_id, context.classroom.id), stretch).all()
+    view = _caught_up(views, key, found, [row for row in rows if row[-1] != OWN], seq)
     return StudentView(view, [tuple(row[:-1]) for row in rows if row[-1] == OWN], user_id)
 
 

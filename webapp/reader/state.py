@@ -19,10 +19,10 @@ from webapp.reader.shared import (
     StudentView,
     class_facts,
     class_view,
+    kept_student_view,
     own_rows,
     own_rows_and_involved,
     student_class_context,
-    student_view,
     view_key,
     views_of,
 )
@@ -252,8 +252,8 @@ class ReaderState:
         views = views_of(current_app.extensions)
         document_id, version_id = self.document.id, self.version.id
         if kept_only:
-            self.student = student_view(
-                views, db.session, key, seq, document_id, version_id, self.context, user_id, True
+            self.student = kept_student_view(
+                views, db.session, key, seq, document_id, self.context, user_id
             )
             return
         view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
