@@ -11,7 +11,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.models import Change, Document, DocumentVersion
+from webapp.models import Document, DocumentVersion
+from webapp.services.live import latest_change_of
 from webapp.visibility import can_annotate_document, can_read_document
 
 SHARES_KEY = "shares"
@@ -87,7 +88,5 @@ def _checked(
 
 
 _DOCUMENT_AND_CURSOR = _DOCUMENT_BY_SLUG.add_columns(
-    sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0))
-    .where(Change.document_id == Document.id)
-    .scalar_subquery()
+    latest_change_of(Document.id).scalar_subquery()
 )

@@ -139,10 +139,16 @@ def latest_change(session: Session, document_id: int) -> int:
     return session.scalar(_LATEST_CHANGE, {"document_id": document_id})
 
 
+def latest_change_of(document_id) -> sa.Select:
+    """The document's latest change-log seq (0 if none) as a statement: `document_id` a
+    bound parameter, or a column to correlate with (reader/documents.py)."""
+    return sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)).where(
+        Change.document_id == document_id
+    )
+
+
 # Asked on every signed-in reader page: built once (building it costs more than running it).
-_LATEST_CHANGE = sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)).where(
-    Change.document_id == sa.bindparam("document_id")
-)
+_LATEST_CHANGE = latest_change_of(sa.bindparam("document_id"))
 
 
 def changed_since(
