@@ -62,7 +62,17 @@ def alice(auth, db):
 
 
 def after_the_next_commit(db, action) -> None:
-    event.listen(db.session, "after_commit", lambda _session: action(), once=True)
+    """`action` right after the next commit that wrote something (a note's create first
+    ends a transaction that only read)."""
+    wrote, done = [], []
+
+    def then(_session) -> None:
+        if wrote and not done:
+            done.append(True)
+            action()
+
+    event.listen(db.session, "after_flush", lambda *_: wrote.append(True))
+    event.listen(db.session, "after_commit", then)
 
 
 def assert_busy(response, htmx: bool) -> None:
