@@ -42,7 +42,7 @@ from webapp.services.annotations import (
     update_annotation,
 )
 from webapp.services.idempotency import saved_before
-from webapp.services.limits import RateLimited, check_write_allowed
+from webapp.services.limits import RateLimited
 from webapp.services.live import taken_seq
 from webapp.visibility import Viewer, instructors_of, viewer_of
 
@@ -82,11 +82,8 @@ def create(slug: str):
             audience = context if same else audience_for(current_user, form["audience"])
             annotation = new_annotation(current_user, version, form, audience)
             start_writing(db.session)
-            check_still_writable(db.session, annotation, current_user)
-            # Counted under the write lock: two workers' writes cannot both pass the limit.
-            check_write_allowed(
-                db.session, current_user.id, current_app.config["WRITES_PER_MINUTE"]
-            )
+            limit = current_app.config["WRITES_PER_MINUTE"]
+            check_still_writable(db.session, annotation, current_user, limit)
             annotation, new = save_annotation(db.session, annotation, current_user)
             repeated = not new  # the same key saved by a request that came meanwhile
     except RateLimited as error:

@@ -24,6 +24,7 @@ from webapp.models import (
 )
 from webapp.services.accounts import live_session_where, token_hash
 from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
+from webapp.services.limits import recent_writes, refuse_too_many_writes, write_window_start
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
@@ -181,15 +182,19 @@ class NotWritable(Exception):
         self.status = status
 
 
-def check_still_writable(session: Session, annotation: Annotation, author: User) -> None:
+def check_still_writable(
+    session: Session, annotation: Annotation, author: User, writes_per_minute: int
+) -> None:
     """Inside the write transaction of a note read and checked before it (a @reads_first
     create): what the note stands on still holds, read again under the write lock, in one
     statement. Raises NotWritable when the article was revised (the note is anchored to
     the old text, where nothing would ever show it), archived or deleted; when its class
     was archived or the author left it; when the author's login session ended (a deleted
-    account included; an author not loaded from one is not asked). The rest read before
-    (who may read the article, the rendering) is taken as of when the request came, as
-    if the note had been saved then."""
+    account included; an author not loaded from one is not asked). RateLimited when the
+    author's writes of the last minute reach `writes_per_minute`: counted under the lock,
+    two workers' writes cannot both pass the limit. The rest read before (who may read
+    the article, the rendering) is taken as of when the request came, as if the note had
+    been saved then."""
     token = author.session_token
     row = session.execute(
         _STILL_WRITABLE,
@@ -198,12 +203,13 @@ def check_still_writable(session: Session, annotation: Annotation, author: User)
             "user_id": author.id,
             "token_hash": token_hash(token) if token else None,
             "now": utcnow(),
+            "since": write_window_start(),
             "classroom_id": annotation.classroom_id,
         },
     ).first()
     if row is None:
         raise NotWritable(404, "This article was deleted: the note could not be saved.")
-    current_version_id, archived_at, signed_in, membership, class_archived_at = row
+    current_version_id, archived_at, signed_in, membership, class_archived_at, recent = row
     if token and not signed_in:
         raise NotWritable(401, "Your login session has ended: log in again to save the note.")
     if archived_at is not None:
@@ -215,6 +221,7 @@ def check_still_writable(session: Session, annotation: Annotation, author: User)
             raise NotWritable(422, "Cannot post there: You are not a member of that class.")
         if class_archived_at is not None:
             raise NotWritable(403, ARCHIVED)
+    refuse_too_many_writes(recent, writes_per_minute)
 
 
 def _still_writable():
@@ -222,7 +229,8 @@ def _still_writable():
     member = (
         sa.select(Membership.id)
         .where(
-            Membership.classroom_id == classroom_id, Membership.user_id == sa.bindparam("user_id")
+            Membership.classroom_id == classroom_id,
+            Membership.user_id == sa.bindparam("user_id"),
         )
         .scalar_subquery()
     )
@@ -238,7 +246,12 @@ def _still_writable():
     )
     return (
         sa.select(
-            Document.current_version_id, Document.archived_at, signed_in, member, class_archived
+            Document.current_version_id,
+            Document.archived_at,
+            signed_in,
+            member,
+            class_archived,
+            recent_writes(),
         )
         .where(Document.id == sa.bindparam("document_id"))
         # PostgreSQL: the article is not revised or archived until this write commits

@@ -1,0 +1,215 @@
+"""A note's create reads before it writes: the article, the view, the checks and the
+anchoring are read in a plain transaction, and the write lock is taken for the inserts
+alone. What changes in between (another worker's commit) is read again under the lock:
+a revised or archived article, an archived class, a member removed, an ended login, a
+request with the same idempotency key saved meanwhile. Each is a clear answer with
+nothing written, or (the key) the note saved first.
+
+Another connection to the same SQLite file plays the other worker; it commits right
+when the request's read transaction ends.
+"""
+
+# The fixtures come from test_discussion; importing them is how they run here.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.functional.helpers import create, select
+from tests.functional.test_discussion import (
+    FIRST,
+    SECOND,
+    as_,
+    assert_error,
+    body_of,
+    class_note,
+    room,
+    text,
+)
+from webapp.models import Annotation, Change
+from webapp.services.annotations import REVISED
+from webapp.visibility import ARCHIVED
+
+
+@pytest.fixture
+def app_config():
+    # Answer as in production, and give up on the lock quickly (test_busy.py).
+    return {"SQLITE_BUSY_TIMEOUT_MS": 50, "PROPAGATE_EXCEPTIONS": False}
+
+
+@pytest.fixture
+def other_worker(tmp_path):
+    connection = sqlite3.connect(tmp_path / "test.db", isolation_level=None, timeout=5)
+    yield connection
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+    connection.close()
+
+
+def when_the_reads_end(db, action) -> None:
+    """`action` right after the request's read transaction ends (its first commit),
+    before its write transaction begins."""
+    db.session.rollback()  # the test's own reads end here: the request starts its own
+    event.listen(db.session, "after_commit", lambda _session: action(), once=True)
+
+
+def count(db, model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def class_fields(text, room, **extra) -> dict:
+    return {
+        **select(text, SECOND),
+        "audience": room.key,
+        "intent": "comment",
+        "body": "Whose base?",
+        **extra,
+    }
+
+
+def revise(worker: sqlite3.Connection, document_id: int) -> None:
+    """A new version of the article (the same text, as an editor's save makes one)."""
+    columns = [
+        row[1]
+        for row in worker.execute("PRAGMA table_info(document_versions)")
+        if row[1] not in ("id", "number")
+    ]
+    names = ", ".join(f'"{c}"' for c in columns)
+    worker.execute("BEGIN IMMEDIATE")
+    cursor = worker.execute(
+        f"INSERT INTO document_versions ({names}, number) SELECT {names}, number + 1"
+        " FROM document_versions WHERE id ="
+        " (SELECT current_version_id FROM documents WHERE id = ?)",
+        (document_id,),
+    )
+    worker.execute(
+        "UPDATE documents SET current_version_id = ? WHERE id = ?", (cursor.lastrowid, document_id)
+    )
+    worker.execute("COMMIT")
+
+
+def test_an_article_revised_between_the_read_and_the_write_is_a_409_and_nothing_saved(
+    as_, db, text, room, seed_document, other_worker
+):
+    ann = as_("ann")
+    notes, changes = count(db, Annotation), count(db, Change)
+    when_the_reads_end(db, lambda: revise(other_worker, seed_document.id))
+    response = create(ann, class_fields(text, room))
+    assert_error(response, 409, REVISED)
+    assert count(db, Annotation) == notes
+    assert count(db, Change) == changes
+
+    # Read again on the new version, the same note goes through.
+    again = create(ann, class_fields(text, room))
+    assert again.status_code == 200, body_of(again)
+    assert count(db, Annotation) == notes + 1
+
+
+def test_an_archived_class_or_a_removed_member_between_the_read_and_the_write(
+    as_, db, text, room, other_worker
+):
+    ann, ben = as_("ann"), as_("ben")
+    notes = count(db, Annotation)
+    classroom_id, ben_id = room.classroom.id, room.ben.id
+
+    def archive() -> None:
+        other_worker.execute(
+            "UPDATE classrooms SET archived_at = CURRENT_TIMESTAMP WHERE id = ?", (classroom_id,)
+        )
+
+    def remove_ben() -> None:
+        other_worker.execute(
+            "DELETE FROM memberships WHERE classroom_id = ? AND user_id = ?",
+            (classroom_id, ben_id),
+        )
+
+    when_the_reads_end(db, remove_ben)
+    response = create(ben, class_fields(text, room))
+    assert_error(response, 422, "You are not a member of that class.")
+    when_the_reads_end(db, archive)
+    response = create(ann, class_fields(text, room))
+    assert_error(response, 403, ARCHIVED)
+    assert count(db, Annotation) == notes
+
+
+def test_a_login_ended_between_the_read_and_the_write_saves_nothing(
+    as_, db, text, room, other_worker
+):
+    ann = as_("ann")
+    notes, ann_id = count(db, Annotation), room.ann.id
+    when_the_reads_end(
+        db,
+        lambda: other_worker.execute("DELETE FROM login_sessions WHERE user_id = ?", (ann_id,)),
+    )
+    response = create(ann, class_fields(text, room))
+    assert response.status_code == 401, body_of(response)
+    assert count(db, Annotation) == notes
+
+
+def test_the_same_key_saved_meanwhile_is_answered_with_that_note(
+    as_, db, text, room, class_note, other_worker
+):
+    """Two requests with one idempotency key (a doubled submit): the second finds
+    nothing when it reads, the first commits before the second writes. The second is
+    answered with the first's note: no second row, no second change."""
+    ann = as_("ann")
+    sent, copied = str(uuid.uuid4()), class_note.id
+
+    def first_request_saves_it() -> None:
+        # The first request's note: ann's note copied under the key (what it saved).
+        columns = [
+            row[1]
+            for row in other_worker.execute("PRAGMA table_info(annotations)")
+            if row[1] not in ("id", "idempotency_key")
+        ]
+        names = ", ".join(f'"{c}"' for c in columns)
+        other_worker.execute(
+            f"INSERT INTO annotations ({names}, idempotency_key)"
+            f" SELECT {names}, ? FROM annotations WHERE id = ?",
+            (sent, copied),
+        )
+
+    changes = count(db, Change)
+    when_the_reads_end(db, first_request_saves_it)
+    response = create(ann, class_fields(text, room, idempotency_key=sent))
+    assert response.status_code == 200, body_of(response)
+    [saved] = db.session.scalars(
+        sa.select(Annotation.id).where(
+            Annotation.author_id == room.ann.id, Annotation.idempotency_key == sent
+        )
+    ).all()
+    assert f'"id": {saved}' in response.headers["HX-Trigger"]
+    assert count(db, Change) == changes
+
+
+def test_the_reads_do_not_wait_for_another_writer(as_, db, text, room, other_worker):
+    """Another worker holds the write lock while the request reads (longer than the busy
+    timeout would allow a writer to wait) and lets it go when the reads are done."""
+    ann = as_("ann")
+    notes = count(db, Annotation)
+    db.session.rollback()
+    other_worker.execute("BEGIN IMMEDIATE")
+    when_the_reads_end(db, lambda: other_worker.execute("ROLLBACK"))
+    response = create(ann, class_fields(text, room))
+    assert response.status_code == 200, body_of(response)
+    assert count(db, Annotation) == notes + 1
+
+
+def test_the_rate_limit_is_counted_with_the_write(app, as_, db, text, room):
+    ann = as_("ann")
+    sent = str(uuid.uuid4())
+    app.config["WRITES_PER_MINUTE"] = 1
+    first = create(ann, class_fields(text, room, idempotency_key=sent))
+    assert first.status_code == 200, body_of(first)
+    notes = count(db, Annotation)
+    # The same request again is answered (no new write); a new note is one too many.
+    assert create(ann, class_fields(text, room, idempotency_key=sent)).status_code == 200
+    assert_error(create(ann, class_fields(text, room)), 429, "saving notes very fast")
+    assert count(db, Annotation) == notes
