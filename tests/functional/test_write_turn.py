@@ -17,13 +17,12 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.functional.helpers import create, select
+from tests.functional.test_busy import app_config, other_worker  # a busy timeout of 50 ms
 from tests.functional.test_discussion import (
-    FIRST,
     SECOND,
     as_,
     assert_error,
@@ -35,21 +34,6 @@ from tests.functional.test_discussion import (
 from webapp.models import Annotation, Change
 from webapp.services.annotations import REVISED
 from webapp.visibility import ARCHIVED
-
-
-@pytest.fixture
-def app_config():
-    # Answer as in production, and give up on the lock quickly (test_busy.py).
-    return {"SQLITE_BUSY_TIMEOUT_MS": 50, "PROPAGATE_EXCEPTIONS": False}
-
-
-@pytest.fixture
-def other_worker(tmp_path):
-    connection = sqlite3.connect(tmp_path / "test.db", isolation_level=None, timeout=5)
-    yield connection
-    if connection.in_transaction:
-        connection.execute("ROLLBACK")
-    connection.close()
 
 
 def when_the_reads_end(db, action) -> None:
