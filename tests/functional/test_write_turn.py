@@ -5,8 +5,8 @@ a revised or archived article, an archived class, a member removed, an ended log
 request with the same idempotency key saved meanwhile. Each is a clear answer with
 nothing written, or (the key) the note saved first.
 
-Another connection to the same SQLite file plays the other worker; it commits right
-when the request's read transaction ends.
+Another engine on the same database plays the other worker; it commits right when the
+request's read transaction ends. test_write_turn_postgres.py runs the same on PostgreSQL.
 """
 
 # The fixtures come from test_discussion; importing them is how they run here.
@@ -14,9 +14,9 @@ when the request's read transaction ends.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -31,9 +31,26 @@ from tests.functional.test_discussion import (
     room,
     text,
 )
-from webapp.models import Annotation, Change
+from webapp.models import (
+    Annotation,
+    Change,
+    Classroom,
+    Document,
+    DocumentVersion,
+    LoginSession,
+    Membership,
+    utcnow,
+)
 from webapp.services.annotations import REVISED
 from webapp.visibility import ARCHIVED
+
+
+@pytest.fixture
+def elsewhere(db):
+    """Another worker's connections to the app's database (none of the app's hooks)."""
+    engine = sa.create_engine(db.engine.url)
+    yield engine
+    engine.dispose()
 
 
 def when_the_reads_end(db, action) -> None:
@@ -58,33 +75,42 @@ def class_fields(text, room, **extra) -> dict:
     }
 
 
-def revise(worker: sqlite3.Connection, document_id: int) -> None:
+def copy_row(connection, table: sa.Table, row_id: int, **changed) -> int:
+    """Insert a copy of a row with some columns changed; its new id."""
+    columns = [c for c in table.c if c.name != "id" and c.name not in changed]
+    copied = [*columns, *(sa.literal(v) for v in changed.values())]
+    source = sa.select(*copied).where(table.c.id == row_id)
+    names = [c.name for c in columns] + list(changed)
+    connection.execute(sa.insert(table).from_select(names, source))
+    return connection.scalar(sa.select(sa.func.max(table.c.id)))
+
+
+def revise(engine, document_id: int) -> None:
     """A new version of the article (the same text, as an editor's save makes one)."""
-    columns = [
-        row[1]
-        for row in worker.execute("PRAGMA table_info(document_versions)")
-        if row[1] not in ("id", "number")
-    ]
-    names = ", ".join(f'"{c}"' for c in columns)
-    worker.execute("BEGIN IMMEDIATE")
-    cursor = worker.execute(
-        f"INSERT INTO document_versions ({names}, number) SELECT {names}, number + 1"
-        " FROM document_versions WHERE id ="
-        " (SELECT current_version_id FROM documents WHERE id = ?)",
-        (document_id,),
-    )
-    worker.execute(
-        "UPDATE documents SET current_version_id = ? WHERE id = ?", (cursor.lastrowid, document_id)
-    )
-    worker.execute("COMMIT")
+    documents, versions = Document.__table__, DocumentVersion.__table__
+    with engine.begin() as connection:
+        current, number = connection.execute(
+            sa.select(versions.c.id, versions.c.number)
+            .join(documents, documents.c.current_version_id == versions.c.id)
+            .where(documents.c.id == document_id)
+        ).one()
+        new = copy_row(connection, versions, current, number=number + 1)
+        connection.execute(
+            sa.update(documents).where(documents.c.id == document_id).values(current_version_id=new)
+        )
+
+
+def run(engine, statement) -> None:
+    with engine.begin() as connection:
+        connection.execute(statement)
 
 
 def test_an_article_revised_between_the_read_and_the_write_is_a_409_and_nothing_saved(
-    as_, db, text, room, seed_document, other_worker
+    as_, db, text, room, seed_document, elsewhere
 ):
     ann = as_("ann")
     notes, changes = count(db, Annotation), count(db, Change)
-    when_the_reads_end(db, lambda: revise(other_worker, seed_document.id))
+    when_the_reads_end(db, lambda: revise(elsewhere, seed_document.id))
     response = create(ann, class_fields(text, room))
     assert_error(response, 409, REVISED)
     assert count(db, Annotation) == notes
@@ -97,48 +123,37 @@ def test_an_article_revised_between_the_read_and_the_write_is_a_409_and_nothing_
 
 
 def test_an_archived_class_or_a_removed_member_between_the_read_and_the_write(
-    as_, db, text, room, other_worker
+    as_, db, text, room, elsewhere
 ):
     ann, ben = as_("ann"), as_("ben")
     notes = count(db, Annotation)
     classroom_id, ben_id = room.classroom.id, room.ben.id
+    remove_ben = sa.delete(Membership).where(
+        Membership.classroom_id == classroom_id, Membership.user_id == ben_id
+    )
+    archive = sa.update(Classroom).where(Classroom.id == classroom_id).values(archived_at=utcnow())
 
-    def archive() -> None:
-        other_worker.execute(
-            "UPDATE classrooms SET archived_at = CURRENT_TIMESTAMP WHERE id = ?", (classroom_id,)
-        )
-
-    def remove_ben() -> None:
-        other_worker.execute(
-            "DELETE FROM memberships WHERE classroom_id = ? AND user_id = ?",
-            (classroom_id, ben_id),
-        )
-
-    when_the_reads_end(db, remove_ben)
+    when_the_reads_end(db, lambda: run(elsewhere, remove_ben))
     response = create(ben, class_fields(text, room))
     assert_error(response, 422, "You are not a member of that class.")
-    when_the_reads_end(db, archive)
+    when_the_reads_end(db, lambda: run(elsewhere, archive))
     response = create(ann, class_fields(text, room))
     assert_error(response, 403, ARCHIVED)
     assert count(db, Annotation) == notes
 
 
-def test_a_login_ended_between_the_read_and_the_write_saves_nothing(
-    as_, db, text, room, other_worker
-):
+def test_a_login_ended_between_the_read_and_the_write_saves_nothing(as_, db, text, room, elsewhere):
     ann = as_("ann")
-    notes, ann_id = count(db, Annotation), room.ann.id
-    when_the_reads_end(
-        db,
-        lambda: other_worker.execute("DELETE FROM login_sessions WHERE user_id = ?", (ann_id,)),
-    )
+    notes = count(db, Annotation)
+    log_out = sa.delete(LoginSession).where(LoginSession.user_id == room.ann.id)
+    when_the_reads_end(db, lambda: run(elsewhere, log_out))
     response = create(ann, class_fields(text, room))
     assert response.status_code == 401, body_of(response)
     assert count(db, Annotation) == notes
 
 
 def test_the_same_key_saved_meanwhile_is_answered_with_that_note(
-    as_, db, text, room, class_note, other_worker
+    as_, db, text, room, class_note, elsewhere
 ):
     """Two requests with one idempotency key (a doubled submit): the second finds
     nothing when it reads, the first commits before the second writes. The second is
@@ -148,17 +163,8 @@ def test_the_same_key_saved_meanwhile_is_answered_with_that_note(
 
     def first_request_saves_it() -> None:
         # The first request's note: ann's note copied under the key (what it saved).
-        columns = [
-            row[1]
-            for row in other_worker.execute("PRAGMA table_info(annotations)")
-            if row[1] not in ("id", "idempotency_key")
-        ]
-        names = ", ".join(f'"{c}"' for c in columns)
-        other_worker.execute(
-            f"INSERT INTO annotations ({names}, idempotency_key)"
-            f" SELECT {names}, ? FROM annotations WHERE id = ?",
-            (sent, copied),
-        )
+        with elsewhere.begin() as connection:
+            copy_row(connection, Annotation.__table__, copied, idempotency_key=sent)
 
     changes = count(db, Change)
     when_the_reads_end(db, first_request_saves_it)
@@ -174,7 +180,7 @@ def test_the_same_key_saved_meanwhile_is_answered_with_that_note(
 
 
 def test_the_reads_do_not_wait_for_another_writer(as_, db, text, room, other_worker):
-    """Another worker holds the write lock while the request reads (longer than the busy
+    """SQLite: another worker holds the write lock while the request reads (longer than the busy
     timeout would allow a writer to wait) and lets it go when the reads are done."""
     ann = as_("ann")
     notes = count(db, Annotation)
