@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.models import (
     Annotation,
@@ -20,13 +19,7 @@ from webapp.models import (
     has_note,
     utcnow,
 )
-from webapp.services.idempotency import (
-    InvalidKey,
-    has_returning,
-    insert_once,
-    parse_key,
-    saved_before,
-)
+from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
@@ -142,30 +135,12 @@ def create_annotation(
         classroom_id=classroom.id if classroom else None,
         is_question=question,
     )
+    annotation.tags = [AnnotationTag(name=name) for name in tags]
     annotation.idempotency_key = key
     annotation, new = insert_once(session, annotation)
     if new:
-        set_committed_value(annotation, "tags", add_tags(session, annotation.id, tags))
         record_change(session, annotation, author, "created")
     return annotation
-
-
-def add_tags(session: Session, annotation_id: int, names: list[str]) -> list[AnnotationTag]:
-    """Tag a note just inserted (insert_once: no unit of work) in one INSERT: its tags in
-    the order given, as its card shows them (a later read orders them by name)."""
-    if not names:
-        return []
-    rows = [{"annotation_id": annotation_id, "name": name} for name in names]
-    if not has_returning(session):
-        tags = [AnnotationTag(**row) for row in rows]
-        session.add_all(tags)
-        session.flush()
-        return tags
-    return list(
-        session.scalars(
-            sa.insert(AnnotationTag).returning(AnnotationTag, sort_by_parameter_order=True), rows
-        )
-    )
 
 
 def audience_for(author: User, key: str | None) -> ReadingContext:
