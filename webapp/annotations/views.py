@@ -21,7 +21,8 @@ from webapp.reader.cards import (
     render_card,
     require_open_audience,
 )
-from webapp.reader.documents import get_document
+from webapp.reader.documents import get_document, get_document_with
+from webapp.reader.shared import class_facts_columns, facts_of
 from webapp.reader.state import (
     CardExtras,
     ReaderState,
@@ -29,6 +30,7 @@ from webapp.reader.state import (
     context_for,
     contexts_of_user,
     refuse_unreadable_context,
+    requested_class_id,
 )
 from webapp.services.annotations import (
     AnnotationInputError,
@@ -53,7 +55,17 @@ def _refuse_unreadable_context():
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
-    document, version = get_document(slug, annotate=True)
+    # A class view's instructors and assignment (for its shared view and the card's
+    # badge, after the write) come with the article, as for the reader page.
+    classroom_id = requested_class_id()
+    facts = None
+    if classroom_id is None:
+        document, version = get_document(slug, annotate=True)
+    else:
+        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        also = (class_facts_columns(), parameters)
+        document, version, extra = get_document_with(slug, also, annotate=True)
+        facts = facts_of(extra, classroom_id)
     context = context_for(document)  # a view one cannot read is refused before writing
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
@@ -84,7 +96,7 @@ def create(slug: str):
         return back_to(annotation)
     state = ReaderState.load(document, version, context, SidebarQuery())
     if seq is not None:
-        state.share(seq, kept_only=True)  # a student's class view: from the shared view
+        state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
         extras = (
