@@ -20,6 +20,7 @@ from webapp.reader.cards import (
     input_error,
     render_card,
     require_open_audience,
+    viewer_in,
 )
 from webapp.reader.documents import get_document, get_document_with
 from webapp.reader.shared import class_facts_columns, facts_of
@@ -42,7 +43,7 @@ from webapp.services.annotations import (
 )
 from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.services.live import taken_seq
-from webapp.visibility import Viewer, instructors_of, viewer_of
+from webapp.visibility import PRIVATE, Viewer, instructors_of, viewer_of
 
 
 @bp.before_request
@@ -72,7 +73,12 @@ def create(slug: str):
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
     viewer = None
     if has_note(body, form.get("question"), tags.strip("#, ")):
-        viewer = viewer_of(current_user)  # read once: for this check and for the card after
+        # Posted in the view (its class or one's private notes), the view's membership
+        # says all the check and the card need; elsewhere, every class's role is read.
+        if form["audience"] in (context.key, PRIVATE):
+            viewer = viewer_in(context)
+        else:
+            viewer = viewer_of(current_user)
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     audience = None
     try:
@@ -105,7 +111,7 @@ def create(slug: str):
             else new_card_extras(
                 annotation,
                 context,
-                viewer or viewer_of(current_user),
+                viewer or viewer_in(context),
                 state.facts.instructors if state.facts is not None else None,
             )
         )
