@@ -58,9 +58,10 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     model = type(row)
     given = instance_dict(row)
     collections = _collections(model, given)
-    if collections is None or not sa.inspect(row).transient or not has_returning(session):
+    dialect = session.connection().dialect.name
+    if collections is None or not sa.inspect(row).transient or not _returns(dialect):
         return _insert_once_flushing(session, row)
-    statement, columns = _insert_returning(model, session.connection().dialect.name)
+    statement, columns = _insert_returning(model, dialect)
     values = {column.key: given[key] for key, column in columns if key in given}
     found = session.execute(statement, values).first()
     if found is None:  # the unique key refused it: a concurrent request saved it first
@@ -79,10 +80,9 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     return row, True
 
 
-def has_returning(session: Session) -> bool:
+def _returns(dialect: str) -> bool:
     """Whether the database answers INSERT ... RETURNING (SQLite from 3.35)."""
-    postgres = session.connection().dialect.name == "postgresql"
-    return postgres or sqlite3.sqlite_version_info >= (3, 35)
+    return dialect == "postgresql" or sqlite3.sqlite_version_info >= (3, 35)
 
 
 def _collections(model: type, given: dict) -> list[RelationshipProperty] | None:
