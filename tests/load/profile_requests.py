@@ -43,6 +43,7 @@ SCENARIOS = (
     "hello",
     "poll",
     "write_class",
+    "write_class_two_workers",
     "write_private",
     "library",
     "article_anon",
@@ -95,7 +96,7 @@ def rotating(app: InProcess, built, page: str):
     return send
 
 
-def scenarios(app: InProcess, built, engine) -> dict:
+def scenarios(app: InProcess, built, engine, other: InProcess) -> dict:
     """name: (a function sending one request, the status it answers)."""
     reader = app.client(built.reader)
     visitor = app.app.test_client(use_cookies=False)  # as wrk: no cookie is kept
@@ -105,7 +106,7 @@ def scenarios(app: InProcess, built, engine) -> dict:
     page = reader.get(f"/articles/{built.slug}?context={context}").data
     cursor = bench.poll_cursor(page, engine, built.document_id)
 
-    def writes(slug, version_id, text, audience, seed):
+    def writes(slug, version_id, text, audience, seed, writers=writers):
         requests = bench.write_requests(tokenless, slug, version_id, text, audience, seed, 400)
         sent = 0
 
@@ -118,6 +119,18 @@ def scenarios(app: InProcess, built, engine) -> dict:
 
         return send
 
+    def two_workers():
+        """The writes of write_class, each after one by another writer through `other` (a
+        second worker, with views of its own): the view this app keeps is then a change
+        behind the log on every write, as in gunicorn's workers taking turns. The other's
+        write is made before the request is timed (send.before)."""
+        send = writes(built.slug, built.version_id, built.text, context, corpora.SEED)
+        others = [other.client(name) for name in built.writers(8)[4:]]
+        send.before = writes(
+            built.slug, built.version_id, built.text, context, corpora.SEED + 2, others
+        )
+        return send
+
     poll = f"/articles/{built.slug}/changes?context={context}&cursor={cursor}"
     return {
         "hello": (lambda: visitor.get("/bench/hello"), 200),
@@ -126,6 +139,7 @@ def scenarios(app: InProcess, built, engine) -> dict:
             writes(built.slug, built.version_id, built.text, context, corpora.SEED),
             200,
         ),
+        "write_class_two_workers": (two_workers(), 200),
         "write_private": (
             writes(
                 built.empty_slug,
@@ -172,19 +186,23 @@ def main(argv: list[str] | None = None) -> None:
         source.close()
         target.close()
         app = InProcess(work, f"sqlite:///{work / 'bench.db'}", str(SEEDS))
+        other = InProcess(work, f"sqlite:///{work / 'bench.db'}", str(SEEDS))
         engine = corpora.connect(f"sqlite:///{work / 'bench.db'}")
         first_free = corpora.first_free_note_id(engine)
         floor = None
         try:
-            sends = scenarios(app, built, engine)
+            sends = scenarios(app, built, engine, other)
             for name in chosen:
                 send, status = sends[name]
+                before = getattr(send, "before", lambda: None)  # untimed
                 reps = args.reps if not name.startswith("write") else max(args.reps // 2, 5)
                 for _ in range(getattr(send, "warm", 3)):  # warm: templates, caches
+                    before()
                     send()
                 app.counter.reset()
                 samples = []
                 for _ in range(reps):
+                    before()
                     began = time.perf_counter()
                     response = send()
                     samples.append(time.perf_counter() - began)
@@ -197,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"{name:14} p20 {low:8.2f} ms  median {statistics.median(samples) * 1000:8.2f}"
                     f"  min {samples[0] * 1000:8.2f}  statements {app.counter.count / reps:5.1f}"
+                    f" ({app.counter.seconds / reps * 1000:5.2f} ms)"
                     f"{ratio}",
                     flush=True,
                 )
@@ -204,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
                     profiler = cProfile.Profile()
                     profiler.enable()
                     for _ in range(reps):
+                        profiler.disable()
+                        before()
+                        profiler.enable()
                         send()
                     profiler.disable()
                     pstats.Stats(profiler).sort_stats(args.profile).print_stats(args.top)
@@ -211,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
                     corpora.delete_notes_from(engine, first_free)
         finally:
             app.close()
+            other.close()
             engine.dispose()
 
 
