@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import instance_state
 
 
 @cache
@@ -49,7 +50,8 @@ def object_of(session: Session, model: type, values: Sequence, **related) -> obj
     names, _, key = _loaded(model)
     mapper = sa.inspect(model)
     identity = mapper.identity_key_from_primary_key([values[i] for i in key])
-    found = session.identity_map.get(identity)
+    real = session() if isinstance(session, scoped_session) else session
+    found = real.identity_map.get(identity)
     if found is not None:
         # As a query does: what was expired (by a commit) is filled from the row.
         state = sa.inspect(found)
@@ -62,6 +64,15 @@ def object_of(session: Session, model: type, values: Sequence, **related) -> obj
     # As the ORM's loading does: straight into the new object's dict, no history.
     instance.__dict__.update(zip(names, values, strict=True))
     instance.__dict__.update(related)
-    make_transient_to_detached(instance)  # its identity from its key; the rest expired
-    session.add(instance)
+    if mapper.class_manager.dispatch.load or real.dispatch.loaded_as_persistent:
+        # Someone listens for loads: the public way (which sends no load event either).
+        make_transient_to_detached(instance)  # its identity from its key
+        real.add(instance)
+        return instance
+    # What the ORM's own loading does to attach a new object of a row (loading._instance):
+    # a third of make_transient_to_detached and add, which walk every relationship.
+    state = instance_state(instance)
+    state.key = identity
+    state.session_id = real.hash_key
+    real.identity_map._add_unpresent(state, identity)
     return instance
