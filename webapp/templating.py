@@ -56,27 +56,29 @@ def init_app(app: Flask) -> None:
     urls: dict[tuple, str] = {}
 
     def url_for(endpoint: str, **values) -> str:
-        # Relative endpoints (the request's blueprint), external or other-scheme addresses
-        # and the app's url_defaults (none at the time of writing) are built each time.
-        if (
-            endpoint[0] == "."
-            or not has_request_context()
-            or any(name[0] == "_" and name != "_anchor" for name in values)
-            or any(app.url_default_functions.values())
-        ):
+        if not has_request_context():
             return build(endpoint, **values)
         # A value's type is part of the key: 1 and True are equal keys but other strings.
         key = (
             request.script_root,
             endpoint,
-            *((name, type(value), value) for name, value in values.items()),
+            *values.items(),
+            *map(type, values.values()),
         )
         try:
             url = urls.get(key)
         except TypeError:  # an unhashable value (a list for repeated parameters)
             return build(endpoint, **values)
-        if url is None:
-            url = build(endpoint, **values)
+        if url is not None:
+            return url  # only what passed the test below is kept
+        url = build(endpoint, **values)
+        # Relative endpoints (the request's blueprint), external or other-scheme addresses
+        # and the app's url_defaults (none at the time of writing) are built each time.
+        if (
+            endpoint[0] != "."
+            and not any(name[0] == "_" and name != "_anchor" for name in values)
+            and not any(app.url_default_functions.values())
+        ):
             if len(urls) >= MAX_URLS:
                 urls.clear()
             urls[key] = url
