@@ -55,10 +55,21 @@ def init_app(app: Flask) -> None:
     build = app.jinja_env.globals["url_for"]
     urls: dict[tuple, str] = {}
 
+    def kept_for(endpoint: str, values: dict) -> bool:
+        # Relative endpoints (the request's blueprint), external or other-scheme addresses
+        # and the app's url_defaults (none at the time of writing) are built each time.
+        return not (
+            endpoint[0] == "."
+            or any(name[0] == "_" and name != "_anchor" for name in values)
+            or any(app.url_default_functions.values())
+        )
+
     def url_for(endpoint: str, **values) -> str:
         if not has_request_context():
             return build(endpoint, **values)
         if any(type(value) is int for value in values.values()):
+            if not kept_for(endpoint, values):
+                return build(endpoint, **values)
             return by_shape(endpoint, values)
         # A value's type is part of the key: 1 and True are equal keys but other strings.
         key = (
@@ -72,15 +83,9 @@ def init_app(app: Flask) -> None:
         except TypeError:  # an unhashable value (a list for repeated parameters)
             return build(endpoint, **values)
         if url is not None:
-            return url  # only what passed the test below is kept
+            return url  # only what kept_for allows is kept: it was asked when it was
         url = build(endpoint, **values)
-        # Relative endpoints (the request's blueprint), external or other-scheme addresses
-        # and the app's url_defaults (none at the time of writing) are built each time.
-        if (
-            endpoint[0] != "."
-            and not any(name[0] == "_" and name != "_anchor" for name in values)
-            and not any(app.url_default_functions.values())
-        ):
+        if kept_for(endpoint, values):
             if len(urls) >= MAX_URLS:
                 urls.clear()
             urls[key] = url

@@ -76,9 +76,10 @@ def get_document_with(
     """get_document, and more columns (correlated with the document) with their
     parameters, read in the same statement; their values come last."""
     columns, parameters = also
-    row = db.session.execute(_document_with(columns), {**parameters, "slug": slug}).first()
-    document, *extra = row if row is not None else (None,)
-    return (*_checked(document, slug, annotate), tuple(extra))
+    statement = _document_with(columns)
+    row = db.session.connection().execute(statement, {**parameters, "slug": slug}).first()
+    extra = tuple(row[_ROW_WIDTH:]) if row is not None else ()
+    return (*_checked(_document_of(row), slug, annotate), extra)
 
 
 @lru_cache(maxsize=16)
