@@ -10,6 +10,11 @@ hello-world floor measured the same way. With --profile, cProfile's table of eac
     tests/load/profile_requests.py                       # every scenario
     tests/load/profile_requests.py hello poll            # some
     tests/load/profile_requests.py write_class --profile cumtime --top 40
+    tests/load/profile_requests.py write_class write_class_two_workers   # gunicorn's turns
+
+write_class_two_workers makes each timed write after another writer's through a second app
+on the same database (as gunicorn's two workers take turns): this app's kept class view is
+a change behind on every write, and SQLite drops the page cache of its connections.
 
 CSRF is off and nothing goes through gunicorn: the figures are for comparing two versions
 of the code on the same machine, not the benchmark's own.
