@@ -7,6 +7,13 @@ timeout. Requests that write take the write lock up front with BEGIN IMMEDIATE i
 A request writes in one transaction: once it commits, what it reads to draw the answer
 starts a plain BEGIN, which in WAL mode never waits for a writer. So nothing after a commit
 can fail for want of the lock.
+
+A hot write may instead read first (@reads_first: a note's create): its reads, checks and
+rendering run in a plain BEGIN, so that other workers' writes go on meanwhile, and
+start_writing() then ends that read transaction and lets the next statement begin the
+write transaction (BEGIN IMMEDIATE). It is never the read transaction that writes. What
+was read is then a snapshot that may be stale: the write re-reads, under the lock, what
+must hold when it commits (the article's current version, the class still open, ...).
 """
 
 from __future__ import annotations
@@ -82,6 +89,28 @@ def start_request(writes: bool) -> None:
     """A new request: take the write lock up front if it writes; nothing committed yet."""
     write_intent.set(writes)
     committed.set(False)
+
+
+def reads_first(view):
+    """Mark a view that writes as one that reads before it writes (start_writing): its
+    request begins without the write lock. Put it below the route's other decorators
+    (functools.wraps carries the mark to them)."""
+    view.reads_first = True
+    return view
+
+
+def start_writing(session) -> None:
+    """In a @reads_first request: end the read transaction, keeping what it loaded (as
+    commit_keeping_loaded), so that the next statement begins the write transaction with
+    the write lock. The read transaction must have written nothing: its COMMIT would
+    write, and on SQLite a read transaction that writes fails at once under contention."""
+    real = session() if callable(session) else session
+    if real.new or real.dirty or real.deleted:
+        raise RuntimeError("start_writing: the read transaction has unsaved changes")
+    done = committed.get()  # ending a read transaction commits nothing
+    commit_keeping_loaded(real)
+    committed.set(done)
+    write_intent.set(True)
 
 
 @event.listens_for(Session, "after_commit")

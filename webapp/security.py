@@ -68,7 +68,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _mark_write_intent() -> None:
-        start_request(writes=request.method in WRITE_METHODS)
+        view = current_app.view_functions.get(request.endpoint)
+        reads_first = getattr(view, "reads_first", False)  # it takes the lock itself
+        start_request(writes=request.method in WRITE_METHODS and not reads_first)
 
     @app.after_request
     def _headers(response: Response) -> Response:

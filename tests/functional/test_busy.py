@@ -27,6 +27,7 @@ from tests.functional.helpers import (
 )
 from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
 from webapp import create_app
+from webapp.database import write_intent
 from webapp.errors import BUSY_MESSAGE, SAVED_MESSAGE
 from webapp.extensions import db as _db
 
@@ -62,7 +63,17 @@ def alice(auth, db):
 
 
 def after_the_next_commit(db, action) -> None:
-    event.listen(db.session, "after_commit", lambda _session: action(), once=True)
+    """`action` right after the next commit of a write transaction (a note's create first
+    ends a transaction that only read, without the write lock)."""
+    writing, done = [], []
+
+    def then(_session) -> None:
+        if writing.pop() and not done:
+            done.append(True)
+            action()
+
+    event.listen(db.session, "before_commit", lambda _session: writing.append(write_intent.get()))
+    event.listen(db.session, "after_commit", then)
 
 
 def assert_busy(response, htmx: bool) -> None:

@@ -99,6 +99,8 @@ TARGETS = {
     "article_anon": {"ratio": 0.50},
 }
 PAGE_TARGETS = {"reader_class": {"bytes": 200 * 1024}}
+# What --only may name (the floor, "hello", is always measured).
+SCENARIO_KEYS = (*TARGETS, "spot")
 AT_MOST = {"max_ratio": 1.2}
 
 
@@ -621,7 +623,11 @@ def run_default(args, sizes: Sizes, generator) -> None:
             empty_page = f"/articles/{built.empty_slug}"
             reader = log_in(base, built.reader, empty_page)
             writers = [log_in(base, name, empty_page) for name in built.writers(sizes.writers)]
-            readers = rotating_readers(base, built, reader, writers, empty_page)
+            readers = (
+                rotating_readers(base, built, reader, writers, empty_page)
+                if not args.only or "reader_rotating" in args.only
+                else []
+            )
             hello = hello_scenario(base)
             scenarios = [hello, *class_scenarios(base, built, engine, reader, writers, readers)]
             scenarios += [
@@ -655,6 +661,11 @@ def run_default(args, sizes: Sizes, generator) -> None:
                     server=base,
                 ),
             ]
+            extra = [spot_scenario(base, built, engine, reader)]
+            if args.only:
+                # Just those, beside the floor every figure is a fraction of.
+                scenarios = [s for s in scenarios if s is hello or s.key in args.only]
+                extra = [s for s in extra if s.key in args.only]
             first_free = corpora.first_free_note_id(engine)
 
             def cleanup(_server):
@@ -662,7 +673,7 @@ def run_default(args, sizes: Sizes, generator) -> None:
 
             say("probing every scenario once …")
             pages = []
-            for scenario in [*scenarios, spot_scenario(base, built, engine, reader)]:
+            for scenario in [*scenarios, *extra]:
                 found = probe(scenario)
                 cleanup(base)
                 if scenario.optional:
@@ -690,14 +701,14 @@ def run_default(args, sizes: Sizes, generator) -> None:
             summaries = [
                 summarize(s, run_figures(slices[s.key + s.server], floor)) for s in scenarios
             ]
-            if args.no_browser:
-                browser = {"skipped": "--no-browser"}
+            if args.no_browser or args.only:
+                browser = {"skipped": "--only" if args.only else "--no-browser"}
             else:
                 say(f"Chromium: {sizes.browser_rounds} rounds, {built.notes:,} notes vs none …")
                 browser = browser_figures(base, built, engine, sizes)
                 notes += browser.get("notes", [])
             say("in one process: notes of other classes, a library of many articles …")
-            scaling = scaling_figures(root, url, built, engine, sizes)
+            scaling = [] if args.only else scaling_figures(root, url, built, engine, sizes)
         finally:
             server.stop()
     machine["load_average_end"] = round(os.getloadavg()[0], 2)
@@ -882,7 +893,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", type=Path, help="rewrite the table block in this README")
     parser.add_argument("--seconds", type=float, help="seconds per slice")
     parser.add_argument("--runs", type=int, help="runs (the median is taken)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SCENARIO_KEYS,
+        metavar="SCENARIO",
+        help=f"measure just these (and the floor), no browser or in-process figures;"
+        f" the README is left alone. One of: {', '.join(SCENARIO_KEYS)}",
+    )
     args = parser.parse_args(argv)
+    if args.only and (args.growth or args.readme):
+        parser.error("--only measures a part: not with --growth or --readme")
     sizes = TINY if args.tiny else Sizes()
     if args.seconds or args.runs:
         sizes = Sizes(

@@ -225,6 +225,8 @@ def browser_table(browser: dict) -> str:
 
 
 def scaling_table(scaling: list[dict]) -> str:
+    if not scaling:
+        return "In one process: not measured (--only)."
     rows = [
         [
             s["label"],

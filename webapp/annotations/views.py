@@ -6,12 +6,11 @@ from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
 from webapp.annotations import bp
-from webapp.database import commit_keeping_loaded
+from webapp.database import commit_keeping_loaded, reads_first, start_writing
 from webapp.extensions import db
 from webapp.htmx import fragments, is_htmx
 from webapp.models import Annotation, has_note
 from webapp.reader.cards import (
-    already_saved,
     back_to,
     card_page,
     card_response,
@@ -35,13 +34,18 @@ from webapp.reader.state import (
 )
 from webapp.services.annotations import (
     AnnotationInputError,
+    NotWritable,
     audience_for,
-    create_annotation,
+    check_still_writable,
     delete_annotation,
+    idempotency_key,
+    new_annotation,
     restore_annotation,
+    save_annotation,
     update_annotation,
 )
-from webapp.services.limits import RateLimited, check_write_allowed
+from webapp.services.idempotency import saved_before
+from webapp.services.limits import RateLimited
 from webapp.services.live import taken_seq
 from webapp.visibility import PRIVATE, Viewer, instructors_of, viewer_of
 
@@ -54,8 +58,14 @@ def _refuse_unreadable_context():
 
 @bp.post("/articles/<slug>/annotations")
 @login_required
+@reads_first
 def create(slug: str):
-    """Save a highlight (and optional comment) on the current version of an article."""
+    """Save a highlight (and optional comment) on the current version of an article.
+
+    Everything up to the insert (the article, the view, the checks, the anchoring, the
+    comment's rendering) is read in a plain transaction, while other workers write; the
+    write lock is taken for the inserts alone, after check_still_writable has read again
+    what must still hold then."""
     # A class view's instructors and assignment (for its shared view and the card's
     # badge, after the write) come with the article, as for the reader page.
     classroom_id = requested_class_id()
@@ -80,19 +90,26 @@ def create(slug: str):
         else:
             viewer = viewer_of(current_user)
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
-    audience = None
     try:
-        repeated = already_saved(Annotation, form.get("idempotency_key"))
+        annotation = saved_before(
+            db.session, Annotation, current_user.id, idempotency_key(form.get("idempotency_key"))
+        )
+        repeated = annotation is not None
         if not repeated:
-            limit = current_app.config["WRITES_PER_MINUTE"]
-            check_write_allowed(db.session, current_user.id, limit)
             same = key_of_view() == form["audience"]  # the view's context, read above
             audience = context if same else audience_for(current_user, form["audience"])
-        annotation = create_annotation(db.session, current_user, version, form, audience)
+            annotation = new_annotation(current_user, version, form, audience)
+            start_writing(db.session)
+            limit = current_app.config["WRITES_PER_MINUTE"]
+            check_still_writable(db.session, annotation, current_user, limit)
+            annotation, new = save_annotation(db.session, annotation, current_user)
+            repeated = not new  # the same key saved by a request that came meanwhile
     except RateLimited as error:
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
+    except NotWritable as error:
+        abort(error.status, description=str(error))
     # The answer is drawn from what was just written, read after the commit: a plain read
     # that takes no write lock, so the next writer goes on while this one draws. Nothing
     # loaded so far is read again.

@@ -12,19 +12,25 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.models import (
     Annotation,
     AnnotationTag,
+    Classroom,
     Document,
     DocumentVersion,
+    LoginSession,
+    Membership,
     User,
     Vote,
     has_note,
     utcnow,
 )
+from webapp.services.accounts import live_session_where, token_hash
 from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
+from webapp.services.limits import recent_writes, refuse_too_many_writes, write_window_start
 from webapp.services.live import record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
 from webapp.text.sanitize import drop_control_characters, render_comment
 from webapp.visibility import (
+    ARCHIVED,
     PRIVATE,
     ContextError,
     ReadingContext,
@@ -95,6 +101,21 @@ def create_annotation(
     repeated = saved_before(session, Annotation, author.id, key)
     if repeated is not None:
         return repeated
+    annotation, _ = save_annotation(
+        session, new_annotation(author, version, form, audience), author
+    )
+    return annotation
+
+
+def new_annotation(
+    author: User,
+    version: DocumentVersion,
+    form: dict[str, str],
+    audience: ReadingContext | None = None,
+) -> Annotation:
+    """The annotation a form asks for, validated and anchored, not yet in the session (and
+    so nothing written): save_annotation() stores it."""
+    key = idempotency_key(form.get("idempotency_key"))
     start = parse_offset(form.get("start"), "start")
     end = parse_offset(form.get("end"), "end")
     exact = form.get("exact")
@@ -102,9 +123,7 @@ def create_annotation(
         raise AnnotationInputError("The selected text (exact) is missing.")
     version_id = form.get("version")
     if version_id and version_id != str(version.id):
-        raise AnnotationInputError(
-            "The article has been updated since this page was loaded: reload and select again."
-        )
+        raise AnnotationInputError(REVISED)
     try:
         anchor = check_selection(version.text, start, end, exact)
     except AnchorError as error:
@@ -137,10 +156,113 @@ def create_annotation(
     )
     annotation.tags = [AnnotationTag(name=name) for name in tags]
     annotation.idempotency_key = key
+    return annotation
+
+
+def save_annotation(
+    session: Session, annotation: Annotation, author: User
+) -> tuple[Annotation, bool]:
+    """Store a new_annotation(); when a request with the same idempotency key saved one
+    first, that one instead. Returns (annotation, whether it is new)."""
     annotation, new = insert_once(session, annotation)
     if new:
         record_change(session, annotation, author, "created")
-    return annotation
+    return annotation, new
+
+
+REVISED = "The article has been updated since this page was loaded: reload and select again."
+
+
+class NotWritable(Exception):
+    """What a note was about to be saved on changed since it was read: nothing is saved.
+    `status` is the HTTP answer's, the message says what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_still_writable(
+    session: Session, annotation: Annotation, author: User, writes_per_minute: int
+) -> None:
+    """Inside the write transaction of a note read and checked before it (a @reads_first
+    create): what the note stands on still holds, read again under the write lock, in one
+    statement. Raises NotWritable when the article was revised (the note is anchored to
+    the old text, where nothing would ever show it), archived or deleted; when its class
+    was archived or the author left it; when the author's login session ended (a deleted
+    account included; an author not loaded from one is not asked). RateLimited when the
+    author's writes of the last minute reach `writes_per_minute`: counted under the lock,
+    two workers' writes cannot both pass the limit. The rest read before (who may read
+    the article, the rendering) is taken as of when the request came, as if the note had
+    been saved then."""
+    token = author.session_token
+    row = session.execute(
+        _STILL_WRITABLE,
+        {
+            "document_id": annotation.document_id,
+            "user_id": author.id,
+            "token_hash": token_hash(token) if token else None,
+            "now": utcnow(),
+            "since": write_window_start(),
+            "classroom_id": annotation.classroom_id,
+        },
+    ).first()
+    if row is None:
+        raise NotWritable(404, "This article was deleted: the note could not be saved.")
+    current_version_id, archived_at, signed_in, membership, class_archived_at, recent = row
+    if token and not signed_in:
+        raise NotWritable(401, "Your login session has ended: log in again to save the note.")
+    if archived_at is not None:
+        raise NotWritable(409, "This article is archived: it can be read but not annotated.")
+    if current_version_id != annotation.version_id:
+        raise NotWritable(409, REVISED)
+    if annotation.classroom_id is not None:
+        if membership is None:
+            raise NotWritable(422, "Cannot post there: You are not a member of that class.")
+        if class_archived_at is not None:
+            raise NotWritable(403, ARCHIVED)
+    refuse_too_many_writes(recent, writes_per_minute)
+
+
+def _still_writable():
+    classroom_id = sa.bindparam("classroom_id", type_=sa.Integer)
+    member = (
+        sa.select(Membership.id)
+        .where(
+            Membership.classroom_id == classroom_id,
+            Membership.user_id == sa.bindparam("user_id"),
+        )
+        .scalar_subquery()
+    )
+    class_archived = (
+        sa.select(Classroom.archived_at).where(Classroom.id == classroom_id).scalar_subquery()
+    )
+    signed_in = sa.exists().where(
+        live_session_where(
+            sa.bindparam("user_id", type_=sa.Integer),
+            sa.bindparam("token_hash", type_=sa.String),
+            sa.bindparam("now", type_=LoginSession.__table__.c.expires_at.type),
+        )
+    )
+    return (
+        sa.select(
+            Document.current_version_id,
+            Document.archived_at,
+            signed_in,
+            member,
+            class_archived,
+            recent_writes(),
+        )
+        .where(Document.id == sa.bindparam("document_id"))
+        # PostgreSQL: the article is not revised or archived until this write commits
+        # (a revision updates the row first and takes the change counter last, as this
+        # write does: no deadlock). SQLite ignores it: the write lock covers all.
+        .with_for_update(read=True, of=Document.__table__)
+    )
+
+
+# Asked by every note's create, under the write lock: built once.
+_STILL_WRITABLE = _still_writable()
 
 
 def audience_for(author: User, key: str | None) -> ReadingContext:

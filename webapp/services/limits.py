@@ -213,8 +213,17 @@ def record_reset_request(session: Session, identifier: str, remote_addr: str | N
 
 
 def check_write_allowed(session: Session, user_id: int, allowed: int = WRITES_ALLOWED) -> None:
-    since = utcnow() - WRITE_WINDOW
-    recent = session.scalar(_RECENT_WRITES, {"user_id": user_id, "since": since})
+    recent = session.scalar(_RECENT_WRITES, {"user_id": user_id, "since": write_window_start()})
+    refuse_too_many_writes(recent, allowed)
+
+
+def write_window_start():
+    """The `since` parameter of recent_writes(): a minute ago."""
+    return utcnow() - WRITE_WINDOW
+
+
+def refuse_too_many_writes(recent: int, allowed: int) -> None:
+    """RateLimited when `recent` (recent_writes()) has reached `allowed`."""
     if recent >= allowed:
         raise RateLimited("You are saving notes very fast. Wait a minute and try again.")
 
@@ -228,6 +237,12 @@ def _recent(model):
     )
 
 
-# Asked before every write: built once (building it costs more than running it). Both
-# (author, created_at) indexes.
-_RECENT_WRITES = sa.select(_recent(Annotation) + _recent(Reply))
+def recent_writes():
+    """The notes and replies of `user_id` since `since` (bound parameters), as a column:
+    what check_write_allowed counts, for a write that reads it within a statement of its
+    own. Both (author, created_at) indexes."""
+    return _recent(Annotation) + _recent(Reply)
+
+
+# Asked before every write: built once (building it costs more than running it).
+_RECENT_WRITES = sa.select(recent_writes())

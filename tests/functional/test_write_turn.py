@@ -1,0 +1,205 @@
+"""A note's create reads before it writes: the article, the view, the checks and the
+anchoring are read in a plain transaction, and the write lock is taken for the inserts
+alone. What changes in between (another worker's commit) is read again under the lock:
+a revised or archived article, an archived class, a member removed, an ended login, a
+request with the same idempotency key saved meanwhile. Each is a clear answer with
+nothing written, or (the key) the note saved first.
+
+Another engine on the same database plays the other worker; it commits right when the
+request's read transaction ends. test_write_turn_postgres.py runs the same on PostgreSQL.
+"""
+
+# The fixtures come from test_discussion; importing them is how they run here.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.functional.helpers import create, select
+from tests.functional.test_busy import app_config, other_worker  # a busy timeout of 50 ms
+from tests.functional.test_discussion import (
+    SECOND,
+    as_,
+    assert_error,
+    body_of,
+    class_note,
+    room,
+    text,
+)
+from webapp.models import (
+    Annotation,
+    Change,
+    Classroom,
+    Document,
+    DocumentVersion,
+    LoginSession,
+    Membership,
+    utcnow,
+)
+from webapp.services.annotations import REVISED
+from webapp.visibility import ARCHIVED
+
+
+@pytest.fixture
+def elsewhere(db):
+    """Another worker's connections to the app's database (none of the app's hooks)."""
+    engine = sa.create_engine(db.engine.url)
+    yield engine
+    engine.dispose()
+
+
+def when_the_reads_end(db, action) -> None:
+    """`action` right after the request's read transaction ends (its first commit),
+    before its write transaction begins."""
+    db.session.rollback()  # the test's own reads end here: the request starts its own
+    event.listen(db.session, "after_commit", lambda _session: action(), once=True)
+
+
+def count(db, model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def class_fields(text, room, **extra) -> dict:
+    return {
+        **select(text, SECOND),
+        "audience": room.key,
+        "intent": "comment",
+        "body": "Whose base?",
+        **extra,
+    }
+
+
+def copy_row(connection, table: sa.Table, row_id: int, **changed) -> int:
+    """Insert a copy of a row with some columns changed; its new id."""
+    columns = [c for c in table.c if c.name != "id" and c.name not in changed]
+    copied = [*columns, *(sa.literal(v) for v in changed.values())]
+    source = sa.select(*copied).where(table.c.id == row_id)
+    names = [c.name for c in columns] + list(changed)
+    connection.execute(sa.insert(table).from_select(names, source))
+    return connection.scalar(sa.select(sa.func.max(table.c.id)))
+
+
+def revise(engine, document_id: int) -> None:
+    """A new version of the article (the same text, as an editor's save makes one)."""
+    documents, versions = Document.__table__, DocumentVersion.__table__
+    with engine.begin() as connection:
+        current, number = connection.execute(
+            sa.select(versions.c.id, versions.c.number)
+            .join(documents, documents.c.current_version_id == versions.c.id)
+            .where(documents.c.id == document_id)
+        ).one()
+        new = copy_row(connection, versions, current, number=number + 1)
+        connection.execute(
+            sa.update(documents).where(documents.c.id == document_id).values(current_version_id=new)
+        )
+
+
+def run(engine, statement) -> None:
+    with engine.begin() as connection:
+        connection.execute(statement)
+
+
+def test_an_article_revised_between_the_read_and_the_write_is_a_409_and_nothing_saved(
+    as_, db, text, room, seed_document, elsewhere
+):
+    ann = as_("ann")
+    notes, changes = count(db, Annotation), count(db, Change)
+    when_the_reads_end(db, lambda: revise(elsewhere, seed_document.id))
+    response = create(ann, class_fields(text, room))
+    assert_error(response, 409, REVISED)
+    assert count(db, Annotation) == notes
+    assert count(db, Change) == changes
+
+    # Read again on the new version, the same note goes through.
+    again = create(ann, class_fields(text, room))
+    assert again.status_code == 200, body_of(again)
+    assert count(db, Annotation) == notes + 1
+
+
+def test_an_archived_class_or_a_removed_member_between_the_read_and_the_write(
+    as_, db, text, room, elsewhere
+):
+    ann, ben = as_("ann"), as_("ben")
+    notes = count(db, Annotation)
+    classroom_id, ben_id = room.classroom.id, room.ben.id
+    remove_ben = sa.delete(Membership).where(
+        Membership.classroom_id == classroom_id, Membership.user_id == ben_id
+    )
+    archive = sa.update(Classroom).where(Classroom.id == classroom_id).values(archived_at=utcnow())
+
+    when_the_reads_end(db, lambda: run(elsewhere, remove_ben))
+    response = create(ben, class_fields(text, room))
+    assert_error(response, 422, "You are not a member of that class.")
+    when_the_reads_end(db, lambda: run(elsewhere, archive))
+    response = create(ann, class_fields(text, room))
+    assert_error(response, 403, ARCHIVED)
+    assert count(db, Annotation) == notes
+
+
+def test_a_login_ended_between_the_read_and_the_write_saves_nothing(as_, db, text, room, elsewhere):
+    ann = as_("ann")
+    notes = count(db, Annotation)
+    log_out = sa.delete(LoginSession).where(LoginSession.user_id == room.ann.id)
+    when_the_reads_end(db, lambda: run(elsewhere, log_out))
+    response = create(ann, class_fields(text, room))
+    assert response.status_code == 401, body_of(response)
+    assert count(db, Annotation) == notes
+
+
+def test_the_same_key_saved_meanwhile_is_answered_with_that_note(
+    as_, db, text, room, class_note, elsewhere
+):
+    """Two requests with one idempotency key (a doubled submit): the second finds
+    nothing when it reads, the first commits before the second writes. The second is
+    answered with the first's note: no second row, no second change."""
+    ann = as_("ann")
+    sent, copied = str(uuid.uuid4()), class_note.id
+
+    def first_request_saves_it() -> None:
+        # The first request's note: ann's note copied under the key (what it saved).
+        with elsewhere.begin() as connection:
+            copy_row(connection, Annotation.__table__, copied, idempotency_key=sent)
+
+    changes = count(db, Change)
+    when_the_reads_end(db, first_request_saves_it)
+    response = create(ann, class_fields(text, room, idempotency_key=sent))
+    assert response.status_code == 200, body_of(response)
+    [saved] = db.session.scalars(
+        sa.select(Annotation.id).where(
+            Annotation.author_id == room.ann.id, Annotation.idempotency_key == sent
+        )
+    ).all()
+    assert f'"id": {saved}' in response.headers["HX-Trigger"]
+    assert count(db, Change) == changes
+
+
+def test_the_reads_do_not_wait_for_another_writer(as_, db, text, room, other_worker):
+    """SQLite: another worker holds the write lock while the request reads (longer than the busy
+    timeout would allow a writer to wait) and lets it go when the reads are done."""
+    ann = as_("ann")
+    notes = count(db, Annotation)
+    db.session.rollback()
+    other_worker.execute("BEGIN IMMEDIATE")
+    when_the_reads_end(db, lambda: other_worker.execute("ROLLBACK"))
+    response = create(ann, class_fields(text, room))
+    assert response.status_code == 200, body_of(response)
+    assert count(db, Annotation) == notes + 1
+
+
+def test_the_rate_limit_is_counted_with_the_write(app, as_, db, text, room):
+    ann = as_("ann")
+    sent = str(uuid.uuid4())
+    app.config["WRITES_PER_MINUTE"] = 1
+    first = create(ann, class_fields(text, room, idempotency_key=sent))
+    assert first.status_code == 200, body_of(first)
+    notes = count(db, Annotation)
+    # The same request again is answered (no new write); a new note is one too many.
+    assert create(ann, class_fields(text, room, idempotency_key=sent)).status_code == 200
+    assert_error(create(ann, class_fields(text, room)), 429, "saving notes very fast")
+    assert count(db, Annotation) == notes
