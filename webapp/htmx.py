@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request
+from flask import Response, current_app, make_response, render_template, request
+from flask.signals import before_render_template, template_rendered
 from jinja2_fragments.flask import render_block
 
 
@@ -20,6 +21,22 @@ def render_view(template: str, block: str, status: int = 200, **context) -> Resp
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
+    return make_response(body, status)
+
+
+def render_large_view(template: str, block: str, status: int = 200, **context) -> Response:
+    """render_view for a page of a few large pieces (the reader's article and cards): the
+    full page encoded piece by piece as Jinja writes it. A piece of ASCII (the article's
+    text) encodes as a copy, where the whole page would encode at the pace of its widest
+    character; nor is the page joined into one string first."""
+    if is_htmx():
+        return render_view(template, block, status, **context)
+    app = current_app._get_current_object()
+    page = app.jinja_env.get_or_select_template(template)
+    app.update_template_context(context)
+    before_render_template.send(app, _async_wrapper=app.ensure_sync, template=page, context=context)
+    body = b"".join([piece.encode() for piece in page.generate(context)])
+    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=page, context=context)
     return make_response(body, status)
 
 

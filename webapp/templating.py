@@ -10,40 +10,82 @@ them (addresses holding a changing value, such as a live cursor, come and go).
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+import time
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_wtf.csrf import generate_csrf
+from itsdangerous.encoding import base64_decode
 from markupsafe import Markup
 
 MAX_URLS = 4096  # past it the kept addresses are dropped and built again as asked
+MAX_TOKENS = 4096  # signed form tokens kept (one per browser session, for its second)
+
+# (secret, the session's raw token): (the second it was signed at, the signed token).
+_signed: dict[tuple[str, str], tuple[int, str]] = {}
+
+
+def form_token() -> str:
+    """This request's CSRF form token: Flask-WTF's generate_csrf, which signs the
+    session's raw token with the time in seconds (an HMAC, each request), made cheap. A
+    browser's token signed in this second already is the same string: it is taken as
+    signed. Set in `g` as generate_csrf does, so that its later calls answer the same."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    if (token := g.get(field)) is not None:
+        return token
+    raw = session.get(field)
+    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    if not isinstance(raw, str) or not isinstance(secret, str):
+        return generate_csrf()  # it makes the raw token, or says what is missing
+    key = (secret, raw)
+    known = _signed.get(key)
+    if known is not None and known[0] == int(time.time()):
+        setattr(g, field, known[1])
+        return known[1]
+    token = generate_csrf()
+    # The second it was signed at, from the token itself ("value.time.signature").
+    stamp = int.from_bytes(base64_decode(token.rsplit(".", 2)[-2]), "big")
+    if len(_signed) >= MAX_TOKENS:
+        _signed.clear()
+    _signed[key] = (stamp, token)
+    return token
 
 
 def init_app(app: Flask) -> None:
     build = app.jinja_env.globals["url_for"]
     urls: dict[tuple, str] = {}
 
-    def url_for(endpoint: str, **values) -> str:
+    def kept_for(endpoint: str, values: dict) -> bool:
         # Relative endpoints (the request's blueprint), external or other-scheme addresses
         # and the app's url_defaults (none at the time of writing) are built each time.
-        if (
+        return not (
             endpoint[0] == "."
-            or not has_request_context()
             or any(name[0] == "_" and name != "_anchor" for name in values)
             or any(app.url_default_functions.values())
-        ):
+        )
+
+    def url_for(endpoint: str, **values) -> str:
+        if not has_request_context():
             return build(endpoint, **values)
         if any(type(value) is int for value in values.values()):
+            if not kept_for(endpoint, values):
+                return build(endpoint, **values)
             return by_shape(endpoint, values)
         # A value's type is part of the key: 1 and True are equal keys but other strings.
         key = (
             request.script_root,
             endpoint,
-            *((name, type(value), value) for name, value in values.items()),
+            *values.items(),
+            *map(type, values.values()),
         )
         try:
             url = urls.get(key)
         except TypeError:  # an unhashable value (a list for repeated parameters)
             return build(endpoint, **values)
-        if url is None:
-            url = build(endpoint, **values)
+        if url is not None:
+            return url  # only what kept_for allows is kept: it was asked when it was
+        url = build(endpoint, **values)
+        if kept_for(endpoint, values):
             if len(urls) >= MAX_URLS:
                 urls.clear()
             urls[key] = url
@@ -79,6 +121,7 @@ def init_app(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+    app.jinja_env.globals["csrf_token"] = form_token
 
     heads: dict[str, Markup] = {}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from webapp.extensions import db
@@ -23,6 +22,7 @@ from webapp.services.annotations import (
     load_annotations,
 )
 from webapp.services.idempotency import saved_before
+from webapp.templating import form_token
 from webapp.visibility import (
     ARCHIVED,
     ReadingContext,
@@ -51,7 +51,7 @@ def cards_of(state: ReaderState, ids: list[int]) -> dict[int, Markup]:
     student = state.student
     shared = student.shared
     user_id = student.user_id
-    token = generate_csrf()
+    token = form_token()
     involved = student.involved(db.session, ids)
     drawn: dict[int, str] = {}
     for i in ids:

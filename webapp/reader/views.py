@@ -5,12 +5,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager, defer
 
 from webapp.extensions import db
-from webapp.htmx import fragments, is_htmx, render_view
+from webapp.htmx import fragments, is_htmx, render_large_view, render_view
 from webapp.models import Annotation, Document, DocumentVersion
 from webapp.page_cache import anonymous_page
 from webapp.reader import bp
@@ -35,6 +34,7 @@ from webapp.services.classes import members
 from webapp.services.live import changed_since, latest_change, vanished_since
 from webapp.services.polling import anything_since
 from webapp.services.purposes import Purpose, purposes_of
+from webapp.templating import form_token
 from webapp.visibility import (
     PRIVATE,
     library_shelves,
@@ -56,7 +56,7 @@ def kept(fragments: ClassView | None, *key, caller) -> Markup:
     the shared views off). The form token in it is this request's."""
     if not fragments:
         return caller()
-    token = generate_csrf()
+    token = form_token()
     html = fragments.fragment(key, token)
     if html is None:
         html = str(caller())
@@ -179,7 +179,7 @@ def article(slug: str):
         x = state.extras(cards + orphans)
     spot = spot_of(state) if request.args.get("at") else None
     body = Markup(state.body())
-    return render_view(
+    return render_large_view(
         "reader/article.html",
         "content",
         state=state,

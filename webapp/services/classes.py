@@ -18,6 +18,7 @@ from webapp.models import (
     Role,
     User,
 )
+from webapp.row_objects import columns_of, object_of
 from webapp.services import deadlines, notifications
 
 # No 0/O, 1/I/L: a code is read aloud and copied from a board.
@@ -131,14 +132,23 @@ def members(session: Session, classroom: Classroom) -> list[Membership]:
 
 
 def classes_of(session: Session, user: User) -> list[Membership]:
-    return list(session.scalars(_CLASSES_OF, {"user_id": user.id}))
+    """The user's memberships, each with its class loaded, by the classes' names."""
+    width = len(columns_of(Classroom))
+    rows = session.connection().execute(_CLASSES_OF, {"user_id": user.id})
+    return [
+        object_of(
+            session, Membership, row[width:], classroom=object_of(session, Classroom, row[:width])
+        )
+        for row in rows
+    ]
 
 
-# Asked on every signed-in reader page (the context switcher): built once.
+# Asked on every signed-in reader page (the context switcher): built once. Their columns,
+# made into objects by row_objects (cheaper than an ORM query with an eager load).
 _CLASSES_OF = (
-    sa.select(Membership)
+    sa.select(*columns_of(Classroom), *columns_of(Membership))
+    .select_from(Membership)
     .join(Classroom, Classroom.id == Membership.classroom_id)
-    .options(contains_eager(Membership.classroom))
     .where(Membership.user_id == sa.bindparam("user_id"))
     .order_by(sa.func.lower(Classroom.name), Classroom.id)
 )
