@@ -12,6 +12,8 @@ it may be restarting, and /healthz tells the load balancer meanwhile.
 
 from __future__ import annotations
 
+import gc
+
 from webapp import create_app
 from webapp.extensions import db
 from webapp.services.health import check_ready_to_serve, migration_heads
@@ -22,3 +24,9 @@ with app.app_context():
     if warning := check_ready_to_serve(db.engine, heads):
         app.logger.warning("%s", warning)
     db.engine.dispose()  # gunicorn may fork after this: no connection crosses a fork
+
+# What was built to serve (modules, the app, its routes and templates) lives as long as the
+# worker: moved out of the collector's reach, so that a full collection walks only what
+# requests made since, instead of some 150,000 objects every few hundred requests.
+gc.collect()
+gc.freeze()
