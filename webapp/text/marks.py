@@ -1,22 +1,27 @@
 """Render a layout as HTML with offset spans and highlight marks.
 
 Text is cut at every element boundary, sentence boundary and highlight boundary. Each
-piece of text sits in a `<span data-o="OFFSET">` inside its inline elements; each piece
-covered by highlights is one `<mark>` that says how to draw it and where it is, never
-which notes cover it (the page's weight must not grow with the depth of overlaps):
+piece of text sits in a `<span data-o="OFFSET">` inside its inline elements; highlighted
+text sits in `<mark>`s that say how to draw it and where it is, never which notes cover
+it (the page's weight must not grow with the depth of overlaps). Pieces next to each other
+that draw alike are one mark: a busy passage is cut at every note's start and end, and one
+mark per piece made a class page of thousands of notes thousands of elements to parse,
+style, lay out and paint, for a tint that does not change from one to the next.
 
-- `data-at`: the offset of its first character, the reference the reader sends to ask
-  for the notes at that spot (a note covers the mark when start <= data-at < end);
+- `data-at`: the offset of its first character. A reader asks for the notes at the
+  character they click (data-at plus the characters before it in the mark): the notes
+  with start <= at < end. Within one mark they may differ; how they look does not.
 - `depth-N`: how many highlights cover it (capped), for overlaps drawn darker;
 - one's own highlights keep their colour (`hl-COLOUR`, the innermost one's on top);
   with `heat`, others' are one neutral tint deepening with their count (`hl-others
   heat-N`); without it (one's private notes) every highlight shows its own colour.
 
-Marks never cross an element boundary and never nest. Rendering sweeps the boundaries in
-order, keeping counts of what covers the current piece: near-linear in the text's length
-plus the number of boundaries. A block's HTML is a function of the block and of the
-highlights overlapping it, so it is kept (a bounded cache per process) and drawn again
-only when those change: a reload, or another reader of the same class, redraws nothing.
+Marks never cross an element boundary or a sentence's span, and never nest. Rendering
+sweeps the boundaries in order, keeping counts of what covers the current piece:
+near-linear in the text's length plus the number of boundaries. A block's HTML is a
+function of the block and of the highlights overlapping it, so it is kept (a bounded cache
+per process) and drawn again only when those change: a reload, or another reader of the
+same class, redraws nothing.
 """
 
 from __future__ import annotations
@@ -92,7 +97,8 @@ class _Cover:
         else:
             self.others -= 1
 
-    def mark(self, text: str, at: int) -> str:
+    def look(self) -> str:
+        """The classes of a mark on the current piece (which must be covered)."""
         if self._stale:
             # The innermost highlight's colour shows on top (recomputed only on a change).
             self._top = min(self.own.values(), key=lambda h: (h.end - h.start, h.id), default=None)
@@ -104,7 +110,11 @@ class _Cover:
                 look += " own"
         else:
             look = f"hl hl-others depth-{depth} heat-{heat_of(self.others)}"
-        return f'<mark data-at="{at}" class="{look}">{escape(text, quote=False)}</mark>'
+        return look
+
+
+def _mark(look: str, at: int, texts: list[str]) -> str:
+    return f'<mark data-at="{at}" class="{look}">{"".join(texts)}</mark>'
 
 
 class _BlockCache:
@@ -197,6 +207,11 @@ def _draw_block(
     span_open = False
     sentence_starts = set(block.sentences)
     run_index = 0
+    # The mark being drawn, open while the pieces after it in its span draw alike:
+    # its classes, its first offset, its text.
+    mark_look: str | None = None
+    mark_at = 0
+    mark_text: list[str] = []
     for left, right in zip(points, points[1:], strict=False):
         for h in ending.get(left, ()):
             cover.remove(h)
@@ -206,17 +221,30 @@ def _draw_block(
             run_index += 1
         run = block.runs[run_index]
         path = run.path
+        look = cover.look() if cover.count else None
+        text = escape(run.text[left - run.start : right - run.start], quote=False)
         # Open and close inline elements to match this run's path.
         if path is open_path:  # the same run as the piece before (a mark's boundary)
             if span_open and not (left in sentence_starts or run.is_break):
-                text = run.text[left - run.start : right - run.start]
-                out.append(cover.mark(text, left) if cover.count else escape(text, quote=False))
+                if look is not None and look == mark_look:
+                    mark_text.append(text)
+                    continue
+                if mark_look is not None:
+                    out.append(_mark(mark_look, mark_at, mark_text))
+                if look is None:
+                    mark_look = None
+                    out.append(text)
+                else:
+                    mark_look, mark_at, mark_text = look, left, [text]
                 continue
             common = len(path)
         else:
             common = 0
             while common < min(len(open_path), len(path)) and open_path[common] == path[common]:
                 common += 1
+        if mark_look is not None:
+            out.append(_mark(mark_look, mark_at, mark_text))
+            mark_look = None
         starts_sentence = left in sentence_starts
         if span_open and (
             common < len(open_path) or len(run.path) > common or starts_sentence or run.is_break
@@ -234,8 +262,12 @@ def _draw_block(
         if not span_open:
             out.append(f'<span data-o="{left}">')
             span_open = True
-        text = run.text[left - run.start : right - run.start]
-        out.append(cover.mark(text, left) if cover.count else escape(text, quote=False))
+        if look is None:
+            out.append(text)
+        else:
+            mark_look, mark_at, mark_text = look, left, [text]
+    if mark_look is not None:
+        out.append(_mark(mark_look, mark_at, mark_text))
     if span_open:
         out.append("</span>")
     for inline in reversed(open_path):
