@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -167,6 +168,34 @@ PHASES = """
 """
 
 
+def process_cpu() -> dict[int, tuple[int, float]]:
+    """Every process: (its parent, the CPU seconds it has used)."""
+    found = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        found[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def tree_cpu(processes: dict[int, tuple[int, float]], root: int, leave_out=()) -> float:
+    """CPU seconds used by `root` and its descendants (but not those in `leave_out`)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (parent, _) in processes.items():
+        children[parent].append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in leave_out or pid not in processes:
+            continue
+        total += processes[pid][1]
+        todo.extend(children[pid])
+    return total
+
+
 def page_load(page, path: str, expect_cards: bool) -> dict:
     page.goto(path, wait_until="load", timeout=TIMEOUT_MS)
     if expect_cards:
@@ -268,11 +297,15 @@ def main(argv: list[str] | None = None) -> None:
                             out = args.trace / f"{i}-{trees[i].name}-{name}.json"
                             out.write_bytes(raw)
                             print(f"{out}: {main_thread_cpu(raw)}")
+                # The browser's processes are ours but the servers' (and the driver's, which
+                # costs alike for both pages).
+                servers_pids = {server.process.pid for server in servers}
                 for _ in range(args.rounds):
                     for i, page in enumerate(tabs):
                         for name, (path, cards) in pages.items():
+                            page.goto("about:blank")
+                            before = process_cpu()
                             if args.cpu:
-                                page.goto("about:blank")
                                 browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
                             if args.full_rounds:
                                 found = measure_round(page, path, cards, 30)
@@ -281,6 +314,16 @@ def main(argv: list[str] | None = None) -> None:
                                 found = page_load(page, path, cards)
                             if args.cpu:
                                 found.update(main_thread_cpu(browser.stop_tracing()))
+                            else:
+                                after = process_cpu()
+                                found["all cpu browser"] = 1000 * (
+                                    tree_cpu(after, os.getpid(), servers_pids)
+                                    - tree_cpu(before, os.getpid(), servers_pids)
+                                )
+                                found["all cpu server"] = 1000 * (
+                                    tree_cpu(after, servers[i].process.pid)
+                                    - tree_cpu(before, servers[i].process.pid)
+                                )
                             measured[(i, name)].append(found)
                 browser.close()
         finally:
@@ -292,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
     keys = ["load", "cards", "first_byte", "last_byte", "dcl", "dcl_end"]
     if args.full_rounds:
         keys += ["highlight", "highlight_saved", "keystroke_median"]
+    if not args.cpu:
+        keys += ["all cpu browser", "all cpu server"]
     if args.cpu:
         keys += [f"cpu {key}" for key in CPU_KEYS]
         for found in measured.values():
