@@ -242,16 +242,17 @@
   // --- print: numbered notes, the numbers beside their highlights ------------------------
 
   // One pass over the marks for all the cards (not a search of the text per card): a page
-  // may hold thousands of both. A note's number follows the mark its passage starts with:
-  // a mark that runs on from before it is cut there first (static/js/reader.js).
-  function numberNotes() {
+  // may hold thousands of both. A note's number follows the mark its passage starts with;
+  // for print, a mark that runs on from before it is cut there first (static/js/reader.js:
+  // not on screen, where it would only cut runs that look alike in two).
+  function numberNotes(printing) {
     body.querySelectorAll("mark[data-note]").forEach(function (m) { m.removeAttribute("data-note"); });
     var cards = document.querySelectorAll("#cards > .card");
     var wanted = {};
     var R = window.Marginalia && window.Marginalia.reader;
     cards.forEach(function (card) {
       wanted[card.dataset.start] = null;
-      if (R) R.cutMarkAt(Number(card.dataset.start));
+      if (printing && R) R.cutMarkAt(Number(card.dataset.start));
     });
     body.querySelectorAll("mark[data-at]").forEach(function (mark) {
       var at = mark.getAttribute("data-at");
@@ -282,8 +283,8 @@
   if (document.readyState === "complete") numberWhenIdle();
   else window.addEventListener("load", numberWhenIdle, { once: true });
   document.body.addEventListener("htmx:afterSettle", numberWhenIdle);
-  window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(); });
+  window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(true); });
   window.matchMedia("print").addEventListener("change", function (event) {
-    if (event.matches) numberNotes();
+    if (event.matches) numberNotes(true);
   });
 })();

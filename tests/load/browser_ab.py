@@ -345,8 +345,10 @@ def main(argv: list[str] | None = None) -> None:
     for i, tree in enumerate(trees):
         print(f"== {tree}")
         for key in keys:
-            full = [r[key] for r in measured[(i, "full")] if r[key] is not None]
-            empty = [r[key] for r in measured[(i, "empty")] if r[key] is not None]
+            full = [r[key] for r in measured[(i, "full")] if r.get(key) is not None]
+            empty = [r[key] for r in measured[(i, "empty")] if r.get(key) is not None]
+            if not full and not empty:
+                continue
             ratio = statistics.median(full) / statistics.median(empty) if full and empty else 0
             line = f"  {key:17} full {spread(full)}  empty {spread(empty)}  ratio {ratio:.2f}"
             print(line)
