@@ -24,7 +24,7 @@ from tests.functional.test_discussion import (
     room,
     text,
 )
-from webapp.models import Annotation, Change, Notification, Reply, utcnow
+from webapp.models import Annotation, AnnotationTag, Change, Notification, Reply, utcnow
 from webapp.services.idempotency import insert_once
 
 
@@ -59,6 +59,27 @@ def test_a_repeated_note_is_answered_with_the_one_saved(as_, db, text, room):
     assert count(db, Change) == changes
     assert card_ids_of(again) == card_ids_of(first) != []
     assert again.headers["HX-Trigger"] == first.headers["HX-Trigger"]
+
+
+def test_a_tagged_note_is_saved_whole_and_once(as_, db, text, room):
+    ann = as_("ann")
+    fields = {
+        **select(text, FIRST),
+        "audience": room.key,
+        "intent": "comment",
+        "body": "Whose words?",
+        "tags": "zeta, alpha #beta",
+        "idempotency_key": key(),
+    }
+    for _ in range(2):
+        response = create(ann, fields)
+        assert response.status_code == 200, body_of(response)
+        html = body_of(response)
+        assert all(f"<li>#{name}</li>" in html for name in ("zeta", "alpha", "beta")), html
+    saved = db.session.scalar(sa.select(Annotation).where(Annotation.author_id == room.ann.id))
+    assert sorted(tag.name for tag in saved.tags) == ["alpha", "beta", "zeta"]
+    assert count(db, AnnotationTag, AnnotationTag.annotation_id == saved.id) == 3
+    assert saved.original_exact == saved.exact and saved.hidden is False
 
 
 def test_a_repeated_reply_is_answered_with_the_one_saved(as_, db, room, class_note):

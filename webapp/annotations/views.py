@@ -20,8 +20,10 @@ from webapp.reader.cards import (
     input_error,
     render_card,
     require_open_audience,
+    viewer_in,
 )
-from webapp.reader.documents import get_document
+from webapp.reader.documents import get_document, get_document_with
+from webapp.reader.shared import class_facts_columns, facts_of
 from webapp.reader.state import (
     CardExtras,
     ReaderState,
@@ -29,6 +31,7 @@ from webapp.reader.state import (
     context_for,
     contexts_of_user,
     refuse_unreadable_context,
+    requested_class_id,
 )
 from webapp.services.annotations import (
     AnnotationInputError,
@@ -40,7 +43,7 @@ from webapp.services.annotations import (
 )
 from webapp.services.limits import RateLimited, check_write_allowed
 from webapp.services.live import taken_seq
-from webapp.visibility import Viewer, instructors_of, viewer_of
+from webapp.visibility import PRIVATE, Viewer, instructors_of, viewer_of
 
 
 @bp.before_request
@@ -53,14 +56,29 @@ def _refuse_unreadable_context():
 @login_required
 def create(slug: str):
     """Save a highlight (and optional comment) on the current version of an article."""
-    document, version = get_document(slug, annotate=True)
+    # A class view's instructors and assignment (for its shared view and the card's
+    # badge, after the write) come with the article, as for the reader page.
+    classroom_id = requested_class_id()
+    facts = None
+    if classroom_id is None:
+        document, version = get_document(slug, annotate=True)
+    else:
+        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        also = (class_facts_columns(), parameters)
+        document, version, extra = get_document_with(slug, also, annotate=True)
+        facts = facts_of(extra, classroom_id)
     context = context_for(document)  # a view one cannot read is refused before writing
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
     viewer = None
     if has_note(body, form.get("question"), tags.strip("#, ")):
-        viewer = viewer_of(current_user)  # read once: for this check and for the card after
+        # Posted in the view (its class or one's private notes), the view's membership
+        # says all the check and the card need; elsewhere, every class's role is read.
+        if form["audience"] in (context.key, PRIVATE):
+            viewer = viewer_in(context)
+        else:
+            viewer = viewer_of(current_user)
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     audience = None
     try:
@@ -84,7 +102,7 @@ def create(slug: str):
         return back_to(annotation)
     state = ReaderState.load(document, version, context, SidebarQuery())
     if seq is not None:
-        state.share(seq, kept_only=True)  # a student's class view: from the shared view
+        state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
     parts = state.blocks_for([annotation])
     if state.context.contains(annotation):
         extras = (
@@ -93,7 +111,7 @@ def create(slug: str):
             else new_card_extras(
                 annotation,
                 context,
-                viewer or viewer_of(current_user),
+                viewer or viewer_in(context),
                 state.facts.instructors if state.facts is not None else None,
             )
         )

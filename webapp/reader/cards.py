@@ -25,6 +25,7 @@ from webapp.services.annotations import (
 from webapp.services.idempotency import saved_before
 from webapp.visibility import (
     ARCHIVED,
+    ReadingContext,
     Viewer,
     can_see,
     can_see_reply,
@@ -147,6 +148,17 @@ def require_open_audience(key: str | None, viewer: Viewer | None = None) -> None
         classroom_id = parse_row_id(key[6:])
         if classroom_id in (viewer or viewer_of(current_user)).archived:
             abort(403, description=ARCHIVED)
+
+
+def viewer_in(context: ReadingContext) -> Viewer:
+    """The current user's Viewer as far as a note of this view needs it (the note's card,
+    the archive check of the class it is posted in): their role in the view's class, read
+    with the view, and no other. For a note of another class, viewer_of."""
+    if context.classroom is None:
+        return Viewer(current_user, {})  # a private note's card shows no class role
+    classroom = context.classroom
+    archived = frozenset({classroom.id} if classroom.archived_at is not None else ())
+    return Viewer(current_user, {classroom.id: context.membership.role}, archived)
 
 
 def input_error(error: AnnotationInputError):

@@ -55,6 +55,22 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     return _checked(document, slug, annotate)
 
 
+def get_document_with(
+    slug: str, also: tuple, annotate: bool = False
+) -> tuple[Document, DocumentVersion, tuple]:
+    """get_document, and more columns (correlated with the document) with their
+    parameters, read in the same statement; their values come last."""
+    columns, parameters = also
+    row = db.session.execute(_document_with(columns), {**parameters, "slug": slug}).first()
+    document, *extra = row if row is not None else (None,)
+    return (*_checked(document, slug, annotate), tuple(extra))
+
+
+@lru_cache(maxsize=16)
+def _document_with(columns: tuple):
+    return _DOCUMENT_BY_SLUG.add_columns(*columns)
+
+
 def get_document_and_cursor(
     slug: str, also: tuple | None = None
 ) -> tuple[Document, DocumentVersion, int, tuple]:

@@ -5,11 +5,15 @@ first one saved and is answered with it: no second row, change or notification."
 from __future__ import annotations
 
 import re
+import sqlite3
+from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from webapp.models import Annotation, Reply
 
@@ -45,7 +49,100 @@ def saved_before(session: Session, model: type[Row], author_id: int, key: str | 
 
 def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     """Add `row`; when a concurrent request saved one under the same key first (the unique
-    index refuses this one), that row instead. Returns (row, whether it is new)."""
+    index refuses this one), that row instead. Returns (row, whether it is new). A new row
+    is in the session as if read, every column loaded, its collections as given.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING (and one for the rows of each collection
+    given, a note's tags): no unit of work, whose flush cost more than the rest of a note's
+    write, and no savepoint, since a row the key refuses comes back as no row."""
+    model = type(row)
+    given = instance_dict(row)
+    collections = _collections(model, given)
+    dialect = session.connection().dialect.name
+    if collections is None or not sa.inspect(row).transient or not _returns(dialect):
+        return _insert_once_flushing(session, row)
+    statement, columns = _insert_returning(model, dialect)
+    values = {column.key: given[key] for key, column in columns if key in given}
+    found = session.execute(statement, values).first()
+    if found is None:  # the unique key refused it: a concurrent request saved it first
+        saved = saved_before(session, model, row.author_id, row.idempotency_key)
+        if saved is None:
+            raise LookupError(f"A {model.__name__} refused on its key was not found.")
+        return saved, False
+    children = {relationship: given.pop(relationship.key) for relationship in collections}
+    given.update(zip((key for key, _ in columns), found, strict=True))
+    make_transient_to_detached(row)  # as if read: every column loaded, nothing to flush
+    session.add(row)
+    for relationship, items in children.items():
+        set_committed_value(
+            row, relationship.key, _insert_children(session, row, relationship, items)
+        )
+    return row, True
+
+
+def _returns(dialect: str) -> bool:
+    """Whether the database answers INSERT ... RETURNING (SQLite from 3.35)."""
+    return dialect == "postgresql" or sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _collections(model: type, given: dict) -> list[RelationshipProperty] | None:
+    """The one-to-many collections set on a new row (its tags), whose rows are new and
+    carry only columns; None when it holds anything else (a related object set): the
+    unit of work saves that."""
+    found = []
+    for relationship in sa.inspect(model).relationships:
+        items = given.get(relationship.key)
+        if items is None:
+            continue
+        if relationship.direction is not ONETOMANY or not relationship.uselist:
+            return None
+        for item in items:
+            state = sa.inspect(item)
+            if not state.transient or any(
+                key in state.dict for key in state.mapper.relationships.keys()
+            ):
+                return None
+        found.append(relationship)
+    return found
+
+
+def _insert_children(session: Session, row, relationship: RelationshipProperty, items: list):
+    """Insert the rows of one of `row`'s collections, its key in each; returns them as
+    loaded, in the order given (on SQLite one INSERT a row, as the unit of work does)."""
+    if not items:
+        return []
+    parent = relationship.parent
+    pairs = [
+        (remote.key, getattr(row, parent.get_property_by_column(local).key))
+        for local, remote in relationship.local_remote_pairs
+    ]
+    child = relationship.mapper
+    columns = [(prop.key, prop.columns[0].key) for prop in child.column_attrs]
+    rows = []
+    for item in items:
+        values = {column: item.__dict__[key] for key, column in columns if key in item.__dict__}
+        values.update(pairs)
+        rows.append(values)
+    insert = sa.insert(child.class_).returning(child.class_, sort_by_parameter_order=True)
+    return list(session.scalars(insert, rows))
+
+
+@cache
+def _insert_returning(model: type[Row], dialect: str):
+    """The INSERT of `model`'s row that skips one its unique key refuses and returns every
+    column (the model's defaults filled in), with (attribute, column) pairs in that order:
+    built once per model and dialect."""
+    table = model.__table__
+    columns = [(prop.key, prop.columns[0]) for prop in sa.inspect(model).column_attrs]
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    statement = insert.on_conflict_do_nothing(
+        index_elements=[table.c.author_id, table.c.idempotency_key]
+    ).returning(*(column for _, column in columns))
+    return statement, columns
+
+
+def _insert_once_flushing(session: Session, row: Row) -> tuple[Row, bool]:
+    """insert_once through the unit of work, a savepoint catching the refusal."""
     if row.idempotency_key is None:
         session.add(row)
         session.flush()

@@ -70,47 +70,72 @@ def _open_inline(inline: Inline) -> str:
     return f"<{inline.tag}{_attrs(inline.attrs + extra)}>"
 
 
-class _Cover:
-    """What covers the current piece of a block, kept up to date by the sweep."""
-
-    def __init__(self, heat: bool) -> None:
-        self.heat = heat
-        self.count = 0
-        self.others = 0
-        self.own: dict[int, Highlight] = {}
-        self._top: Highlight | None = None
-        self._stale = False
-
-    def add(self, h: Highlight) -> None:
-        self.count += 1
-        if h.own or not self.heat:
-            self.own[h.id] = h
-            self._stale = True
+def _looks(block: Block, relevant: tuple[Highlight, ...], heat: bool):
+    """The block cut at its highlights' edges: the offsets where the pieces begin (the
+    block's start first) and the class of each piece's mark (None: nothing covers it).
+    One sweep over the edges, keeping counts of what covers the current piece."""
+    block_start, block_end = block.start, block.end
+    # At each edge: [change in the count, in others' count (with `heat`), own ending
+    # there, own starting there]; `first` holds those covering the block's start.
+    first: list = [0, 0, [], []]
+    edges: dict[int, list] = {}
+    for h in relevant:
+        mine = h.own or not heat
+        start, end = h.start, h.end
+        edge = first if start <= block_start else edges.get(start)
+        if edge is None:
+            edge = edges[start] = [0, 0, [], []]
+        edge[0] += 1
+        if mine:
+            edge[3].append(h)
         else:
-            self.others += 1
+            edge[1] += 1
+        if end < block_end:
+            edge = edges.get(end)
+            if edge is None:
+                edge = edges[end] = [0, 0, [], []]
+            edge[0] -= 1
+            if mine:
+                edge[2].append(h)
+            else:
+                edge[1] -= 1
+    starts = [block_start, *sorted(edges)]
+    looks: list[str | None] = []
+    count = others = 0
+    own: dict[int, Highlight] = {}
+    top = None
+    kept: dict[tuple, str] = {}  # each look once: a busy passage repeats a few of them
+    for at in starts:
+        change = edges[at] if at != block_start else first
+        count += change[0]
+        others += change[1]
+        if change[2] or change[3]:
+            for h in change[2]:
+                del own[h.id]
+            for h in change[3]:
+                own[h.id] = h
+            # The innermost highlight's colour shows on top.
+            top = min(own.values(), key=_size_and_id) if own else None
+        if not count:
+            looks.append(None)
+            continue
+        depth = min(count, MAX_DEPTH_CLASS)
+        key = (top.colour, depth) if top is not None else (None, depth, others)
+        look = kept.get(key)
+        if look is None:
+            if top is not None:
+                look = f"hl hl-{escape(top.colour)} depth-{depth}"
+                if heat:
+                    look += " own"
+            else:
+                look = f"hl hl-others depth-{depth} heat-{heat_of(others)}"
+            kept[key] = look
+        looks.append(look)
+    return starts, looks
 
-    def remove(self, h: Highlight) -> None:
-        self.count -= 1
-        if h.own or not self.heat:
-            del self.own[h.id]
-            self._stale = True
-        else:
-            self.others -= 1
 
-    def look(self) -> str:
-        """The classes of a mark on the current piece (which must be covered)."""
-        if self._stale:
-            # The innermost highlight's colour shows on top (recomputed only on a change).
-            self._top = min(self.own.values(), key=lambda h: (h.end - h.start, h.id), default=None)
-            self._stale = False
-        depth = min(self.count, MAX_DEPTH_CLASS)
-        if self._top is not None:
-            look = f"hl hl-{escape(self._top.colour)} depth-{depth}"
-            if self.heat:
-                look += " own"
-        else:
-            look = f"hl hl-others depth-{depth} heat-{heat_of(self.others)}"
-        return look
+def _size_and_id(h: Highlight) -> tuple[int, int]:
+    return h.end - h.start, h.id
 
 
 def _mark(look: str, at: int, texts: list[str]) -> str:
@@ -183,96 +208,98 @@ def _draw_block(
     extra_attrs: tuple[tuple[str, str], ...],
     heat: bool,
 ) -> str:
+    """The block's HTML: its text cut at every element, sentence and highlight boundary.
+    The elements and spans follow the runs and sentences (a few per block); between two
+    of those boundaries the text is a row of pieces (hundreds in a class's busy passage),
+    each drawn from the piece's class found by _looks, pieces side by side in a span
+    that look alike in one mark."""
+    starts, looks = _looks(block, relevant, heat)
+    last = len(starts) - 1
     cuts = {block.start, block.end}
     cuts.update(s for s in block.sentences if block.start < s < block.end)
     for run in block.runs:
         cuts.update((run.start, run.end))
-    starting: dict[int, list[Highlight]] = {}
-    ending: dict[int, list[Highlight]] = {}
-    cover = _Cover(heat)
-    for h in relevant:
-        if h.start <= block.start:
-            cover.add(h)
-        else:
-            cuts.add(h.start)
-            starting.setdefault(h.start, []).append(h)
-        if h.end < block.end:
-            cuts.add(h.end)
-            ending.setdefault(h.end, []).append(h)
     points = sorted(cuts)
 
     attrs = (("id", block.id), ("data-start", str(block.start)), ("dir", "auto"))
     out = [f"<{block.tag}{_attrs(attrs + block.attrs + extra_attrs)}>"]
+    append = out.append
     open_path: tuple[Inline, ...] = ()
     span_open = False
     sentence_starts = set(block.sentences)
     run_index = 0
-    # The mark being drawn, open while the pieces after it in its span draw alike:
-    # its classes, its first offset, its text.
+    # The mark being drawn, open while the pieces after it in its span look alike: its
+    # classes, its first offset, its text.
     mark_look: str | None = None
     mark_at = 0
     mark_text: list[str] = []
     for left, right in zip(points, points[1:], strict=False):
-        for h in ending.get(left, ()):
-            cover.remove(h)
-        for h in starting.get(left, ()):
-            cover.add(h)
         while block.runs[run_index].end <= left:
             run_index += 1
         run = block.runs[run_index]
         path = run.path
-        look = cover.look() if cover.count else None
-        text = escape(run.text[left - run.start : right - run.start], quote=False)
         # Open and close inline elements to match this run's path.
-        if path is open_path:  # the same run as the piece before (a mark's boundary)
-            if span_open and not (left in sentence_starts or run.is_break):
-                if look is not None and look == mark_look:
-                    mark_text.append(text)
-                    continue
+        if path is open_path and span_open and not (left in sentence_starts or run.is_break):
+            pass  # the same run as the piece before, in the same sentence
+        else:
+            if mark_look is not None:
+                append(_mark(mark_look, mark_at, mark_text))
+                mark_look = None
+            if path is open_path:
+                common = len(path)
+            else:
+                common = 0
+                while common < min(len(open_path), len(path)) and open_path[common] == path[common]:
+                    common += 1
+            starts_sentence = left in sentence_starts
+            if span_open and (
+                common < len(open_path) or len(run.path) > common or starts_sentence or run.is_break
+            ):
+                append("</span>")
+                span_open = False
+            for inline in reversed(open_path[common:]):
+                append(f"</{inline.tag}>")
+            for inline in run.path[common:]:
+                append(_open_inline(inline))
+            open_path = run.path
+            if run.is_break:
+                append("<br>")
+                continue
+            if not span_open:
+                append(f'<span data-o="{left}">')
+                span_open = True
+        # The text from left to right, one piece per stretch between highlight edges.
+        text, offset = run.text, run.start
+        i = bisect_right(starts, left) - 1
+        at = left
+        while True:
+            end = starts[i + 1] if i < last else right
+            if end > right:
+                end = right
+            piece = text[at - offset : end - offset]
+            piece = piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            look = looks[i]
+            if look is not None and look == mark_look:
+                mark_text.append(piece)
+            else:
                 if mark_look is not None:
-                    out.append(_mark(mark_look, mark_at, mark_text))
+                    append(_mark(mark_look, mark_at, mark_text))
                 if look is None:
                     mark_look = None
-                    out.append(text)
+                    append(piece)
                 else:
-                    mark_look, mark_at, mark_text = look, left, [text]
-                continue
-            common = len(path)
-        else:
-            common = 0
-            while common < min(len(open_path), len(path)) and open_path[common] == path[common]:
-                common += 1
-        if mark_look is not None:
-            out.append(_mark(mark_look, mark_at, mark_text))
-            mark_look = None
-        starts_sentence = left in sentence_starts
-        if span_open and (
-            common < len(open_path) or len(run.path) > common or starts_sentence or run.is_break
-        ):
-            out.append("</span>")
-            span_open = False
-        for inline in reversed(open_path[common:]):
-            out.append(f"</{inline.tag}>")
-        for inline in run.path[common:]:
-            out.append(_open_inline(inline))
-        open_path = run.path
-        if run.is_break:
-            out.append("<br>")
-            continue
-        if not span_open:
-            out.append(f'<span data-o="{left}">')
-            span_open = True
-        if look is None:
-            out.append(text)
-        else:
-            mark_look, mark_at, mark_text = look, left, [text]
+                    mark_look, mark_at, mark_text = look, at, [piece]
+            if end == right:
+                break
+            at = end
+            i += 1
     if mark_look is not None:
-        out.append(_mark(mark_look, mark_at, mark_text))
+        append(_mark(mark_look, mark_at, mark_text))
     if span_open:
-        out.append("</span>")
+        append("</span>")
     for inline in reversed(open_path):
-        out.append(f"</{inline.tag}>")
-    out.append(f"</{block.tag}>")
+        append(f"</{inline.tag}>")
+    append(f"</{block.tag}>")
     return "".join(out)
 
 
