@@ -71,6 +71,20 @@
     }
   });
 
+  // A Flag or Hide box's form is built when the box first opens, from the HTML its
+  // <noscript> holds (the form itself without JavaScript: partials/_flag_form.html).
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box.open || box.tagName !== "DETAILS") return;
+    var later = box.querySelector(":scope > noscript.form-later");
+    if (!later) return;
+    // Parsed here, it holds its HTML as text; parsed by htmx (a card swapped in), elements.
+    var made = document.createElement("template");
+    made.innerHTML = later.innerHTML;
+    later.replaceWith(made.content);
+    if (window.htmx) window.htmx.process(box);
+  }, true);
+
   if (!R) return;
   var body = R.body;
   var lastMark = null; // the highlight a reader came to the notes from

@@ -573,23 +573,88 @@
     if (body.contains(event.detail.elt)) describeMarks(event.detail.elt.parentElement || body);
   });
 
-  // A mark says where it starts (data-at); a note covers the marks starting in its range.
+  // A mark is a run of text drawn alike (webapp/text/marks.py): it says where it starts
+  // (data-at), not which notes cover it, and may begin before a note or end after it. Where
+  // one note's own passage matters (its marks lit, the first one focused, a printed
+  // number), its marks are cut at its start and end: two marks of the same look, each
+  // saying where it starts, so that its passage is the marks starting in its range.
+  function markAt(offset) {
+    var indexed = textIndex();
+    var i = firstWhere(indexed.nodes.length, function (k) { return indexed.ends[k] > offset; });
+    if (i === indexed.nodes.length || indexed.starts[i] > offset) return null;
+    var mark = indexed.nodes[i].parentElement.closest("mark[data-at]");
+    return mark && body.contains(mark) ? { mark: mark, node: indexed.nodes[i], from: indexed.starts[i] } : null;
+  }
+  function cutMarkAt(offset) {
+    var found = markAt(offset);
+    if (!found || Number(found.mark.dataset.at) >= offset) return found && found.mark;
+    var mark = found.mark;
+    var range = document.createRange();
+    range.setStart(found.node, Array.from(found.node.data).slice(0, offset - found.from).join("").length);
+    range.setEndAfter(mark.lastChild);
+    var rest = mark.cloneNode(false);
+    rest.setAttribute("data-at", String(offset));
+    rest.removeAttribute("data-note");
+    rest.removeAttribute("tabindex");
+    rest.appendChild(range.extractContents());
+    mark.after(rest);
+    return rest;
+  }
   function marksOf(id) {
     var card = document.getElementById("annotation-" + id);
     if (!card) return [];
     var start = Number(card.dataset.start), end = Number(card.dataset.end);
+    cutMarkAt(start);
+    cutMarkAt(end);
     return Array.prototype.filter.call(body.querySelectorAll("mark[data-at]"), function (m) {
       var at = Number(m.dataset.at);
       return at >= start && at < end;
     });
   }
 
+  // The notes at a spot are those covering the character clicked (or after the caret),
+  // kept inside the mark: a caret at the mark's far edge, or on a neighbour's first
+  // character when the click was on the mark's last one, still means this mark.
+  function spotIn(mark, node, index, x) {
+    var start = Number(mark.dataset.at);
+    var last = start + codePoints(mark.textContent) - 1;
+    if (!node || node.nodeType !== 3 || !spanOf(node) || !body.contains(node)) return start;
+    var at = offsetOf(node, index);
+    if (x !== undefined) {
+      // A click puts the caret at the nearer edge of the character: after it, or before.
+      var units = index < node.data.length ? Array.from(node.data.slice(index, index + 2))[0].length : 0;
+      var box = null;
+      if (units) {
+        var range = document.createRange();
+        range.setStart(node, index);
+        range.setEnd(node, index + units);
+        box = range.getBoundingClientRect();
+      }
+      if (!box || x < box.left || x > box.right) at -= 1;
+    }
+    return Math.max(start, Math.min(last, at));
+  }
+  function caretAt(x, y) {
+    if (document.caretPositionFromPoint) {
+      var position = document.caretPositionFromPoint(x, y);
+      return position && { node: position.offsetNode, index: position.offset };
+    }
+    var range = document.caretRangeFromPoint && document.caretRangeFromPoint(x, y);
+    return range && { node: range.startContainer, index: range.startOffset };
+  }
+
   // The notes at a spot come from the server, all together, into the sidebar's #spot; a
   // spot of one note also focuses its card.
   var spot = document.getElementById("spot");
-  function openSpot(mark) {
+  // `at`: the character asked about (else the one after the caret, in the mark).
+  function openSpot(mark, at) {
     if (!spot || !window.htmx) return;
-    var url = spot.dataset.url + "&at=" + encodeURIComponent(mark.dataset.at);
+    if (at === undefined) {
+      var selection = window.getSelection();
+      var inside = selection.rangeCount && selection.isCollapsed && mark.contains(selection.focusNode);
+      at = inside ? spotIn(mark, selection.focusNode, selection.focusOffset) : Number(mark.dataset.at);
+    }
+    var url = spot.dataset.url + "&at=" + encodeURIComponent(at);
     body.querySelectorAll("mark.spotted").forEach(function (m) { m.classList.remove("spotted"); });
     mark.classList.add("spotted");
     htmx.ajax("GET", url, { target: spot, swap: "innerHTML" }).then(function () {
@@ -646,7 +711,8 @@
   body.addEventListener("click", function (event) {
     var mark = event.target.closest("mark[data-at]");
     if (!mark || !window.getSelection().isCollapsed) return;
-    openSpot(mark);
+    var caret = caretAt(event.clientX, event.clientY);
+    openSpot(mark, caret ? spotIn(mark, caret.node, caret.index, event.clientX) : undefined);
   });
   // Enter with the caret on a mark asks for its notes, as a click does.
   body.addEventListener("keydown", function (event) {
@@ -658,7 +724,7 @@
     var mark = element && element.closest("mark[data-at]");
     if (!mark || !body.contains(mark)) return;
     event.preventDefault();
-    openSpot(mark);
+    openSpot(mark, spotIn(mark, node, selection.focusOffset));
   });
   // A spot's notes come a page at a time: "More notes at this spot" brings the next page
   // in its place, focus goes to the first note it brought, and what came is said.
@@ -786,6 +852,8 @@
     rangeOf: rangeOf,
     covers: covers,
     marksOf: marksOf,
+    markAt: function (offset) { var found = markAt(offset); return found && found.mark; },
+    cutMarkAt: cutMarkAt,
     focusMark: focusMark,
     openSpot: openSpot,
   };

@@ -54,9 +54,10 @@
     sheet.removeAttribute("aria-labelledby");
     if (opener) opener.setAttribute("aria-expanded", "false");
     var target = returnTo;
-    if (target && !document.body.contains(target) && target.dataset && target.dataset.at) {
+    var R = window.Marginalia && window.Marginalia.reader;
+    if (target && !document.body.contains(target) && target.dataset && target.dataset.at && R) {
       // The passage was redrawn meanwhile (a note saved or changed): its new mark.
-      target = body.querySelector('mark[data-at="' + target.dataset.at + '"]');
+      target = R.markAt(Number(target.dataset.at));
     }
     if (!target || !document.body.contains(target)) target = opener;
     if (target) {
@@ -232,20 +233,27 @@
     if (event.key === "Escape") hideToast();
   });
 
-  // The first highlight of a card's note: the mark that starts where the note starts.
+  // The first highlight of a card's note: the mark where the note starts.
   function firstMarkOf(card) {
-    return body.querySelector('mark[data-at="' + card.dataset.start + '"]');
+    var R = window.Marginalia && window.Marginalia.reader;
+    return R ? R.markAt(Number(card.dataset.start)) : null;
   }
 
   // --- print: numbered notes, the numbers beside their highlights ------------------------
 
   // One pass over the marks for all the cards (not a search of the text per card): a page
-  // may hold thousands of both.
-  function numberNotes() {
+  // may hold thousands of both. A note's number follows the mark its passage starts with;
+  // for print, a mark that runs on from before it is cut there first (static/js/reader.js:
+  // not on screen, where it would only cut runs that look alike in two).
+  function numberNotes(printing) {
     body.querySelectorAll("mark[data-note]").forEach(function (m) { m.removeAttribute("data-note"); });
     var cards = document.querySelectorAll("#cards > .card");
     var wanted = {};
-    cards.forEach(function (card) { wanted[card.dataset.start] = null; });
+    var R = window.Marginalia && window.Marginalia.reader;
+    cards.forEach(function (card) {
+      wanted[card.dataset.start] = null;
+      if (printing && R) R.cutMarkAt(Number(card.dataset.start));
+    });
     body.querySelectorAll("mark[data-at]").forEach(function (mark) {
       var at = mark.getAttribute("data-at");
       if (wanted[at] === null) wanted[at] = mark;
@@ -275,8 +283,8 @@
   if (document.readyState === "complete") numberWhenIdle();
   else window.addEventListener("load", numberWhenIdle, { once: true });
   document.body.addEventListener("htmx:afterSettle", numberWhenIdle);
-  window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(); });
+  window.addEventListener("beforeprint", function () { closeSheet(); numberNotes(true); });
   window.matchMedia("print").addEventListener("change", function (event) {
-    if (event.matches) numberNotes();
+    if (event.matches) numberNotes(true);
   });
 })();

@@ -426,6 +426,29 @@ def test_a_note_arriving_while_selecting_keeps_the_selection_and_the_toolbar(ser
     assert page.errors == []
 
 
+def test_a_click_asks_for_the_notes_at_the_character_clicked(services, reader):
+    """Two of ann's notes side by side draw alike (one tint for others' notes): one mark.
+    A click asks for the note at the character clicked, and no other."""
+    klass = services.classroom(students=2)
+    ann, ben = klass.students
+    start, end = services.phrase("They have two options")
+    middle = start + len("They have ")
+    first = services.note(klass, ann, start, middle, "The first half")
+    second = services.note(klass, ann, middle, end, "The second half")
+    page = reader(ben, url=klass.url)
+    mark = page.locator(f'#article-body mark[data-at="{start}"]')
+    expect(mark).to_have_text("They have two options")
+    title = page.locator("#spot .spot-title")
+    # Each time the right half of a phrase's last character (the caret goes after it): the
+    # space before "two" is the first note's last character.
+    for phrase, note in (("They have ", first), ("They have two", second), ("They", first)):
+        last = page.evaluate(PHRASE_RECTS, [phrase, 0])["last"]
+        page.mouse.click(last["right"] - 1, (last["top"] + last["bottom"]) / 2)
+        expect(title).to_have_text("1 note on this passage")
+        expect(page.locator(f"#annotation-{note}")).to_be_focused()
+    assert page.errors == []
+
+
 def test_the_open_notes_at_a_spot_follow_what_others_change(services, reader):
     klass = services.classroom(students=2)
     ann, ben = klass.students

@@ -97,3 +97,30 @@ def test_hide_and_keep_with_the_keyboard(page, services):
         f"reviewed by {classroom.instructor} (hidden"
     )
     assert page.errors == []
+
+
+def test_a_note_is_flagged_without_scripts_too(browser, live_server, services):
+    """The Flag box's form is built when the box opens (static/js/keys.js); without
+    JavaScript it is there from the start, and flagging works as a plain form."""
+    classroom = services.classroom(students=2)
+    ann, ben = classroom.students
+    note_id = services.note(classroom, ann, *services.phrase("They have two options"), "Hm")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, ben)
+        page.goto(classroom.url)
+        card = page.locator(f"#annotation-{note_id}")
+        card.locator("summary", has_text="Flag this note").click()
+        card.get_by_label("Why flag it?").fill("Off topic")
+        card.get_by_role("button", name="Flag for the instructors").click()
+        expect(page.locator("#flash")).to_contain_text("Flagged for the instructors.")
+    finally:
+        context.close()
+    page = browser.new_page(base_url=live_server.url)
+    try:
+        log_in(page, classroom.instructor)
+        page.goto(f"/classes/{classroom.id}/flags")
+        expect(page.locator(f"#flag-note-{note_id}")).to_contain_text("Off topic")
+    finally:
+        page.close()

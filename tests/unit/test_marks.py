@@ -1,7 +1,7 @@
 """Highlights rendered by the server: spans with offsets, marks that never nest or cross tags.
 
 Every test parses the rendered HTML back and checks it against the canonical text, so a
-mark in the wrong place, a wrong `data-o` or a lost character fails loudly.
+mark in the wrong place, a wrong `data-o`, a wrong look or a lost character fails loudly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from webapp.text.document import BLOCK_SEPARATOR, Layout, build_layout
 from webapp.text.importer import parse_article
-from webapp.text.marks import MAX_DEPTH_CLASS, Highlight, render_block, render_layout
+from webapp.text.marks import MAX_DEPTH_CLASS, Highlight, heat_of, render_block, render_layout
 from webapp.text.sanitize import render_article
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_959b789aad009a97.txt"
@@ -27,10 +27,10 @@ VOID = {"br", "hr", "img"}
 class Mark:
     start: int  # canonical offset of its first character
     text: str
-    ids: tuple[int, ...]  # filled in from the highlights covering `at`
     at: int
     classes: tuple[str, ...]
     parents: tuple[str, ...]  # the open elements around it, outermost first
+    span: int  # the index of its span in the walk
 
     @property
     def end(self) -> int:
@@ -52,6 +52,7 @@ class Walk:
     block_starts: dict[str, int] = field(default_factory=dict)
     block_data_start: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    highlights: list[Highlight] = field(default_factory=list)
 
 
 class _Walker(HTMLParser):
@@ -114,10 +115,10 @@ class _Walker(HTMLParser):
             self.mark = Mark(
                 start=len(self.walk.text),
                 text="",
-                ids=(),
                 at=int(attrs["data-at"]),
                 classes=tuple(attrs.get("class", "").split()),
                 parents=tuple(self._tags()),
+                span=len(self.walk.spans) - 1,
             )
         self.stack.append((tag, attrs))
 
@@ -162,25 +163,38 @@ class _Walker(HTMLParser):
 
 
 def walk(html: str, highlights: list[Highlight] = ()) -> Walk:
-    """Parse rendered HTML; each mark's ids are the highlights covering its `data-at`, the
-    reference the reader sends for the notes at that spot."""
+    """Parse rendered HTML (the highlights drawn are kept with it, for marks_of)."""
     walker = _Walker()
     walker.feed(html)
     walker.close()
     if walker.stack:
         walker._error("unclosed elements at the end")
-    for mark in walker.walk.marks:
-        mark.ids = tuple(sorted(covering(list(highlights), mark.at)))
+    walker.walk.highlights = list(highlights)
     return walker.walk
 
 
 def covering(highlights: list[Highlight], position: int) -> set[int]:
+    """The notes at a character: those the reader gets for a click on it."""
     return {h.id for h in highlights if h.start <= position < h.end}
 
 
-def assert_rendering(layout: Layout, highlights: list[Highlight], html: str | None = None) -> Walk:
+def look_at(highlights: list[Highlight], position: int, heat: bool) -> tuple[str, ...]:
+    """How the character at `position` is drawn, worked out on its own: the classes of
+    the mark it must be in."""
+    cover = [h for h in highlights if h.start <= position < h.end]
+    depth = min(len(cover), MAX_DEPTH_CLASS)
+    own = [h for h in cover if h.own or not heat]
+    if not own:
+        return ("hl", "hl-others", f"depth-{depth}", f"heat-{heat_of(len(cover))}")
+    top = min(own, key=lambda h: (h.end - h.start, h.id))  # the innermost on top
+    return ("hl", f"hl-{top.colour}", f"depth-{depth}", *(("own",) if heat else ()))
+
+
+def assert_rendering(
+    layout: Layout, highlights: list[Highlight], html: str | None = None, heat: bool = False
+) -> Walk:
     """Every invariant of the rendered article, checked against the canonical text."""
-    html = render_layout(layout, highlights) if html is None else html
+    html = render_layout(layout, highlights, heat=heat) if html is None else html
     result = walk(html, highlights)
     assert result.errors == []
     text = layout.text
@@ -200,21 +214,23 @@ def assert_rendering(layout: Layout, highlights: list[Highlight], html: str | No
         for sentence in block.sentences:
             if text[sentence] != "\n":
                 assert sentence in span_offsets, f"no span starts the sentence at {sentence}"
-    # Marks: each one inside a single run (never crosses an element), ids and depth right.
+    # Marks: each one inside a single run (never crosses an element), every character in
+    # it highlighted and drawn as the mark says; two marks side by side in a span differ.
     runs = [run for block in layout.blocks for run in block.runs]
-    marked: dict[int, tuple[int, ...]] = {}
+    marked: set[int] = set()
     for mark in result.marks:
         assert mark.at == mark.start, mark
         assert text[mark.start : mark.end] == mark.text
         assert "mark" not in mark.parents
         assert any(run.start <= mark.start and mark.end <= run.end for run in runs), mark
-        assert list(mark.ids) == sorted(set(mark.ids))
-        depth = min(len(mark.ids), MAX_DEPTH_CLASS)
-        assert "hl" in mark.classes and f"depth-{depth}" in mark.classes
         for position in range(mark.start, mark.end):
             assert position not in marked, f"position {position} is in two marks"
-            marked[position] = mark.ids
-            assert set(mark.ids) == covering(highlights, position), (position, mark)
+            marked.add(position)
+            assert covering(highlights, position), (position, mark)
+            assert mark.classes == look_at(highlights, position, heat), (position, mark)
+    for before, after in zip(result.marks, result.marks[1:], strict=False):
+        if before.end == after.start and before.span == after.span:
+            assert before.classes != after.classes, f"{before} and {after} draw alike"
     # Every highlighted character of the text is inside a mark (separators and <br> aside).
     for block in layout.blocks:
         for run in block.runs:
@@ -226,12 +242,23 @@ def assert_rendering(layout: Layout, highlights: list[Highlight], html: str | No
     return result
 
 
+def highlight_of(result: Walk, annotation_id: int) -> Highlight:
+    return next(h for h in result.highlights if h.id == annotation_id)
+
+
 def marks_of(result: Walk, annotation_id: int) -> list[Mark]:
-    return [mark for mark in result.marks if annotation_id in mark.ids]
+    """The marks on a note's passage (some may reach beyond it, into text drawn alike)."""
+    h = highlight_of(result, annotation_id)
+    return [mark for mark in result.marks if mark.start < h.end and h.start < mark.end]
 
 
 def text_of(result: Walk, annotation_id: int) -> str:
-    return "".join(mark.text for mark in marks_of(result, annotation_id))
+    """The note's text as marked: the characters of its passage inside marks."""
+    h = highlight_of(result, annotation_id)
+    return "".join(
+        mark.text[max(h.start - mark.start, 0) : h.end - mark.start]
+        for mark in marks_of(result, annotation_id)
+    )
 
 
 def seed_layout() -> Layout:
@@ -262,7 +289,7 @@ def test_single_highlight_is_one_mark_with_depth_1_and_colour():
     start, end = span_of(layout.text, "quick brown")
     highlights = [Highlight(7, start, end, "green")]
     result = assert_rendering(layout, highlights)
-    assert [(m.text, m.ids) for m in result.marks] == [("quick brown", (7,))]
+    assert [m.text for m in result.marks] == ["quick brown"]
     assert result.marks[0].classes == ("hl", "hl-green", "depth-1")
 
 
@@ -293,30 +320,30 @@ def test_overlapping_highlights_share_a_depth_2_piece():
     a = Highlight(1, *span_of(text, "one two three"))
     b = Highlight(2, *span_of(text, "three four"))
     result = assert_rendering(layout, [a, b])
-    pieces = [(m.text, m.ids, m.classes[-1]) for m in result.marks]
-    assert pieces == [
-        ("one two ", (1,), "depth-1"),
-        ("three", (1, 2), "depth-2"),
-        (" four", (2,), "depth-1"),
-    ]
+    pieces = [(m.text, m.classes[-1]) for m in result.marks]
+    assert pieces == [("one two ", "depth-1"), ("three", "depth-2"), (" four", "depth-1")]
     assert text_of(result, 1) == "one two three"
     assert text_of(result, 2) == "three four"
 
 
-def test_overlap_lists_ids_sorted_whatever_the_input_order():
+def test_overlap_depth_counts_every_highlight_whatever_the_input_order():
     layout = build_layout("<p>abcdefghij</p>")
     highlights = [Highlight(30, 2, 8), Highlight(4, 0, 5), Highlight(12, 4, 10)]
     result = assert_rendering(layout, highlights)
-    by_text = {m.text: m.ids for m in result.marks}
-    assert by_text["e"] == (4, 12, 30)
-    assert [m.classes[-1] for m in result.marks if m.text == "e"] == ["depth-3"]
+    assert [(m.text, m.classes[-1]) for m in result.marks] == [
+        ("ab", "depth-1"),
+        ("cd", "depth-2"),
+        ("e", "depth-3"),
+        ("fgh", "depth-2"),
+        ("ij", "depth-1"),
+    ]
 
 
 def test_depth_class_is_capped():
     layout = build_layout("<p>abcdefghij</p>")
     highlights = [Highlight(i, 0, 10) for i in range(1, 8)]
     result = assert_rendering(layout, highlights)
-    assert [m.ids for m in result.marks] == [tuple(range(1, 8))]
+    assert [m.text for m in result.marks] == ["abcdefghij"]
     assert result.marks[0].classes[-1] == f"depth-{MAX_DEPTH_CLASS}"
 
 
@@ -326,10 +353,10 @@ def test_nested_highlight_splits_the_outer_one():
     outer = Highlight(1, 0, len(text), "yellow")
     inner = Highlight(2, *span_of(text, "inner part"), "blue")
     result = assert_rendering(layout, [outer, inner])
-    assert [(m.text, m.ids) for m in result.marks] == [
-        ("outer before ", (1,)),
-        ("inner part", (1, 2)),
-        (" outer after", (1,)),
+    assert [(m.text, m.classes[-1]) for m in result.marks] == [
+        ("outer before ", "depth-1"),
+        ("inner part", "depth-2"),
+        (" outer after", "depth-1"),
     ]
     # The innermost (shortest) highlight's colour shows on the overlap.
     assert "hl-blue" in result.marks[1].classes
@@ -337,21 +364,43 @@ def test_nested_highlight_splits_the_outer_one():
     assert text_of(result, 1) == text
 
 
-def test_adjacent_highlights_do_not_share_text():
+def test_adjacent_highlights_that_draw_alike_are_one_mark():
     layout = build_layout("<p>first second</p>")
     text = layout.text
     boundary = text.index(" second")
     a = Highlight(1, 0, boundary)
     b = Highlight(2, boundary, len(text))
     result = assert_rendering(layout, [a, b])
-    assert [(m.text, m.ids) for m in result.marks] == [("first", (1,)), (" second", (2,))]
-    assert all(len(m.ids) == 1 for m in result.marks)
+    assert [(m.text, m.at) for m in result.marks] == [("first second", 0)]
+    # The notes at each character stay apart: a click on " second" asks for note 2 only.
+    assert covering([a, b], boundary) == {2}
 
 
-def test_identical_ranges_make_one_mark_with_both_ids():
+def test_adjacent_highlights_that_draw_differently_stay_apart():
+    layout = build_layout("<p>first second</p>")
+    boundary = layout.text.index(" second")
+    highlights = [Highlight(1, 0, boundary, "pink"), Highlight(2, boundary, 12, "blue")]
+    result = assert_rendering(layout, highlights)
+    assert [(m.text, m.at) for m in result.marks] == [("first", 0), (" second", boundary)]
+
+
+def test_a_busy_passage_is_one_mark_per_look_not_per_note():
+    # 39 notes starting and ending at 12 places: under nine or more the tint is the same.
+    layout = build_layout("<p>one two three four five six seven</p>")
+    others = [Highlight(i, i % 5, 20 + i % 7, own=False) for i in range(1, 40)]
+    html = render_layout(layout, others, heat=True)
+    result = assert_rendering(layout, others, html, heat=True)
+    assert [(m.text, m.classes[-1]) for m in result.marks] == [
+        ("o", "heat-4"),
+        ("ne two three four five s", "heat-5"),
+        ("i", "heat-4"),
+    ]
+
+
+def test_identical_ranges_make_one_mark():
     layout = build_layout("<p>same words</p>")
     result = assert_rendering(layout, [Highlight(5, 0, 4), Highlight(3, 0, 4)])
-    assert [(m.text, m.ids) for m in result.marks] == [("same", (3, 5))]
+    assert [(m.text, m.classes[-1]) for m in result.marks] == [("same", "depth-2")]
 
 
 # -- element boundaries ---------------------------------------------------------------------
@@ -604,12 +653,11 @@ def test_heat_shows_others_as_one_tint_deepening_with_their_count():
     others.append(Highlight(10, *span_of(text, "three four"), "blue", own=False))
     mine = Highlight(20, *span_of(text, "five"), "green")
     html = render_layout(layout, [*others, mine], heat=True)
-    result = assert_rendering(layout, [*others, mine], html)
+    result = assert_rendering(layout, [*others, mine], html, heat=True)
     looks = [(m.text, m.classes) for m in result.marks]
+    # Nine notes or ten draw alike (the deepest tint): one mark up to one's own note.
     assert looks == [
-        ("one two ", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
-        ("three four", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
-        (" ", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
+        ("one two three four ", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
         ("five", ("hl", "hl-green", f"depth-{MAX_DEPTH_CLASS}", "own")),
         (" six", ("hl", "hl-others", f"depth-{MAX_DEPTH_CLASS}", "heat-5")),
     ]
@@ -628,7 +676,8 @@ def test_heat_steps_follow_the_count_of_others():
         for _ in range(count):
             number += 1
             highlights.append(Highlight(number, at, at + 1, own=False))
-    result = assert_rendering(layout, highlights, render_layout(layout, highlights, heat=True))
+    html = render_layout(layout, highlights, heat=True)
+    result = assert_rendering(layout, highlights, html, heat=True)
     heat = {m.text: m.classes[-1] for m in result.marks}
     assert heat == {
         "a": "heat-1",

@@ -1,22 +1,27 @@
 """Render a layout as HTML with offset spans and highlight marks.
 
 Text is cut at every element boundary, sentence boundary and highlight boundary. Each
-piece of text sits in a `<span data-o="OFFSET">` inside its inline elements; each piece
-covered by highlights is one `<mark>` that says how to draw it and where it is, never
-which notes cover it (the page's weight must not grow with the depth of overlaps):
+piece of text sits in a `<span data-o="OFFSET">` inside its inline elements; highlighted
+text sits in `<mark>`s that say how to draw it and where it is, never which notes cover
+it (the page's weight must not grow with the depth of overlaps). Pieces next to each other
+that draw alike are one mark: a busy passage is cut at every note's start and end, and one
+mark per piece made a class page of thousands of notes thousands of elements to parse,
+style, lay out and paint, for a tint that does not change from one to the next.
 
-- `data-at`: the offset of its first character, the reference the reader sends to ask
-  for the notes at that spot (a note covers the mark when start <= data-at < end);
+- `data-at`: the offset of its first character. A reader asks for the notes at the
+  character they click (data-at plus the characters before it in the mark): the notes
+  with start <= at < end. Within one mark they may differ; how they look does not.
 - `depth-N`: how many highlights cover it (capped), for overlaps drawn darker;
 - one's own highlights keep their colour (`hl-COLOUR`, the innermost one's on top);
   with `heat`, others' are one neutral tint deepening with their count (`hl-others
   heat-N`); without it (one's private notes) every highlight shows its own colour.
 
-Marks never cross an element boundary and never nest. Rendering sweeps the boundaries in
-order, keeping counts of what covers the current piece: near-linear in the text's length
-plus the number of boundaries. A block's HTML is a function of the block and of the
-highlights overlapping it, so it is kept (a bounded cache per process) and drawn again
-only when those change: a reload, or another reader of the same class, redraws nothing.
+Marks never cross an element boundary or a sentence's span, and never nest. Rendering
+sweeps the boundaries in order, keeping counts of what covers the current piece:
+near-linear in the text's length plus the number of boundaries. A block's HTML is a
+function of the block and of the highlights overlapping it, so it is kept (a bounded cache
+per process) and drawn again only when those change: a reload, or another reader of the
+same class, redraws nothing.
 """
 
 from __future__ import annotations
@@ -133,6 +138,10 @@ def _size_and_id(h: Highlight) -> tuple[int, int]:
     return h.end - h.start, h.id
 
 
+def _mark(look: str, at: int, texts: list[str]) -> str:
+    return f'<mark data-at="{at}" class="{look}">{"".join(texts)}</mark>'
+
+
 class _BlockCache:
     """Rendered blocks, least recently used first out, bounded by their total length.
 
@@ -201,8 +210,9 @@ def _draw_block(
 ) -> str:
     """The block's HTML: its text cut at every element, sentence and highlight boundary.
     The elements and spans follow the runs and sentences (a few per block); between two
-    of those boundaries the text is a row of marks (hundreds in a class's busy passage),
-    each drawn from the piece's class found by _looks."""
+    of those boundaries the text is a row of pieces (hundreds in a class's busy passage),
+    each drawn from the piece's class found by _looks, pieces side by side in a span
+    that look alike in one mark."""
     starts, looks = _looks(block, relevant, heat)
     last = len(starts) - 1
     cuts = {block.start, block.end}
@@ -218,6 +228,11 @@ def _draw_block(
     span_open = False
     sentence_starts = set(block.sentences)
     run_index = 0
+    # The mark being drawn, open while the pieces after it in its span look alike: its
+    # classes, its first offset, its text.
+    mark_look: str | None = None
+    mark_at = 0
+    mark_text: list[str] = []
     for left, right in zip(points, points[1:], strict=False):
         while block.runs[run_index].end <= left:
             run_index += 1
@@ -227,6 +242,9 @@ def _draw_block(
         if path is open_path and span_open and not (left in sentence_starts or run.is_break):
             pass  # the same run as the piece before, in the same sentence
         else:
+            if mark_look is not None:
+                append(_mark(mark_look, mark_at, mark_text))
+                mark_look = None
             if path is open_path:
                 common = len(path)
             else:
@@ -261,11 +279,22 @@ def _draw_block(
             piece = text[at - offset : end - offset]
             piece = piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             look = looks[i]
-            append(f'<mark data-at="{at}" class="{look}">{piece}</mark>' if look else piece)
+            if look is not None and look == mark_look:
+                mark_text.append(piece)
+            else:
+                if mark_look is not None:
+                    append(_mark(mark_look, mark_at, mark_text))
+                if look is None:
+                    mark_look = None
+                    append(piece)
+                else:
+                    mark_look, mark_at, mark_text = look, at, [piece]
             if end == right:
                 break
             at = end
             i += 1
+    if mark_look is not None:
+        append(_mark(mark_look, mark_at, mark_text))
     if span_open:
         append("</span>")
     for inline in reversed(open_path):
