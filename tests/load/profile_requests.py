@@ -10,6 +10,12 @@ hello-world floor measured the same way. With --profile, cProfile's table of eac
     tests/load/profile_requests.py                       # every scenario
     tests/load/profile_requests.py hello poll            # some
     tests/load/profile_requests.py write_class --profile cumtime --top 40
+    tests/load/profile_requests.py write_class write_class_two_workers   # gunicorn's turns
+
+write_class_two_workers makes each timed write after another writer's through a second app
+on the same database (as gunicorn's two workers take turns): this app's kept class view is
+a change behind on every write, and SQLite drops the page cache of its connections.
+write_class_other_commit has the second alone: another connection's commit before each write.
 
 CSRF is off and nothing goes through gunicorn: the figures are for comparing two versions
 of the code on the same machine, not the benchmark's own.
@@ -38,11 +44,14 @@ from tests.conftest import SEEDS  # noqa: E402
 from tests.load import bench  # noqa: E402
 from tests.load import corpus as corpora  # noqa: E402
 from tests.load.inprocess import InProcess  # noqa: E402
+from webapp.reader.shared import views_of  # noqa: E402
 
 SCENARIOS = (
     "hello",
     "poll",
     "write_class",
+    "write_class_two_workers",
+    "write_class_other_commit",
     "write_private",
     "library",
     "article_anon",
@@ -95,7 +104,7 @@ def rotating(app: InProcess, built, page: str):
     return send
 
 
-def scenarios(app: InProcess, built, engine) -> dict:
+def scenarios(app: InProcess, built, engine, other: InProcess) -> dict:
     """name: (a function sending one request, the status it answers)."""
     reader = app.client(built.reader)
     visitor = app.app.test_client(use_cookies=False)  # as wrk: no cookie is kept
@@ -105,7 +114,7 @@ def scenarios(app: InProcess, built, engine) -> dict:
     page = reader.get(f"/articles/{built.slug}?context={context}").data
     cursor = bench.poll_cursor(page, engine, built.document_id)
 
-    def writes(slug, version_id, text, audience, seed):
+    def writes(slug, version_id, text, audience, seed, writers=writers):
         requests = bench.write_requests(tokenless, slug, version_id, text, audience, seed, 400)
         sent = 0
 
@@ -118,6 +127,33 @@ def scenarios(app: InProcess, built, engine) -> dict:
 
         return send
 
+    def two_workers():
+        """The writes of write_class, each after one by another writer through `other` (a
+        second worker, with views of its own): the view this app keeps is then a change
+        behind the log on every write, as in gunicorn's workers taking turns. The other's
+        write is made before the request is timed (send.before)."""
+        send = writes(built.slug, built.version_id, built.text, context, corpora.SEED)
+        others = [other.client(name) for name in built.writers(8)[4:]]
+        send.before = writes(
+            built.slug, built.version_id, built.text, context, corpora.SEED + 2, others
+        )
+        return send
+
+    def other_commit():
+        """The writes of write_class, each after another connection's commit that is no
+        change of the article (a row in a table of its own): what a write costs after a
+        commit elsewhere without catching up (write_class_two_workers less this)."""
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS profile_elsewhere (x)")
+
+        def elsewhere():
+            with engine.begin() as connection:
+                connection.exec_driver_sql("INSERT INTO profile_elsewhere VALUES (1)")
+
+        send = writes(built.slug, built.version_id, built.text, context, corpora.SEED)
+        send.before = elsewhere
+        return send
+
     poll = f"/articles/{built.slug}/changes?context={context}&cursor={cursor}"
     return {
         "hello": (lambda: visitor.get("/bench/hello"), 200),
@@ -126,6 +162,8 @@ def scenarios(app: InProcess, built, engine) -> dict:
             writes(built.slug, built.version_id, built.text, context, corpora.SEED),
             200,
         ),
+        "write_class_two_workers": (two_workers(), 200),
+        "write_class_other_commit": (other_commit(), 200),
         "write_private": (
             writes(
                 built.empty_slug,
@@ -172,19 +210,36 @@ def main(argv: list[str] | None = None) -> None:
         source.close()
         target.close()
         app = InProcess(work, f"sqlite:///{work / 'bench.db'}", str(SEEDS))
+        other = InProcess(work, f"sqlite:///{work / 'bench.db'}", str(SEEDS))
         engine = corpora.connect(f"sqlite:///{work / 'bench.db'}")
         first_free = corpora.first_free_note_id(engine)
         floor = None
         try:
-            sends = scenarios(app, built, engine)
+            sends = scenarios(app, built, engine, other)
+            page = f"/articles/{built.slug}?context=class-{built.classroom_id}"
+            readers = [each.client(built.reader) for each in (app, other)]
+
+            def fresh_views():
+                """The notes written were deleted behind the apps' backs (and their change
+                rows): the class views they keep would hold them still, and the next
+                writes, given their ids again, would replace them in the kept views, not
+                add to them. Both apps read their views again, by the reader's page."""
+                for each, reader in zip((app, other), readers, strict=True):
+                    views_of(each.app.extensions).clear()
+                    reader.get(page)
+
+            fresh_views()
             for name in chosen:
                 send, status = sends[name]
+                before = getattr(send, "before", lambda: None)  # untimed
                 reps = args.reps if not name.startswith("write") else max(args.reps // 2, 5)
                 for _ in range(getattr(send, "warm", 3)):  # warm: templates, caches
+                    before()
                     send()
                 app.counter.reset()
                 samples = []
                 for _ in range(reps):
+                    before()
                     began = time.perf_counter()
                     response = send()
                     samples.append(time.perf_counter() - began)
@@ -197,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"{name:14} p20 {low:8.2f} ms  median {statistics.median(samples) * 1000:8.2f}"
                     f"  min {samples[0] * 1000:8.2f}  statements {app.counter.count / reps:5.1f}"
+                    f" ({app.counter.seconds / reps * 1000:5.2f} ms)"
                     f"{ratio}",
                     flush=True,
                 )
@@ -204,13 +260,18 @@ def main(argv: list[str] | None = None) -> None:
                     profiler = cProfile.Profile()
                     profiler.enable()
                     for _ in range(reps):
+                        profiler.disable()
+                        before()
+                        profiler.enable()
                         send()
                     profiler.disable()
                     pstats.Stats(profiler).sort_stats(args.profile).print_stats(args.top)
                 if name.startswith("write"):
                     corpora.delete_notes_from(engine, first_free)
+                    fresh_views()
         finally:
             app.close()
+            other.close()
             engine.dispose()
 
 

@@ -26,6 +26,7 @@ import copy
 import heapq
 import itertools
 import json
+import operator
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -128,7 +129,9 @@ class ClassView:
                 moved = True
             elif old != row:
                 replaced[row[0]] = (old, row)
-        cards = {i: html for i, html in self.cards.items() if i not in changed_ids}
+        cards = dict(self.cards)  # (a copy, then a few out: not a walk through every card)
+        for i in changed_ids:
+            cards.pop(i, None)
         own_cards = {k: html for k, html in self.own_cards.items() if k[1] not in changed_ids}
         # The kept parts of the page are drawn again at a new seq, as after a full read.
         if moved:
@@ -162,12 +165,17 @@ class ClassView:
         fresh._pieces = None
         fresh._over = {}
         if not remarked:  # the marks over a block, found before, with the new ones added
-            for key, (block, over) in list(self._over.items()):
-                new = [h for h in marks if h.start < block.end and h.end > block.start]
-                fresh._over[key] = (
-                    block,
-                    sorted(over + new, key=lambda h: h.start) if new else over,
-                )
+            fresh._over = found = dict(self._over)
+            grown = {}  # the blocks a new mark overlaps: their lists, copied
+            for mark in marks:
+                for key, (block, over) in found.items():
+                    if mark.start < block.end and mark.end > block.start:
+                        if key not in grown:
+                            grown[key] = list(over)
+                        # after the marks of the same start, as a stable sort puts it
+                        bisect.insort(grown[key], mark, key=_start)
+            for key, over in grown.items():
+                found[key] = (found[key][0], over)
         fresh._redrawn = {}
         fresh._lock = threading.Lock()
         return fresh
@@ -244,6 +252,9 @@ class ClassView:
     def card_for(self, user_id: int, annotation_id: int, token: str) -> str | None:
         pieces = self.own_cards.get((user_id, annotation_id))
         return None if pieces is None else token.join(pieces)
+
+
+_start = operator.attrgetter("start")
 
 
 def listing_order(row: Row) -> tuple:
