@@ -67,6 +67,14 @@ MAX_FRAGMENTS = 64  # parts of the page per entry (a few per sidebar query)
 Pieces = tuple[str, ...]
 
 
+def log_went_back(kept_seq: int, seq: int) -> bool:
+    """Whether the change log now ends further behind a kept view's seq than a read
+    lagging behind another could: its changes were removed under it (a restore of an
+    older backup, rows deleted by hand or by the benchmark's clean-up), so the view may
+    hold notes that are gone and must be read again."""
+    return kept_seq - seq > MAX_CATCH_UP
+
+
 @dataclass
 class ClassView:
     """The shared part of a class's view of an article at one change-log seq."""
@@ -451,7 +459,9 @@ def class_view(
     on it too)."""
     found = views.get(key)
     if found is not None and found.seq >= seq:
-        return found  # (a later one serves too: its page's poll sends what it has again)
+        if not log_went_back(found.seq, seq):
+            return found  # (a later one serves too: its page's poll sends what it has again)
+        found = None
     if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
         stretch = _stretch(document_id, found.seq, seq)
         rows = session.execute(_changed_rows(classroom_id), stretch)
@@ -524,7 +534,7 @@ def kept_student_view(
     note). When the kept part is a few changes behind (the writers taking turns across
     processes), the changed notes' rows and the student's own are read by one statement."""
     found = views.get(key)
-    if found is None or seq - found.seq > MAX_CATCH_UP:
+    if found is None or seq - found.seq > MAX_CATCH_UP or log_went_back(found.seq, seq):
         return None
     if found.seq >= seq:
         return StudentView(found, own_rows(session, user_id, document_id, context), user_id)
