@@ -24,6 +24,9 @@ SHORT = 1_000  # ms: the lifetime this test gives notices (the page's own is lon
 def delete_a_new_highlight(page) -> None:
     drag_select(page, "Russian forces were needed in the country long-term")
     page.get_by_role("toolbar").get_by_role("button", name="Highlight", exact=True).click()
+    # Said before the next act, as a person hears it (messages of one moment, within 80 ms,
+    # are said together).
+    expect(page.locator("#announcer")).to_have_text("Highlight saved.")
     page.locator(".card").first.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("button", name="Undo")).to_be_visible()
 
