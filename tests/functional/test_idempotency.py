@@ -203,3 +203,30 @@ def test_concurrent_repeats_save_one_reply(app, db, room, class_note):
     (saved,) = replies_of(db, class_note)
     assert all(f'id="reply-{saved.id}"' in body for _, body in answers)
     assert count(db, Change, Change.kind == "replied") == 1
+
+
+def test_a_rolled_back_insert_is_forgotten_and_its_id_can_be_taken_again(db, room, class_note):
+    """A row inserted and then rolled back (the commit failed: a full disk) leaves the
+    session as the unit of work's would: the next insert, which SQLite gives the same id,
+    joins the session instead of failing on a ghost of the first."""
+    now = utcnow()
+
+    def a_reply(body: str) -> Reply:
+        return Reply(
+            annotation_id=class_note.id,
+            author_id=room.ben.id,
+            body_markdown=body,
+            body_html=f"<p>{body}</p>",
+            created_at=now,
+            updated_at=now,
+            idempotency_key=key(),
+        )
+
+    lost, new = insert_once(db.session, a_reply("lost"))
+    assert new
+    db.session.rollback()
+    assert lost not in db.session
+    saved, new = insert_once(db.session, a_reply("kept"))
+    assert new and saved.id == lost.id  # the id of the row rolled back, taken again
+    db.session.commit()
+    assert [r.body_markdown for r in replies_of(db, class_note)] == ["kept"]

@@ -10,6 +10,7 @@ from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, make_transient_to_detached
@@ -73,11 +74,33 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     given.update(zip((key for key, _ in columns), found, strict=True))
     make_transient_to_detached(row)  # as if read: every column loaded, nothing to flush
     session.add(row)
+    inserted = session.info.setdefault(_INSERTED, [])
+    inserted.append(row)
     for relationship, items in children.items():
-        set_committed_value(
-            row, relationship.key, _insert_children(session, row, relationship, items)
-        )
+        made = _insert_children(session, row, relationship, items)
+        inserted.extend(made)
+        set_committed_value(row, relationship.key, made)
     return row, True
+
+
+# Rows inserted by insert_once join the session as if read, not through the unit of work,
+# so a rollback would keep them as loaded though they are gone (and a later insert given
+# the same id could not join): the rollback forgets them, as it does the rows a flush
+# inserted.
+_INSERTED = "idempotency.inserted"
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_inserts(session: Session) -> None:
+    for row in session.info.pop(_INSERTED, ()):
+        if row in session:
+            session.expunge(row)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed_inserts(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_INSERTED, None)
 
 
 def _returns(dialect: str) -> bool:
