@@ -37,6 +37,20 @@ def count(db, model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
+def a_reply(room, class_note, body: str, sent: str) -> Reply:
+    """Ben's reply to the class note, not yet saved, with idempotency key `sent`."""
+    now = utcnow()
+    return Reply(
+        annotation_id=class_note.id,
+        author_id=room.ben.id,
+        body_markdown=body,
+        body_html=f"<p>{body}</p>",
+        created_at=now,
+        updated_at=now,
+        idempotency_key=sent,
+    )
+
+
 def card_ids_of(response) -> list[str]:
     return [e.id for e in parse(body_of(response)).iter() if "card" in e.classes]
 
@@ -142,23 +156,10 @@ def test_a_concurrent_duplicate_finds_the_saved_row(db, room, class_note):
     """The request that loses the race (its check ran before the other's commit) meets the
     unique index, and is answered with the row the other saved."""
     sent = key()
-    now = utcnow()
-
-    def a_reply(body: str) -> Reply:
-        return Reply(
-            annotation_id=class_note.id,
-            author_id=room.ben.id,
-            body_markdown=body,
-            body_html=f"<p>{body}</p>",
-            created_at=now,
-            updated_at=now,
-            idempotency_key=sent,
-        )
-
-    saved, new = insert_once(db.session, a_reply("first"))
+    saved, new = insert_once(db.session, a_reply(room, class_note, "first", sent))
     assert new
     db.session.commit()
-    found, new = insert_once(db.session, a_reply("second"))
+    found, new = insert_once(db.session, a_reply(room, class_note, "second", sent))
     assert not new
     assert found.id == saved.id and found.body_markdown == "first"
     db.session.commit()
@@ -209,24 +210,11 @@ def test_a_rolled_back_insert_is_forgotten_and_its_id_can_be_taken_again(db, roo
     """A row inserted and then rolled back (the commit failed: a full disk) leaves the
     session as the unit of work's would: the next insert, which SQLite gives the same id,
     joins the session instead of failing on a ghost of the first."""
-    now = utcnow()
-
-    def a_reply(body: str) -> Reply:
-        return Reply(
-            annotation_id=class_note.id,
-            author_id=room.ben.id,
-            body_markdown=body,
-            body_html=f"<p>{body}</p>",
-            created_at=now,
-            updated_at=now,
-            idempotency_key=key(),
-        )
-
-    lost, new = insert_once(db.session, a_reply("lost"))
+    lost, new = insert_once(db.session, a_reply(room, class_note, "lost", key()))
     assert new
     db.session.rollback()
     assert lost not in db.session
-    saved, new = insert_once(db.session, a_reply("kept"))
+    saved, new = insert_once(db.session, a_reply(room, class_note, "kept", key()))
     assert new and saved.id == lost.id  # the id of the row rolled back, taken again
     db.session.commit()
     assert [r.body_markdown for r in replies_of(db, class_note)] == ["kept"]

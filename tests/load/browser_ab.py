@@ -34,17 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.load import corpus as corpora  # noqa: E402
 from tests.load.browser_bench import (  # noqa: E402
-    HTMX_COPY,
     PAGE_TIMES,
     TIMEOUT_MS,
-    WATCH_SIDEBAR,
+    bench_page,
     measure_round,
 )
 from tests.support.servers import NO_CONTROL_SOCKET, flask, free_port, instance_env  # noqa: E402
-from webapp.config import HTMX_CDN_URL  # noqa: E402
 
 TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "blink.user_timing", "loading", "v8"]
 # What the renderer's main thread does, by the trace events that say so (the outermost
@@ -258,24 +256,10 @@ def main(argv: list[str] | None = None) -> None:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                htmx = HTMX_COPY.read_bytes()
-                tabs = []
-                for server in servers:
-                    context = browser.new_context(
-                        viewport={"width": args.width, "height": 900}, base_url=server.url
-                    )
-                    context.route(
-                        HTMX_CDN_URL,
-                        lambda route: route.fulfill(
-                            body=htmx,
-                            content_type="application/javascript",
-                            headers={"Access-Control-Allow-Origin": "*"},
-                        ),
-                    )
-                    page = context.new_page()
-                    page.add_init_script(WATCH_SIDEBAR)
-                    log_in(page, built.browser_user)
-                    tabs.append(page)
+                tabs = [
+                    bench_page(browser, server.url, built.browser_user, args.width)
+                    for server in servers
+                ]
                 # Warm both (server caches, compiled scripts) before anything counts.
                 for page in tabs:
                     for path, cards in pages.values():

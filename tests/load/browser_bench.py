@@ -157,6 +157,25 @@ PAGE_TIMES = """
 TYPED = "A comment typed key by key, to time each keystroke while the page is busy. "
 
 
+def bench_page(browser, base_url: str, username: str, width: int = 1400):
+    """A page of a new browser context at `base_url`, logged in as `username`, htmx's CDN
+    answered with the local copy and the sidebar watched (WATCH_SIDEBAR)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=base_url)
+    htmx = HTMX_COPY.read_bytes()
+    context.route(
+        HTMX_CDN_URL,
+        lambda route: route.fulfill(
+            body=htmx,
+            content_type="application/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    page = context.new_page()
+    page.add_init_script(WATCH_SIDEBAR)
+    log_in(page, username)
+    return page
+
+
 def drag_select(page, which: float, length: int) -> str | None:
     """Select a passage with the mouse, as a reader does: press on its first character,
     drag to its last, release. Returns the id of its block."""
@@ -238,26 +257,12 @@ def run_browser(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(
-                viewport={"width": 1400, "height": 900}, base_url=base_url
-            )
-            htmx = HTMX_COPY.read_bytes()
-            context.route(
-                HTMX_CDN_URL,
-                lambda route: route.fulfill(
-                    body=htmx,
-                    content_type="application/javascript",
-                    headers={"Access-Control-Allow-Origin": "*"},
-                ),
-            )
-            page = context.new_page()
-            page.add_init_script(WATCH_SIDEBAR)
-            log_in(page, username)
+            page = bench_page(browser, base_url, username)
             for _ in range(rounds):
                 for name, (path, expect_cards) in pages.items():
                     measured[name].append(measure_round(page, path, expect_cards, keys))
                     after_round()
-            context.close()
+            page.context.close()
         finally:
             browser.close()
     return measured
