@@ -64,8 +64,8 @@ class Sizes:
     slices: int = 2  # per scenario per run
     runs: int = 3
     connections: int = 8
-    browser_rounds: int = 3
-    keys: int = 30
+    browser_rounds: int = 5
+    keys: int = 60
     invisible: int = 19_724
     library: int = 1_001
     inprocess_reps: int = 5

@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trace", type=Path, help="keep a trace of each page per checkout")
     parser.add_argument("--cpu", action="store_true", help="trace each load: main-thread CPU")
     parser.add_argument("--full-rounds", action="store_true", help="Highlight and keys too")
+    parser.add_argument("--keys", type=int, default=60, help="keystrokes per full round")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--html", type=Path, help="keep each page's HTML as served")
     parser.add_argument(
@@ -263,7 +264,11 @@ def main(argv: list[str] | None = None) -> None:
                 # Warm both (server caches, compiled scripts) before anything counts.
                 for page in tabs:
                     for path, cards in pages.values():
-                        page_load(page, path, cards)
+                        if args.full_rounds:
+                            measure_round(page, path, cards, args.keys)
+                            corpora.delete_notes_from(engine, first_free)
+                        else:
+                            page_load(page, path, cards)
                 if args.html:
                     args.html.mkdir(parents=True, exist_ok=True)
                     for i, page in enumerate(tabs):
@@ -292,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
                             if args.cpu:
                                 browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
                             if args.full_rounds:
-                                found = measure_round(page, path, cards, 30)
+                                found = measure_round(page, path, cards, args.keys)
                                 corpora.delete_notes_from(engine, first_free)
                             else:
                                 found = page_load(page, path, cards)

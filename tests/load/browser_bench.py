@@ -6,7 +6,10 @@ reader with none, round by round. Times are taken inside the page with performan
 - Highlight: a passage selected with the mouse, from pressing the toolbar's button to the
   first new `mark` painted in the article (the pending one the page draws at once), and to
   the saved one painted (a `mark[data-at]`, from the server's answer);
-- typing: per keystroke in the comment box, from keydown to the frame after it.
+- typing: per keystroke in the comment box, from keydown to the frame after it. The keys
+  come at uneven intervals (the same ones on every page): at a fixed interval they fall at
+  the same few points of the browser's frame clock, and where they fall (which shifts with
+  how long each key takes to send) moved a round's median by half or more, either way.
 
 htmx's CDN is answered with the local copy (as a browser with it cached would have it): a
 machine without internet would otherwise wait for the name lookup to fail, which takes
@@ -15,6 +18,7 @@ from a few milliseconds to five seconds, and time that instead of the page.
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -155,6 +159,8 @@ PAGE_TIMES = """
 """
 
 TYPED = "A comment typed key by key, to time each keystroke while the page is busy. "
+# The pause after each key (ms): as a person types, unevenly, and the same on every page.
+KEY_PAUSES = tuple(random.Random(11).uniform(25, 65) for _ in range(500))
 
 
 def bench_page(browser, base_url: str, username: str, width: int = 1400):
@@ -222,7 +228,9 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     )
     page.evaluate(WATCH_KEYS)
     text = (TYPED * (keys // len(TYPED) + 1))[:keys]
-    page.keyboard.type(text, delay=40)
+    for char, pause in zip(text, KEY_PAUSES * (keys // len(KEY_PAUSES) + 1), strict=False):
+        page.keyboard.type(char)
+        page.wait_for_timeout(pause)
     page.wait_for_function(f"() => window.__benchKeys.length >= {keys}", timeout=TIMEOUT_MS)
     latencies = page.evaluate("() => window.__benchKeys")
     # Cancel, as a reader drops a comment: its draft goes too, so the next page does not
@@ -248,7 +256,9 @@ def run_browser(
     keys: int,
     after_round: Callable[[], None],
 ) -> dict[str, list[dict]]:
-    """Each round measures every page once, in turn; `after_round` undoes its writes."""
+    """Each round measures every page once, in turn; `after_round` undoes its writes. A
+    first round, not counted, warms the server and the browser (its caches, the scripts'
+    compiled code) for every page alike."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -258,10 +268,12 @@ def run_browser(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = bench_page(browser, base_url, username)
-            for _ in range(rounds):
+            for round_number in range(rounds + 1):
                 for name, (path, expect_cards) in pages.items():
-                    measured[name].append(measure_round(page, path, expect_cards, keys))
+                    found = measure_round(page, path, expect_cards, keys)
                     after_round()
+                    if round_number:
+                        measured[name].append(found)
             page.context.close()
         finally:
             browser.close()
