@@ -43,7 +43,9 @@ COLOURS = ("yellow", "green", "blue", "pink", "purple")
 MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 10
 TAG = re.compile(r"[\w-]{1,40}")
-CARDS_PER_PAGE = 20  # about two screenfuls; the rest load as the sidebar scrolls
+# A class's cards (a note and its replies) fill 2-4 screenfuls of the sidebar at 10; the rest
+# load as it scrolls. Each card more is HTML to parse and forms to wire before the page loads.
+CARDS_PER_PAGE = 10
 SPOT_NOTES_PER_PAGE = 20  # the notes at one spot shown at first; a link brings the next
 
 
