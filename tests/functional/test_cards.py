@@ -21,7 +21,7 @@ def many_notes(auth, db, seed_document):
     version = seed_document.current_version
     words = [m.span() for m in re.finditer(r"\w+", version.text)]
     ids = []
-    for start, end in words[: CARDS_PER_PAGE + 15]:
+    for start, end in words[: CARDS_PER_PAGE + CARDS_PER_PAGE // 2]:  # a page and a half
         annotation = create_annotation(
             db.session,
             user,
