@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import log_in, watch_errors
 from tests.browser.test_reader import PHRASE_RECTS, card_ids, drag_select, marks_of
 from tests.conftest import PASSWORD, SEED_SLUG
+from webapp.services.annotations import CARDS_PER_PAGE
 
 pytestmark = pytest.mark.browser
 
@@ -334,21 +335,21 @@ def test_a_poll_with_nothing_new_swaps_nothing(services, reader):
 def test_a_note_arriving_out_of_sight_shows_n_new(services, reader):
     klass = services.classroom(students=2)
     name_a, name_b = klass.students
-    # Enough notes further down the article that the sidebar scrolls.
-    for n, (start, end) in enumerate(services.words(15, after="He added that")):
+    # Enough notes further down the article that the sidebar scrolls, all on its first page.
+    for n, (start, end) in enumerate(services.words(CARDS_PER_PAGE, after="He added that")):
         services.note(
             klass,
             klass.instructor,
             start,
             end,
             f"Note {n + 1}: a remark long enough to take a few lines in the sidebar, "
-            "so that fifteen of them do not fit on one screen.",
+            "so that a page of them does not fit on one screen.",
         )
     a = reader(name_a)
     b = reader(name_b)
     for page in (a, b):
         page.goto(klass.url)
-        expect(page.locator(".card")).to_have_count(15)
+        expect(page.locator(".card")).to_have_count(CARDS_PER_PAGE)
     sidebar = b.locator("#sidebar")
     assert sidebar.evaluate("s => s.scrollHeight > s.clientHeight + 200"), "sidebar too short"
     sidebar.evaluate("s => { s.scrollTop = s.scrollHeight; }")
@@ -361,7 +362,7 @@ def test_a_note_arriving_out_of_sight_shows_n_new(services, reader):
     toolbar.get_by_role("button", name="Comment", exact=True).click()
     a.get_by_placeholder("Your comment (Markdown)").fill("Needed by whom?")
     toolbar.get_by_role("button", name="Save comment").click()
-    expect(a.locator(".card")).to_have_count(16)
+    expect(a.locator(".card")).to_have_count(CARDS_PER_PAGE + 1)
     new_id = card_ids(a)[0]
 
     notice = b.locator("#live-notice")
