@@ -12,8 +12,9 @@ local copy), and reports navigation → load event and → the sidebar's first c
 
 --cpu traces every load and reports, beside the times, the main thread's CPU time until
 the load event, by kind of work (thread time: on a shared machine, wall times wander far
-more than the work does). --trace DIR keeps one trace of each page per checkout, to open
-in Chromium's Performance panel.
+more than the work does); with --full-rounds, also per keystroke while typing ("cpu key").
+--trace DIR keeps one trace of each page per checkout, to open in Chromium's Performance
+panel.
 --full-rounds also runs browser_bench's Highlight and keystroke measures in each round.
 """
 
@@ -107,9 +108,11 @@ class TreeServer:
         self.log.close()
 
 
-def main_thread_cpu(raw: bytes) -> dict[str, float]:
+def main_thread_cpu(raw: bytes, keys: int = 0) -> dict[str, float]:
     """Milliseconds of the page's main thread's CPU time (thread time, not wall time: the
-    machine is shared) from navigation start to the load event, in all and by kind."""
+    machine is shared) from navigation start to the load event, in all and by kind; with
+    `keys`, also per keystroke while typing ("key busy", "key style", ...), between the
+    marks browser_bench.measure_round leaves around it."""
     events = json.loads(raw)["traceEvents"]
     # The page's navigation (not the about:blank ones a frame starts with) and its load.
     start = next(
@@ -117,7 +120,6 @@ def main_thread_cpu(raw: bytes) -> dict[str, float]:
         for e in events
         if e["name"] == "navigationStart" and e["args"]["data"].get("documentLoaderURL")
     )
-    pid, tid = start["pid"], start["tid"]
     end = min(
         e["ts"]
         for e in events
@@ -125,13 +127,22 @@ def main_thread_cpu(raw: bytes) -> dict[str, float]:
         and e["args"].get("frame") == start["args"]["frame"]
         and e["ts"] > start["ts"]
     )
+    cpu = busy_on(events, start["pid"], start["tid"], start["ts"], end)
+    if keys:
+        marks = {e["name"]: e for e in events if e["name"].startswith("bench-typing-")}
+        began, ended = marks["bench-typing-start"], marks["bench-typing-end"]
+        typing = busy_on(events, began["pid"], began["tid"], began["ts"], ended["ts"])
+        cpu.update({f"key {kind}": spent / keys for kind, spent in typing.items()})
+    return cpu
+
+
+def busy_on(events: list[dict], pid: int, tid: int, start: float, end: float) -> dict[str, float]:
+    """CPU time of thread (pid, tid) in spans that begin in [start, end), in all and by kind."""
     spans = sorted(
         (
             e
             for e in events
-            if (e["pid"], e["tid"]) == (pid, tid)
-            and e.get("ph") == "X"
-            and start["ts"] <= e["ts"] < end
+            if (e["pid"], e["tid"]) == (pid, tid) and e.get("ph") == "X" and start <= e["ts"] < end
         ),
         key=lambda e: (e["ts"], -e["dur"]),
     )
@@ -207,7 +218,9 @@ def spread(values: list[float]) -> str:
     values = [v for v in values if v is not None]
     if not values:
         return "-"
-    return f"{statistics.median(values):6.1f} ({min(values):.0f}–{max(values):.0f})"
+    digits = 2 if statistics.median(values) < 10 else 0  # a keystroke's milliseconds
+    median = statistics.median(values)
+    return f"{median:6.{max(digits, 1)}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -302,7 +315,8 @@ def main(argv: list[str] | None = None) -> None:
                             else:
                                 found = page_load(page, path, cards)
                             if args.cpu:
-                                found.update(main_thread_cpu(browser.stop_tracing()))
+                                keys = args.keys if args.full_rounds else 0
+                                found.update(main_thread_cpu(browser.stop_tracing(), keys))
                             else:
                                 after = process_cpu()
                                 found["all cpu browser"] = 1000 * (
@@ -328,9 +342,13 @@ def main(argv: list[str] | None = None) -> None:
         keys += ["all cpu browser", "all cpu server"]
     if args.cpu:
         keys += [f"cpu {key}" for key in CPU_KEYS]
+        if args.full_rounds:
+            keys += [f"cpu key {key}" for key in CPU_KEYS]
         for found in measured.values():
             for row in found:
                 row.update({f"cpu {key}": row.get(key, 0.0) for key in CPU_KEYS})
+                if args.full_rounds:
+                    row.update({f"cpu key {k}": row.get(f"key {k}", 0.0) for k in CPU_KEYS})
     for i, tree in enumerate(trees):
         print(f"== {tree}")
         for key in keys:
@@ -338,8 +356,9 @@ def main(argv: list[str] | None = None) -> None:
             empty = [r[key] for r in measured[(i, "empty")] if r.get(key) is not None]
             if not full and not empty:
                 continue
-            ratio = statistics.median(full) / statistics.median(empty) if full and empty else 0
-            line = f"  {key:17} full {spread(full)}  empty {spread(empty)}  ratio {ratio:.2f}"
+            below = statistics.median(empty) if empty else 0
+            ratio = statistics.median(full) / below if full and below else 0
+            line = f"  {key:18} full {spread(full)}  empty {spread(empty)}  ratio {ratio:.2f}"
             print(line)
 
 

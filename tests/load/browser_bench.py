@@ -227,11 +227,14 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
         timeout=TIMEOUT_MS,
     )
     page.evaluate(WATCH_KEYS)
+    # Where the typing starts and ends in a trace of the round (browser_ab.py --cpu).
+    page.evaluate("() => performance.mark('bench-typing-start')")
     text = (TYPED * (keys // len(TYPED) + 1))[:keys]
     for char, pause in zip(text, KEY_PAUSES * (keys // len(KEY_PAUSES) + 1), strict=False):
         page.keyboard.type(char)
         page.wait_for_timeout(pause)
     page.wait_for_function(f"() => window.__benchKeys.length >= {keys}", timeout=TIMEOUT_MS)
+    page.evaluate("() => performance.mark('bench-typing-end')")
     latencies = page.evaluate("() => window.__benchKeys")
     # Cancel, as a reader drops a comment: its draft goes too, so the next page does not
     # open again on it (drafts survive a reload: static/js/drafts.js).
