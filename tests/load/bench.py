@@ -64,7 +64,7 @@ class Sizes:
     slices: int = 2  # per scenario per run
     runs: int = 3
     connections: int = 8
-    browser_rounds: int = 5
+    browser_rounds: int = 6  # even: each page goes first as often
     keys: int = 60
     invisible: int = 19_724
     library: int = 1_001

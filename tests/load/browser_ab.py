@@ -302,9 +302,11 @@ def main(argv: list[str] | None = None) -> None:
                 # The browser's processes are ours but the servers' (and the driver's, which
                 # costs alike for both pages).
                 servers_pids = {server.process.pid for server in servers}
-                for _ in range(args.rounds):
-                    for i, page in enumerate(tabs):
-                        for name, (path, cards) in pages.items():
+                for round_number in range(args.rounds):
+                    # Each checkout and each page goes first in every other round.
+                    turn = -1 if round_number % 2 else 1
+                    for i, page in list(enumerate(tabs))[::turn]:
+                        for name, (path, cards) in list(pages.items())[::turn]:
                             page.goto("about:blank")
                             before = process_cpu()
                             if args.cpu:
