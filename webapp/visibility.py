@@ -56,6 +56,7 @@ from webapp.row_objects import columns_of, object_of
 
 PRIVATE = "private"
 ARCHIVED = "This class is archived: it is read-only. An instructor can restore it."
+NOT_A_MEMBER = "You are not a member of that class."
 
 
 @dataclass(frozen=True)
@@ -430,7 +431,7 @@ def reading_context(user: User | None, key: str | None) -> ReadingContext:
         raise ContextError(f"Unknown reading context {key[:30]!r}.")
     found = membership(user, classroom_id)
     if found is None:
-        raise ContextError("You are not a member of that class.")
+        raise ContextError(NOT_A_MEMBER)
     return ReadingContext(found.classroom, found)
 
 

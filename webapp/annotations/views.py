@@ -21,12 +21,13 @@ from webapp.reader.cards import (
     require_open_audience,
     viewer_in,
 )
-from webapp.reader.documents import get_document, get_document_with
+from webapp.reader.documents import get_document, get_document_in_class
 from webapp.reader.shared import class_facts_columns, facts_of
 from webapp.reader.state import (
     CardExtras,
     ReaderState,
     SidebarQuery,
+    class_context,
     context_for,
     contexts_of_user,
     refuse_unreadable_context,
@@ -68,16 +69,18 @@ def create(slug: str):
     what must still hold then."""
     # A class view's instructors and assignment (for its shared view and the card's
     # badge, after the write) come with the article, as for the reader page.
+    # So does the reader's membership of the view's class (its context).
     classroom_id = requested_class_id()
     facts = None
     if classroom_id is None:
         document, version = get_document(slug, annotate=True)
+        context = context_for(document)  # a view one cannot read is refused before writing
     else:
         parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
         also = (class_facts_columns(), parameters)
-        document, version, extra = get_document_with(slug, also, annotate=True)
+        document, version, member, extra = get_document_in_class(slug, also, annotate=True)
         facts = facts_of(extra, classroom_id)
-    context = context_for(document)  # a view one cannot read is refused before writing
+        context = class_context(member)
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))

@@ -12,7 +12,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Annotation, Document, DocumentVersion
+from webapp.models import Annotation, Document, DocumentVersion, Membership
 from webapp.reader.shared import (
     MAX_FORESEEN,
     ClassFacts,
@@ -41,6 +41,7 @@ from webapp.services.deadlines import late_marks
 from webapp.services.documents import article_body, layout_for
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
+    NOT_A_MEMBER,
     ContextError,
     ReadingContext,
     Viewer,
@@ -71,6 +72,14 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         return reading_context(current_user, key)
     except ContextError as error:
         abort(404, description=f"{error} Choose another view of this article.")
+
+
+def class_context(found: Membership | None) -> ReadingContext:
+    """context_for the class asked for (`context=class-N`, requested_class_id), given the
+    user's membership of it read already (None: not a member, a 404 as context_for's)."""
+    if found is None:
+        abort(404, description=f"{NOT_A_MEMBER} Choose another view of this article.")
+    return ReadingContext(found.classroom, found)
 
 
 def requested_class_id() -> int | None:
@@ -193,7 +202,7 @@ class CardExtras:
     @classmethod
     def load(cls, annotations: list[Annotation], context: ReadingContext, votes=None):
         ids = [a.id for a in annotations]
-        viewer = viewer_of(current_user)
+        viewer = viewer_of(current_user._get_current_object())  # (not the proxy: see viewer_in)
         moderated = [a.id for a in annotations if viewer.can_moderate(a)]
         threads = discussion.thread_of(db.session, current_user, ids)
         late = set()

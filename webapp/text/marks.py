@@ -215,9 +215,8 @@ def render_block(
 ) -> str:
     """One leaf block, with its stable id, spans and marks. `highlights` may hold others:
     only those overlapping the block are drawn."""
-    relevant = tuple(
-        h for h in highlights if h.start < block.end and block.start < h.end and h.start < h.end
-    )
+    start, end = block.start, block.end
+    relevant = tuple([h for h in highlights if h.start < end and start < h.end and h.start < h.end])
     key = (id(block), heat, extra_attrs, relevant)
     html = _blocks.get(key, block)
     if html is None:
