@@ -21,7 +21,7 @@ from webapp.reader.cards import (
     require_open_audience,
     viewer_in,
 )
-from webapp.reader.documents import get_document, get_document_in_class
+from webapp.reader.documents import get_document_and_cursor, get_document_in_class
 from webapp.reader.shared import class_facts_columns, facts_of
 from webapp.reader.state import (
     CardExtras,
@@ -48,6 +48,7 @@ from webapp.services.annotations import (
 from webapp.services.idempotency import saved_before
 from webapp.services.limits import RateLimited
 from webapp.services.live import taken_seq
+from webapp.text.marks import Highlight
 from webapp.visibility import PRIVATE, Viewer, instructors_of, viewer_of
 
 
@@ -70,10 +71,12 @@ def create(slug: str):
     # A class view's instructors and assignment (for its shared view and the card's
     # badge, after the write) come with the article, as for the reader page.
     # So does the reader's membership of the view's class (its context).
+    # One's private notes: with the article's latest change-log seq (see `before` below).
     classroom_id = requested_class_id()
     facts = None
+    cursor = None
     if classroom_id is None:
-        document, version = get_document(slug, annotate=True)
+        document, version, cursor, _ = get_document_and_cursor(slug, annotate=True)
         context = context_for(document)  # a view one cannot read is refused before writing
     else:
         parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
@@ -85,6 +88,8 @@ def create(slug: str):
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
     viewer = None
+    state = ReaderState.load(document, version, context, SidebarQuery())
+    before = None  # one's private marks over the blocks the answer draws, read before writing
     if has_note(body, form.get("question"), tags.strip("#, ")):
         # Posted in the view (its class or one's private notes), the view's membership
         # says all the check and the card need; elsewhere, every class's role is read.
@@ -102,6 +107,8 @@ def create(slug: str):
             same = key_of_view() == form["audience"]  # the view's context, read above
             audience = context if same else audience_for(current_user, form["audience"])
             annotation = new_annotation(current_user, version, form, audience)
+            if context.classroom is None and is_htmx() and (span := state.span_of([annotation])):
+                before = state.ranges(span)
             start_writing(db.session)
             limit = current_app.config["WRITES_PER_MINUTE"]
             check_still_writable(db.session, annotation, current_user, limit)
@@ -120,10 +127,17 @@ def create(slug: str):
     seq = taken_seq(db.session, document.id)  # None: nothing new was written (a repeat)
     if not is_htmx():
         return back_to(annotation)
-    state = ReaderState.load(document, version, context, SidebarQuery())
     if seq is not None:
         state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
-    parts = state.blocks_for([annotation])
+    marks = None
+    if before is not None and seq is not None and seq == cursor + 1:
+        # This note is the article's one change since the marks were read (each change of
+        # a note is in the change log): they are what a read now would find, with it.
+        marks = before
+        if context.contains(annotation):
+            a = annotation
+            marks = [*before, Highlight(a.id, a.start, a.end, a.colour, own=True)]
+    parts = state.blocks_for([annotation], marks)
     if state.context.contains(annotation):
         extras = (
             state.extras([annotation])

@@ -110,12 +110,12 @@ def _document_in_class(columns: tuple):
 
 
 def get_document_and_cursor(
-    slug: str, also: tuple | None = None
+    slug: str, also: tuple | None = None, annotate: bool = False
 ) -> tuple[Document, DocumentVersion, int, tuple]:
     """get_document, and the document's latest change-log seq (services/live.py: the
     reader's live cursor) read in the same statement, before anything the page shows.
     `also`: more columns (correlated with the document) and their parameters, read in it
-    too; their values come last."""
+    too; their values come last. `annotate` as get_document's."""
     if also is None:
         statement, parameters = _DOCUMENT_AND_CURSOR, {"slug": slug}
     else:
@@ -123,7 +123,7 @@ def get_document_and_cursor(
         statement, parameters = _document_and_cursor_with(columns), {**values, "slug": slug}
     row = db.session.connection().execute(statement, parameters).first()
     cursor, extra = (row[_ROW_WIDTH], tuple(row[_ROW_WIDTH + 1 :])) if row is not None else (0, ())
-    return (*_checked(_document_of(row), slug, False), cursor, extra)
+    return (*_checked(_document_of(row), slug, annotate), cursor, extra)
 
 
 @lru_cache(maxsize=16)

@@ -39,6 +39,7 @@ from webapp.services.annotations import (
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.deadlines import late_marks
 from webapp.services.documents import article_body, layout_for
+from webapp.text.document import Block
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
     NOT_A_MEMBER,
@@ -361,9 +362,32 @@ class ReaderState:
     def orphans(self) -> list[Annotation]:
         return load_annotations(db.session, self._marks[1])
 
-    def blocks_for(self, annotations: list[Annotation]) -> list[str]:
+    def blocks_for(
+        self, annotations: list[Annotation], highlights: list[Highlight] | None = None
+    ) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:
-        only the highlights overlapping those blocks are read (by position)."""
+        only the highlights overlapping those blocks are read (by position), unless given
+        (`highlights`: this view's marks over span_of(annotations))."""
+        ordered = self._blocks_of(annotations)
+        if not ordered:
+            return []
+        if self.student is not None and self.student.version_id == self.version.id:
+            student = self.student  # the shared view's marks: no read
+            return [
+                render_block(b, student.marks_over(b), OOB_OUTER, heat=self.heat) for b in ordered
+            ]
+        if highlights is None:
+            highlights = self.ranges((ordered[0].start, ordered[-1].end))
+        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
+
+    def span_of(self, annotations: list[Annotation]) -> tuple[int, int] | None:
+        """Where the blocks blocks_for draws for these annotations begin and end (None:
+        none)."""
+        ordered = self._blocks_of(annotations)
+        return (ordered[0].start, ordered[-1].end) if ordered else None
+
+    def _blocks_of(self, annotations: list[Annotation]) -> list[Block]:
+        """The blocks of the current version these annotations cover, in text order."""
         layout = layout_for(self.version)
         blocks = {}
         for annotation in annotations:
@@ -371,16 +395,7 @@ class ReaderState:
                 continue
             for block in layout.blocks_between(annotation.start, annotation.end):
                 blocks.setdefault(block.id, block)
-        if not blocks:
-            return []
-        ordered = sorted(blocks.values(), key=lambda b: b.start)
-        if self.student is not None and self.student.version_id == self.version.id:
-            student = self.student  # the shared view's marks: no read
-            return [
-                render_block(b, student.marks_over(b), OOB_OUTER, heat=self.heat) for b in ordered
-            ]
-        highlights = self.ranges((ordered[0].start, ordered[-1].end))
-        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
+        return sorted(blocks.values(), key=lambda b: b.start)
 
     def extras(self, cards: list[Annotation]) -> CardExtras:
         return CardExtras.load(cards, self.context)
