@@ -4,6 +4,7 @@ import json
 
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.annotations import bp
 from webapp.database import commit_keeping_loaded, reads_first, start_writing
@@ -72,6 +73,7 @@ def create(slug: str):
     # badge, after the write) come with the article, as for the reader page.
     # So does the reader's membership of the view's class (its context).
     # One's private notes: with the article's latest change-log seq (see `before` below).
+    user = current_user._get_current_object()  # (not Flask-Login's proxy, asked often)
     classroom_id = requested_class_id()
     facts = None
     cursor = None
@@ -79,7 +81,7 @@ def create(slug: str):
         document, version, cursor, _ = get_document_and_cursor(slug, annotate=True)
         context = context_for(document)  # a view one cannot read is refused before writing
     else:
-        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        parameters = {"classroom_id": classroom_id, "user_id": user.id}
         also = (class_facts_columns(), parameters)
         document, version, member, extra = get_document_in_class(slug, also, annotate=True)
         facts = facts_of(extra, classroom_id)
@@ -96,24 +98,26 @@ def create(slug: str):
         if form["audience"] in (context.key, PRIVATE):
             viewer = viewer_in(context)
         else:
-            viewer = viewer_of(current_user)
+            viewer = viewer_of(user)
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     try:
         annotation = saved_before(
-            db.session, Annotation, current_user.id, idempotency_key(form.get("idempotency_key"))
+            db.session, Annotation, user.id, idempotency_key(form.get("idempotency_key"))
         )
         repeated = annotation is not None
         if not repeated:
             same = key_of_view() == form["audience"]  # the view's context, read above
-            audience = context if same else audience_for(current_user, form["audience"])
-            annotation = new_annotation(current_user, version, form, audience)
+            audience = context if same else audience_for(user, form["audience"])
+            annotation = new_annotation(user, version, form, audience)
             if context.classroom is None and is_htmx() and (span := state.span_of([annotation])):
                 before = state.ranges(span)
             start_writing(db.session)
             limit = current_app.config["WRITES_PER_MINUTE"]
-            check_still_writable(db.session, annotation, current_user, limit)
-            annotation, new = save_annotation(db.session, annotation, current_user)
+            check_still_writable(db.session, annotation, user, limit)
+            annotation, new = save_annotation(db.session, annotation, user)
             repeated = not new  # the same key saved by a request that came meanwhile
+            if new:
+                set_committed_value(annotation, "author", user)  # its card names the author
     except RateLimited as error:
         abort(429, description=str(error))
     except AnnotationInputError as error:
