@@ -107,16 +107,19 @@ def _looks(block: Block, relevant: tuple[Highlight, ...], heat: bool):
                 starting.setdefault(first, []).append(h)
                 ending.setdefault(past, []).append(h)
         cuts = sorted({*starting, *ending, len(points)})
-        own: dict[int, Highlight] = {}
+        own: dict[int, tuple] = {}  # id: (size, id, highlight): the least is the innermost
+        tables: dict[str, tuple] = {}  # colour: _own_looks
         for first, past in zip(cuts, cuts[1:], strict=False):
             for h in ending.get(first, ()):
                 del own[h.id]
             for h in starting.get(first, ()):
-                own[h.id] = h
+                own[h.id] = (h.end - h.start, h.id, h)
             if own:
                 # The innermost highlight's colour shows on top, deeper with the count.
-                top = min(own.values(), key=_size_and_id)
-                by_count = _own_looks(top.colour, heat, most)
+                colour = min(own.values())[2].colour
+                by_count = tables.get(colour)
+                if by_count is None:
+                    by_count = tables[colour] = _own_looks(colour, heat, most)
                 looks[first:past] = map(by_count.__getitem__, counts[first:past])
     merged = [next(group) for _, group in groupby(zip(points, looks, strict=True), _LOOK)]
     return [at for at, _ in merged], [look for _, look in merged]
@@ -156,10 +159,6 @@ def _others_looks(most: int) -> tuple[str | None, ...]:
 
 
 _OTHERS_LOOKS: tuple[str | None, ...] = (None,)
-
-
-def _size_and_id(h: Highlight) -> tuple[int, int]:
-    return h.end - h.start, h.id
 
 
 def _mark(look: str, at: int, texts: list[str]) -> str:
