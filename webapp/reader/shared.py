@@ -642,6 +642,7 @@ class StudentView:
     foreseen: frozenset[int] = frozenset()
     known: frozenset[int] = frozenset()
     _mine: tuple | None = field(default=None, repr=False)  # marks(): (marks, own ones)
+    _shared_own: frozenset[int] | None = field(default=None, repr=False)  # marks_over()
 
     def involved(self, session: Session, annotation_ids: list[int]) -> set[int]:
         """Of these notes, those whose card is the student's own: theirs, or involved."""
@@ -723,9 +724,13 @@ class StudentView:
     def marks_over(self, block: Block) -> list[Highlight]:
         """As services.annotations.ranges_for_reader over one block: the marks overlapping
         it, the student's own in their colours."""
-        user_id, authors = self.user_id, self.shared.authors
+        mine = self._shared_own
+        if mine is None:  # the ids of the student's marks among the class's, found once
+            shared = self.shared
+            indices = shared.by_author.get(self.user_id, ())
+            mine = self._shared_own = frozenset(shared.highlights[k].id for k in indices)
         over = [
-            h._replace(own=True) if authors[h.id] == user_id else h
+            Highlight(h[0], h[1], h[2], h[3], True) if h[0] in mine else h
             for h in self.shared.marks_over(block)
         ]
         lo, hi = block.start, block.end
