@@ -70,20 +70,19 @@ def create(slug: str):
     write lock is taken for the inserts alone, after check_still_writable has read again
     what must still hold then."""
     # A class view's instructors and assignment (for its shared view and the card's
-    # badge, after the write) come with the article, as for the reader page.
-    # So does the reader's membership of the view's class (its context).
-    # One's private notes: with the article's latest change-log seq (see `before` below).
+    # badge) come with the article, as for the reader page, and so does the reader's
+    # membership of the view's class (its context). With the article: its latest
+    # change-log seq (`cursor`: see what the answer is drawn from, below).
     user = current_user._get_current_object()  # (not Flask-Login's proxy, asked often)
     classroom_id = requested_class_id()
     facts = None
-    cursor = None
     if classroom_id is None:
         document, version, cursor, _ = get_document_and_cursor(slug, annotate=True)
         context = context_for(document)  # a view one cannot read is refused before writing
     else:
         parameters = {"classroom_id": classroom_id, "user_id": user.id}
         also = (class_facts_columns(), parameters)
-        document, version, member, extra = get_document_in_class(slug, also, annotate=True)
+        document, version, member, cursor, extra = get_document_in_class(slug, also, annotate=True)
         facts = facts_of(extra, classroom_id)
         context = class_context(member)
     form = request.form.to_dict()
@@ -109,8 +108,14 @@ def create(slug: str):
             same = key_of_view() == form["audience"]  # the view's context, read above
             audience = context if same else audience_for(user, form["audience"])
             annotation = new_annotation(user, version, form, audience)
-            if context.classroom is None and is_htmx() and (span := state.span_of([annotation])):
-                before = state.ranges(span)
+            if is_htmx():
+                # What the answer's blocks are drawn from, read now, as of `cursor`: one's
+                # private marks over them, or a student's class view (share()).
+                if context.classroom is None:
+                    if span := state.span_of([annotation]):
+                        before = state.ranges(span)
+                else:
+                    state.share(cursor, facts, kept_only=True)
             start_writing(db.session)
             limit = current_app.config["WRITES_PER_MINUTE"]
             check_still_writable(db.session, annotation, user, limit)
@@ -124,24 +129,28 @@ def create(slug: str):
         input_error(error)
     except NotWritable as error:
         abort(error.status, description=str(error))
-    # The answer is drawn from what was just written, read after the commit: a plain read
-    # that takes no write lock, so the next writer goes on while this one draws. Nothing
-    # loaded so far is read again.
     commit_keeping_loaded(db.session)
     seq = taken_seq(db.session, document.id)  # None: nothing new was written (a repeat)
     if not is_htmx():
         return back_to(annotation)
-    if seq is not None:
-        state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
-    marks = None
-    if before is not None and seq is not None and seq == cursor + 1:
-        # This note is the article's one change since the marks were read (each change of
-        # a note is in the change log): they are what a read now would find, with it.
-        marks = before
-        if context.contains(annotation):
-            a = annotation
-            marks = [*before, Highlight(a.id, a.start, a.end, a.colour, own=True)]
-    parts = state.blocks_for([annotation], marks)
+    # When the note is the article's one change since `cursor` (each change of a note is in
+    # the change log), what was read before the write, with the note, is what a read now
+    # would find. Else the answer is drawn from a read after the commit: a plain read that
+    # takes no write lock, so the next writer goes on while this one draws. Nothing loaded
+    # so far is read again.
+    only_change = seq is not None and seq == cursor + 1
+    a = annotation
+    shown = (Highlight(a.id, a.start, a.end, a.colour, own=True),) if context.contains(a) else ()
+    marks, beside = None, ()
+    if only_change and before is not None:
+        marks = [*before, *shown]
+    elif only_change and state.student is not None:
+        beside = shown
+    else:
+        state.student = None  # (one read before the write is behind)
+        if seq is not None:
+            state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
+    parts = state.blocks_for([annotation], marks, beside)
     if state.context.contains(annotation):
         extras = (
             state.extras([annotation])

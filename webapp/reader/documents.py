@@ -72,16 +72,17 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
 
 def get_document_in_class(
     slug: str, also: tuple, annotate: bool = False
-) -> tuple[Document, DocumentVersion, Membership | None, tuple]:
+) -> tuple[Document, DocumentVersion, Membership | None, int, tuple]:
     """get_document, the user's membership of a class (its class loaded with it; None when
-    they are not a member) and more columns (correlated with the document) with their
+    they are not a member), the document's latest change-log seq (as
+    get_document_and_cursor's) and more columns (correlated with the document) with their
     parameters, read in one statement: `also`'s parameters name the class (`classroom_id`)
     and the user (`user_id`); its columns' values come last."""
     columns, parameters = also
     statement = _document_in_class(columns)
     row = db.session.connection().execute(statement, {**parameters, "slug": slug}).first()
     if row is None:
-        return (*_checked(None, slug, annotate), None, ())
+        return (*_checked(None, slug, annotate), None, 0, ())
     member = None
     if row[_ROW_WIDTH] is not None:
         classroom = object_of(db.session, Classroom, row[_MEMBER_WIDTH:_CLASS_WIDTH])
@@ -89,7 +90,7 @@ def get_document_in_class(
             db.session, Membership, row[_ROW_WIDTH:_MEMBER_WIDTH], classroom=classroom
         )
     document, version = _checked(_document_of(row), slug, annotate)
-    return document, version, member, tuple(row[_CLASS_WIDTH:])
+    return document, version, member, row[_CLASS_WIDTH], tuple(row[_CLASS_WIDTH + 1 :])
 
 
 _MEMBER_WIDTH = _ROW_WIDTH + len(columns_of(Membership))
@@ -105,7 +106,12 @@ def _document_in_class(columns: tuple):
     return (
         _DOCUMENT_BY_SLUG.outerjoin(Membership, member)
         .outerjoin(Classroom, Classroom.id == Membership.classroom_id)
-        .add_columns(*columns_of(Membership), *columns_of(Classroom), *columns)
+        .add_columns(
+            *columns_of(Membership),
+            *columns_of(Classroom),
+            latest_change_of(Document.id).scalar_subquery(),
+            *columns,
+        )
     )
 
 

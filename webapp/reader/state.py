@@ -363,18 +363,23 @@ class ReaderState:
         return load_annotations(db.session, self._marks[1])
 
     def blocks_for(
-        self, annotations: list[Annotation], highlights: list[Highlight] | None = None
+        self,
+        annotations: list[Annotation],
+        highlights: list[Highlight] | None = None,
+        beside: tuple[Highlight, ...] = (),
     ) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:
         only the highlights overlapping those blocks are read (by position), unless given
-        (`highlights`: this view's marks over span_of(annotations))."""
+        (`highlights`: this view's marks over span_of(annotations)). `beside`: marks the
+        student's view (share()) has not, drawn with its own."""
         ordered = self._blocks_of(annotations)
         if not ordered:
             return []
         if self.student is not None and self.student.version_id == self.version.id:
             student = self.student  # the shared view's marks: no read
             return [
-                render_block(b, student.marks_over(b), OOB_OUTER, heat=self.heat) for b in ordered
+                render_block(b, [*student.marks_over(b), *beside], OOB_OUTER, heat=self.heat)
+                for b in ordered
             ]
         if highlights is None:
             highlights = self.ranges((ordered[0].start, ordered[-1].end))
