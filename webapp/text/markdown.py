@@ -47,9 +47,9 @@ def comment_to_html(markdown: str) -> str:
 # running it (three times as long as the rest of a note's text handling). Why the same:
 # - no block starts: one line (no indent: the comment is stripped) beginning with a letter
 #   or an emphasis, so no heading, quote, list item, thematic break, fence or HTML block;
-# - no inline construct but emphasis: none of ` \ [ ] < > & ~ _ ! # | = + " or a line break
+# - no inline construct but emphasis: none of ` \ [ ] < > & ~ _ # | = + " or a line break
 #   (code spans, escapes, links and images, autolinks and HTML, entities, strikethrough,
-#   underscore emphasis, breaks); markdown-it's linkify and typographer are off;
+#   underscore emphasis, breaks; a "!" is text without a "["); linkify and typographer are off;
 # - each `*`s pair wraps one word, opened after the start or a space and closed before the
 #   end, a space or one punctuation mark (then the end or a space): a left-flanking run
 #   that opens and a right-flanking one of the same length that closes it, and no other;
