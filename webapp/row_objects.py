@@ -6,8 +6,8 @@ objects, per statement. The rows of the requests every page makes (the signed-in
 article and its version, the reader's classes) are read as plain columns instead and made
 into objects here: the same objects of the same session as the query would give (persistent,
 in its identity map, nothing loaded or expired that the query would not have), at a fraction
-of the cost. An object the session holds already is returned, its expired attributes filled
-from the row, as a query would.
+of the cost. An object the session holds already is returned, its expired attributes (and
+the relationships given, when not loaded) filled from the row, as a query would.
 """
 
 from __future__ import annotations
@@ -53,12 +53,16 @@ def object_of(session: Session, model: type, values: Sequence, **related) -> obj
     real = session() if isinstance(session, scoped_session) else session
     found = real.identity_map.get(identity)
     if found is not None:
-        # As a query does: what was expired (by a commit) is filled from the row.
+        # As a query does: what was expired (by a commit) is filled from the row, and a
+        # relationship given that is not loaded, as an eager load fills it.
         state = sa.inspect(found)
         if expired := state.expired_attributes:
-            for name, value in (*zip(names, values, strict=True), *related.items()):
+            for name, value in zip(names, values, strict=True):
                 if name in expired:
                     set_committed_value(found, name, value)
+        for name, value in related.items():
+            if name not in found.__dict__ or name in expired:
+                set_committed_value(found, name, value)
         return found
     instance = mapper.class_manager.new_instance()
     # As the ORM's loading does: straight into the new object's dict, no history.

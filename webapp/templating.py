@@ -122,6 +122,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["url_for"] = url_for
     app.jinja_env.globals["csrf_token"] = form_token
+    # Flask-WTF also hands its generate_csrf to every template through a context processor,
+    # which outranks the globals: this one, registered after it, takes its place.
+    app.context_processor(lambda: {"csrf_token": form_token})
 
     heads: dict[str, Markup] = {}
 

@@ -465,3 +465,29 @@ def test_a_students_page_from_the_shared_view_runs_four_queries(
         assert read().status_code == 200
     found = [" ".join(statement.split())[:60] for statement, _ in queries(seen)]
     assert len(found) == 4, found
+
+
+def test_a_notes_create_reads_four_times_before_its_write_and_nothing_after(
+    client, db, auth, room, seed_document
+):
+    """The login session; the article (with its live cursor and, in a class, the writer's
+    membership, the class's instructors and assignment); what the answer's blocks are drawn
+    from (one's private marks over them, or the class's kept view brought to the cursor with
+    the student's own rows); the check under the write lock. Then the inserts, and nothing
+    read after the commit when the note is the article's one change since the cursor."""
+    add_notes(db, room, seed_document, 30)
+    auth.login("student")
+    key = context(room)
+    assert client.get(f"/articles/{SEED_SLUG}", query_string={"context": key}).status_code == 200
+    version = seed_document.current_version
+    fields = {**select(version.text, "Assad"), "body": "Mine", "version": version.id}
+    private = {**fields, "context": "private", "audience": "private"}
+    for write in (
+        requests_of(client, db, room, seed_document)["write"],
+        lambda: client.post(f"/articles/{SEED_SLUG}/annotations", data=private, headers=HTMX),
+    ):
+        with statements(db) as seen:
+            assert write().status_code == 200
+        assert len(queries(seen)) == 4, [s[:60] for s, _ in queries(seen)]
+        last = " ".join(seen[-1][0].split())
+        assert last.startswith("INSERT INTO changes"), last  # the commit's: no read after it

@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tests.conftest import SEED_SLUG
 from tests.functional.helpers import create, select
 from tests.functional.test_busy import app_config, other_worker  # a busy timeout of 50 ms
 from tests.functional.test_discussion import (
@@ -31,9 +32,11 @@ from tests.functional.test_discussion import (
     room,
     text,
 )
+from tests.functional.test_reader_shared import blocks_of
 from webapp.models import (
     Annotation,
     Change,
+    ChangeCounter,
     Classroom,
     Document,
     DocumentVersion,
@@ -203,3 +206,118 @@ def test_the_rate_limit_is_counted_with_the_write(app, as_, db, text, room):
     assert create(ann, class_fields(text, room, idempotency_key=sent)).status_code == 200
     assert_error(create(ann, class_fields(text, room)), 429, "saving notes very fast")
     assert count(db, Annotation) == notes
+
+
+def private_fields(text, phrase: str, **extra) -> dict:
+    return {
+        **select(text, phrase),
+        "audience": "private",
+        "context": "private",
+        "intent": "comment",
+        "body": "Mine",
+        **extra,
+    }
+
+
+def private_blocks(client) -> dict[str, str]:
+    page = client.get(f"/articles/{SEED_SLUG}", query_string={"context": "private"})
+    return blocks_of(page.get_data(as_text=True))
+
+
+def save_note_meanwhile(
+    engine, note_id: int, author_id: int, document_id: int, classroom_id: int | None = None
+) -> None:
+    """Another worker saves a copy of a note (by `author_id`, in green, a character shorter:
+    the innermost, its colour on top) and logs it, as another tab's or writer's create
+    would."""
+    table = Annotation.__table__
+    with engine.begin() as connection:
+        start = connection.scalar(sa.select(table.c.start).where(table.c.id == note_id))
+        copied = copy_row(
+            connection, table, note_id, colour="green", start=start + 1, author_id=author_id
+        )
+        seq = connection.scalar(
+            sa.update(ChangeCounter.__table__)
+            .where(ChangeCounter.document_id == document_id)
+            .values(last_seq=ChangeCounter.last_seq + 1)
+            .returning(ChangeCounter.last_seq)
+        )
+        connection.execute(
+            sa.insert(Change.__table__).values(
+                document_id=document_id,
+                seq=seq,
+                classroom_id=classroom_id,
+                annotation_id=copied,
+                actor_id=author_id,
+                kind="created",
+                created_at=utcnow(),
+            )
+        )
+
+
+def test_a_private_notes_answer_draws_its_blocks_as_the_page_shows_them(
+    as_, db, text, room, seed_document, elsewhere
+):
+    """One's private marks over the blocks the answer draws are read before the write; a
+    note of one's own saved meanwhile (another tab) is in the log between them, and the
+    answer reads the marks again after its commit: in both, the blocks are the page's."""
+    ann = as_("ann")
+    first = create(ann, private_fields(text, SECOND))
+    assert first.status_code == 200, body_of(first)
+    drawn = blocks_of(body_of(first))
+    assert drawn and all(html == private_blocks(ann)[key] for key, html in drawn.items())
+
+    mine = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == room.ann.id)
+        .order_by(Annotation.id.desc())
+    )
+    ann_id, document_id = room.ann.id, seed_document.id
+    when_the_reads_end(db, lambda: save_note_meanwhile(elsewhere, mine, ann_id, document_id))
+    second = create(ann, private_fields(text, SECOND, colour="blue"))
+    assert second.status_code == 200, body_of(second)
+    drawn = blocks_of(body_of(second))
+    page = private_blocks(ann)
+    assert drawn and all(html == page[key] for key, html in drawn.items())
+    assert any("hl-green" in html for html in drawn.values())  # the note saved meanwhile
+
+
+def class_blocks_read_alone(app, client, room) -> dict[str, str]:
+    """The blocks of the class view's page, drawn with no shared view (a read of its own)."""
+    app.config["READER_SHARED_VIEWS"] = False
+    try:
+        page = client.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key})
+    finally:
+        app.config["READER_SHARED_VIEWS"] = True
+    return blocks_of(page.get_data(as_text=True))
+
+
+def test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them(
+    app, as_, db, text, room, seed_document, elsewhere
+):
+    """A student's class view is read before the write (the class's kept view and their own
+    rows); a classmate's note saved meanwhile is in the log between them, and the answer
+    reads the view again after its commit: in both, the blocks are the page's."""
+    ann = as_("ann")
+    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
+    first = create(ann, class_fields(text, room))
+    assert first.status_code == 200, body_of(first)
+    drawn = blocks_of(body_of(first))
+    page = class_blocks_read_alone(app, ann, room)
+    assert drawn and all(html == page[key] for key, html in drawn.items())
+
+    mine = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == room.ann.id)
+        .order_by(Annotation.id.desc())
+    )
+    ben_id, classroom_id, document_id = room.ben.id, room.classroom.id, seed_document.id
+    when_the_reads_end(
+        db, lambda: save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
+    )
+    second = create(ann, class_fields(text, room, colour="blue"))
+    assert second.status_code == 200, body_of(second)
+    drawn = blocks_of(body_of(second))
+    page = class_blocks_read_alone(app, ann, room)
+    assert drawn and all(html == page[key] for key, html in drawn.items())
+    assert count(db, Annotation, Annotation.author_id == ben_id) == 1  # ben's, meanwhile

@@ -628,6 +628,26 @@ def test_random_ranges_keep_every_invariant(source):
             assert text_of(result, highlight.id) == expected
 
 
+@pytest.mark.parametrize("heat", [True, False])
+def test_random_busy_passages_keep_every_invariant(heat):
+    """A class's busy passage: hundreds of notes over a few sentences, others' and a few of
+    one's own, nested, equal and touching."""
+    layout = build_layout(RICH)
+    rng = random.Random(1109)
+    length = len(layout.text)
+    for _ in range(40):
+        lo = rng.randrange(0, length - 30)
+        hi = min(length, lo + rng.randint(5, 120))
+        highlights = []
+        for number in range(1, rng.choice([2, 30, 300]) + 1):
+            start = rng.randint(lo, hi - 1)
+            end = rng.randint(start + 1, hi) if rng.random() < 0.9 else length
+            own = rng.random() < (0.05 if heat else 1)
+            colour = rng.choice(["yellow", "green", "blue", "pink"])
+            highlights.append(Highlight(number, start, end, colour, own))
+        assert_rendering(layout, highlights, heat=heat)
+
+
 def test_random_single_ranges_inside_one_run_are_one_exact_mark():
     layout = seed_layout()
     rng = random.Random(7)

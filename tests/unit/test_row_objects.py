@@ -91,3 +91,25 @@ def test_an_expired_object_is_filled_from_the_row(tmp_path):
         assert object_of(session, User, row) is user
         assert user.username == "reader"
         assert statements == []
+
+
+def test_a_held_object_gets_the_relationships_given_when_not_loaded(tmp_path):
+    """As a query's eager load: an object read before without the relationship has it
+    filled from the row; one that has it keeps its own."""
+    engine = make_engine(tmp_path)
+    width = len(columns_of(Document))
+    with Session(engine) as session:
+        document = session.scalar(sa.select(Document))
+        assert "current_version" not in document.__dict__
+        row = session.execute(
+            sa.select(*columns_of(Document), *columns_of(DocumentVersion)).join(
+                DocumentVersion, DocumentVersion.id == Document.current_version_id
+            )
+        ).one()
+        statements = count_statements(engine)
+        version = object_of(session, DocumentVersion, row[width:])
+        assert object_of(session, Document, row[:width], current_version=version) is document
+        assert document.current_version is version
+        assert statements == []
+        assert object_of(session, Document, row[:width], current_version=None) is document
+        assert document.current_version is version  # loaded already: kept

@@ -4,6 +4,7 @@ import json
 
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.annotations import bp
 from webapp.database import commit_keeping_loaded, reads_first, start_writing
@@ -21,12 +22,13 @@ from webapp.reader.cards import (
     require_open_audience,
     viewer_in,
 )
-from webapp.reader.documents import get_document, get_document_with
+from webapp.reader.documents import get_document_and_cursor, get_document_in_class
 from webapp.reader.shared import class_facts_columns, facts_of
 from webapp.reader.state import (
     CardExtras,
     ReaderState,
     SidebarQuery,
+    class_context,
     context_for,
     contexts_of_user,
     refuse_unreadable_context,
@@ -47,6 +49,7 @@ from webapp.services.annotations import (
 from webapp.services.idempotency import saved_before
 from webapp.services.limits import RateLimited
 from webapp.services.live import taken_seq
+from webapp.text.marks import Highlight
 from webapp.visibility import PRIVATE, Viewer, instructors_of, viewer_of
 
 
@@ -67,60 +70,87 @@ def create(slug: str):
     write lock is taken for the inserts alone, after check_still_writable has read again
     what must still hold then."""
     # A class view's instructors and assignment (for its shared view and the card's
-    # badge, after the write) come with the article, as for the reader page.
+    # badge) come with the article, as for the reader page, and so does the reader's
+    # membership of the view's class (its context). With the article: its latest
+    # change-log seq (`cursor`: see what the answer is drawn from, below).
+    user = current_user._get_current_object()  # (not Flask-Login's proxy, asked often)
     classroom_id = requested_class_id()
     facts = None
     if classroom_id is None:
-        document, version = get_document(slug, annotate=True)
+        document, version, cursor, _ = get_document_and_cursor(slug, annotate=True)
+        context = context_for(document)  # a view one cannot read is refused before writing
     else:
-        parameters = {"classroom_id": classroom_id, "user_id": current_user.id}
+        parameters = {"classroom_id": classroom_id, "user_id": user.id}
         also = (class_facts_columns(), parameters)
-        document, version, extra = get_document_with(slug, also, annotate=True)
+        document, version, member, cursor, extra = get_document_in_class(slug, also, annotate=True)
         facts = facts_of(extra, classroom_id)
-    context = context_for(document)  # a view one cannot read is refused before writing
+        context = class_context(member)
     form = request.form.to_dict()
     form.setdefault("audience", form.get("context", "private"))
     body, tags = ((form.get(name) or "").strip() for name in ("body", "tags"))
     viewer = None
+    state = ReaderState.load(document, version, context, SidebarQuery())
+    before = None  # one's private marks over the blocks the answer draws, read before writing
     if has_note(body, form.get("question"), tags.strip("#, ")):
         # Posted in the view (its class or one's private notes), the view's membership
         # says all the check and the card need; elsewhere, every class's role is read.
         if form["audience"] in (context.key, PRIVATE):
             viewer = viewer_in(context)
         else:
-            viewer = viewer_of(current_user)
+            viewer = viewer_of(user)
         require_open_audience(form["audience"], viewer)  # a bare highlight is never refused
     try:
         annotation = saved_before(
-            db.session, Annotation, current_user.id, idempotency_key(form.get("idempotency_key"))
+            db.session, Annotation, user.id, idempotency_key(form.get("idempotency_key"))
         )
         repeated = annotation is not None
         if not repeated:
             same = key_of_view() == form["audience"]  # the view's context, read above
-            audience = context if same else audience_for(current_user, form["audience"])
-            annotation = new_annotation(current_user, version, form, audience)
+            audience = context if same else audience_for(user, form["audience"])
+            annotation = new_annotation(user, version, form, audience)
+            if is_htmx():
+                # What the answer's blocks are drawn from, read now, as of `cursor`: one's
+                # private marks over them, or a student's class view (share()).
+                if context.classroom is None:
+                    if span := state.span_of([annotation]):
+                        before = state.ranges(span)
+                else:
+                    state.share(cursor, facts, kept_only=True)
             start_writing(db.session)
             limit = current_app.config["WRITES_PER_MINUTE"]
-            check_still_writable(db.session, annotation, current_user, limit)
-            annotation, new = save_annotation(db.session, annotation, current_user)
+            check_still_writable(db.session, annotation, user, limit)
+            annotation, new = save_annotation(db.session, annotation, user)
             repeated = not new  # the same key saved by a request that came meanwhile
+            if new:
+                set_committed_value(annotation, "author", user)  # its card names the author
     except RateLimited as error:
         abort(429, description=str(error))
     except AnnotationInputError as error:
         input_error(error)
     except NotWritable as error:
         abort(error.status, description=str(error))
-    # The answer is drawn from what was just written, read after the commit: a plain read
-    # that takes no write lock, so the next writer goes on while this one draws. Nothing
-    # loaded so far is read again.
     commit_keeping_loaded(db.session)
     seq = taken_seq(db.session, document.id)  # None: nothing new was written (a repeat)
     if not is_htmx():
         return back_to(annotation)
-    state = ReaderState.load(document, version, context, SidebarQuery())
-    if seq is not None:
-        state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
-    parts = state.blocks_for([annotation])
+    # When the note is the article's one change since `cursor` (each change of a note is in
+    # the change log), what was read before the write, with the note, is what a read now
+    # would find. Else the answer is drawn from a read after the commit: a plain read that
+    # takes no write lock, so the next writer goes on while this one draws. Nothing loaded
+    # so far is read again.
+    only_change = seq is not None and seq == cursor + 1
+    a = annotation
+    shown = (Highlight(a.id, a.start, a.end, a.colour, own=True),) if context.contains(a) else ()
+    marks, beside = None, ()
+    if only_change and before is not None:
+        marks = [*before, *shown]
+    elif only_change and state.student is not None:
+        beside = shown
+    else:
+        state.student = None  # (one read before the write is behind)
+        if seq is not None:
+            state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
+    parts = state.blocks_for([annotation], marks, beside)
     if state.context.contains(annotation):
         extras = (
             state.extras([annotation])

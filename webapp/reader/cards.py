@@ -154,11 +154,13 @@ def viewer_in(context: ReadingContext) -> Viewer:
     """The current user's Viewer as far as a note of this view needs it (the note's card,
     the archive check of the class it is posted in): their role in the view's class, read
     with the view, and no other. For a note of another class, viewer_of."""
+    # The user itself, not Flask-Login's proxy: a card asks it a score of times.
+    user = current_user._get_current_object()
     if context.classroom is None:
-        return Viewer(current_user, {})  # a private note's card shows no class role
+        return Viewer(user, {})  # a private note's card shows no class role
     classroom = context.classroom
     archived = frozenset({classroom.id} if classroom.archived_at is not None else ())
-    return Viewer(current_user, {classroom.id: context.membership.role}, archived)
+    return Viewer(user, {classroom.id: context.membership.role}, archived)
 
 
 def input_error(error: AnnotationInputError):

@@ -10,7 +10,7 @@ from flask import abort, session
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Document, DocumentVersion
+from webapp.models import Classroom, Document, DocumentVersion, Membership
 from webapp.row_objects import columns_of, object_of
 from webapp.services.live import latest_change_of
 from webapp.visibility import can_annotate_document, can_read_document
@@ -70,30 +70,58 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     return _checked(_document_of(row), slug, annotate)
 
 
-def get_document_with(
+def get_document_in_class(
     slug: str, also: tuple, annotate: bool = False
-) -> tuple[Document, DocumentVersion, tuple]:
-    """get_document, and more columns (correlated with the document) with their
-    parameters, read in the same statement; their values come last."""
+) -> tuple[Document, DocumentVersion, Membership | None, int, tuple]:
+    """get_document, the user's membership of a class (its class loaded with it; None when
+    they are not a member), the document's latest change-log seq (as
+    get_document_and_cursor's) and more columns (correlated with the document) with their
+    parameters, read in one statement: `also`'s parameters name the class (`classroom_id`)
+    and the user (`user_id`); its columns' values come last."""
     columns, parameters = also
-    statement = _document_with(columns)
+    statement = _document_in_class(columns)
     row = db.session.connection().execute(statement, {**parameters, "slug": slug}).first()
-    extra = tuple(row[_ROW_WIDTH:]) if row is not None else ()
-    return (*_checked(_document_of(row), slug, annotate), extra)
+    if row is None:
+        return (*_checked(None, slug, annotate), None, 0, ())
+    member = None
+    if row[_ROW_WIDTH] is not None:
+        classroom = object_of(db.session, Classroom, row[_MEMBER_WIDTH:_CLASS_WIDTH])
+        member = object_of(
+            db.session, Membership, row[_ROW_WIDTH:_MEMBER_WIDTH], classroom=classroom
+        )
+    document, version = _checked(_document_of(row), slug, annotate)
+    return document, version, member, row[_CLASS_WIDTH], tuple(row[_CLASS_WIDTH + 1 :])
+
+
+_MEMBER_WIDTH = _ROW_WIDTH + len(columns_of(Membership))
+_CLASS_WIDTH = _MEMBER_WIDTH + len(columns_of(Classroom))
 
 
 @lru_cache(maxsize=16)
-def _document_with(columns: tuple):
-    return _DOCUMENT_BY_SLUG.add_columns(*columns)
+def _document_in_class(columns: tuple):
+    member = sa.and_(
+        Membership.classroom_id == sa.bindparam("classroom_id", type_=sa.Integer),
+        Membership.user_id == sa.bindparam("user_id", type_=sa.Integer),
+    )
+    return (
+        _DOCUMENT_BY_SLUG.outerjoin(Membership, member)
+        .outerjoin(Classroom, Classroom.id == Membership.classroom_id)
+        .add_columns(
+            *columns_of(Membership),
+            *columns_of(Classroom),
+            latest_change_of(Document.id).scalar_subquery(),
+            *columns,
+        )
+    )
 
 
 def get_document_and_cursor(
-    slug: str, also: tuple | None = None
+    slug: str, also: tuple | None = None, annotate: bool = False
 ) -> tuple[Document, DocumentVersion, int, tuple]:
     """get_document, and the document's latest change-log seq (services/live.py: the
     reader's live cursor) read in the same statement, before anything the page shows.
     `also`: more columns (correlated with the document) and their parameters, read in it
-    too; their values come last."""
+    too; their values come last. `annotate` as get_document's."""
     if also is None:
         statement, parameters = _DOCUMENT_AND_CURSOR, {"slug": slug}
     else:
@@ -101,7 +129,7 @@ def get_document_and_cursor(
         statement, parameters = _document_and_cursor_with(columns), {**values, "slug": slug}
     row = db.session.connection().execute(statement, parameters).first()
     cursor, extra = (row[_ROW_WIDTH], tuple(row[_ROW_WIDTH + 1 :])) if row is not None else (0, ())
-    return (*_checked(_document_of(row), slug, False), cursor, extra)
+    return (*_checked(_document_of(row), slug, annotate), cursor, extra)
 
 
 @lru_cache(maxsize=16)

@@ -464,13 +464,17 @@ def class_view(
         found = None
     if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
         stretch = _stretch(document_id, found.seq, seq)
-        rows = session.execute(_changed_rows(classroom_id), stretch)
+        rows = session.connection().execute(_changed_rows(classroom_id), stretch)
         return _caught_up(views, key, found, rows, seq)
-    rows = session.execute(
-        sa.select(*_COLUMNS).where(
-            Annotation.document_id == document_id, shown_to_students(classroom_id)
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(*_COLUMNS).where(
+                Annotation.document_id == document_id, shown_to_students(classroom_id)
+            )
         )
-    ).all()
+        .all()
+    )
     fresh = ClassView([tuple(row) for row in rows], version_id, seq)
     if found is not None and (found.cards or found.own_cards):
         changed = set(
@@ -539,7 +543,8 @@ def kept_student_view(
     if found.seq >= seq:
         return StudentView(found, own_rows(session, user_id, document_id, context), user_id)
     stretch = _stretch(document_id, found.seq, seq)
-    rows = session.execute(_changed_and_own_rows(user_id, context.classroom.id), stretch).all()
+    statement = _changed_and_own_rows(user_id, context.classroom.id)
+    rows = session.connection().execute(statement, stretch).all()
     view = _caught_up(views, key, found, [row for row in rows if row[-1] != OWN], seq)
     return StudentView(view, [tuple(row[:-1]) for row in rows if row[-1] == OWN], user_id)
 
@@ -558,7 +563,8 @@ def own_rows(
 ) -> list[Row]:
     """The rows of a student's class view that the shared part leaves out (their own)."""
     statement = _own_rows(user_id, context.classroom.id)
-    return [tuple(row) for row in session.execute(statement, {"document_id": document_id})]
+    rows = session.connection().execute(statement, {"document_id": document_id})
+    return [tuple(row) for row in rows]
 
 
 # The statements below are asked on every student's page: built once per user (or class),
@@ -579,7 +585,8 @@ def own_rows_and_involved(
     may show), those the student is involved in (as `involved`), in one statement."""
     rows, involved = [], set()
     statement = _own_and_involved(user_id, context.classroom.id)
-    for row in session.execute(statement, {"document_id": document_id, "ids": foreseen}):
+    parameters = {"document_id": document_id, "ids": foreseen}
+    for row in session.connection().execute(statement, parameters):
         if row[-1] == 0:
             rows.append(tuple(row[:-1]))
         else:
@@ -620,7 +627,7 @@ def involved(session: Session, user_id: int, annotation_ids: list[int]) -> set[i
     they upvoted it or wrote a reply in its thread (hidden replies too)."""
     if not annotation_ids:
         return set()
-    return set(session.scalars(_involved(user_id), {"ids": list(annotation_ids)}))
+    return set(session.connection().scalars(_involved(user_id), {"ids": list(annotation_ids)}))
 
 
 @dataclass
@@ -635,6 +642,7 @@ class StudentView:
     foreseen: frozenset[int] = frozenset()
     known: frozenset[int] = frozenset()
     _mine: tuple | None = field(default=None, repr=False)  # marks(): (marks, own ones)
+    _shared_own: frozenset[int] | None = field(default=None, repr=False)  # marks_over()
 
     def involved(self, session: Session, annotation_ids: list[int]) -> set[int]:
         """Of these notes, those whose card is the student's own: theirs, or involved."""
@@ -716,9 +724,13 @@ class StudentView:
     def marks_over(self, block: Block) -> list[Highlight]:
         """As services.annotations.ranges_for_reader over one block: the marks overlapping
         it, the student's own in their colours."""
-        user_id, authors = self.user_id, self.shared.authors
+        mine = self._shared_own
+        if mine is None:  # the ids of the student's marks among the class's, found once
+            shared = self.shared
+            indices = shared.by_author.get(self.user_id, ())
+            mine = self._shared_own = frozenset(shared.highlights[k].id for k in indices)
         over = [
-            h._replace(own=True) if authors[h.id] == user_id else h
+            Highlight(h[0], h[1], h[2], h[3], True) if h[0] in mine else h
             for h in self.shared.marks_over(block)
         ]
         lo, hi = block.start, block.end

@@ -12,7 +12,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Annotation, Document, DocumentVersion
+from webapp.models import Annotation, Document, DocumentVersion, Membership
 from webapp.reader.shared import (
     MAX_FORESEEN,
     ClassFacts,
@@ -39,8 +39,10 @@ from webapp.services.annotations import (
 from webapp.services.classes import classes_of, classes_reading
 from webapp.services.deadlines import late_marks
 from webapp.services.documents import article_body, layout_for
+from webapp.text.document import Block
 from webapp.text.marks import Highlight, render_block
 from webapp.visibility import (
+    NOT_A_MEMBER,
     ContextError,
     ReadingContext,
     Viewer,
@@ -71,6 +73,14 @@ def context_for(document: Document, key: str | None = None) -> ReadingContext:
         return reading_context(current_user, key)
     except ContextError as error:
         abort(404, description=f"{error} Choose another view of this article.")
+
+
+def class_context(found: Membership | None) -> ReadingContext:
+    """context_for the class asked for (`context=class-N`, requested_class_id), given the
+    user's membership of it read already (None: not a member, a 404 as context_for's)."""
+    if found is None:
+        abort(404, description=f"{NOT_A_MEMBER} Choose another view of this article.")
+    return ReadingContext(found.classroom, found)
 
 
 def requested_class_id() -> int | None:
@@ -193,7 +203,7 @@ class CardExtras:
     @classmethod
     def load(cls, annotations: list[Annotation], context: ReadingContext, votes=None):
         ids = [a.id for a in annotations]
-        viewer = viewer_of(current_user)
+        viewer = viewer_of(current_user._get_current_object())  # (not the proxy: see viewer_in)
         moderated = [a.id for a in annotations if viewer.can_moderate(a)]
         threads = discussion.thread_of(db.session, current_user, ids)
         late = set()
@@ -352,9 +362,37 @@ class ReaderState:
     def orphans(self) -> list[Annotation]:
         return load_annotations(db.session, self._marks[1])
 
-    def blocks_for(self, annotations: list[Annotation]) -> list[str]:
+    def blocks_for(
+        self,
+        annotations: list[Annotation],
+        highlights: list[Highlight] | None = None,
+        beside: tuple[Highlight, ...] = (),
+    ) -> list[str]:
         """Blocks covered by these annotations, re-rendered with this context's marks:
-        only the highlights overlapping those blocks are read (by position)."""
+        only the highlights overlapping those blocks are read (by position), unless given
+        (`highlights`: this view's marks over span_of(annotations)). `beside`: marks the
+        student's view (share()) has not, drawn with its own."""
+        ordered = self._blocks_of(annotations)
+        if not ordered:
+            return []
+        if self.student is not None and self.student.version_id == self.version.id:
+            student = self.student  # the shared view's marks: no read
+            return [
+                render_block(b, [*student.marks_over(b), *beside], OOB_OUTER, heat=self.heat)
+                for b in ordered
+            ]
+        if highlights is None:
+            highlights = self.ranges((ordered[0].start, ordered[-1].end))
+        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
+
+    def span_of(self, annotations: list[Annotation]) -> tuple[int, int] | None:
+        """Where the blocks blocks_for draws for these annotations begin and end (None:
+        none)."""
+        ordered = self._blocks_of(annotations)
+        return (ordered[0].start, ordered[-1].end) if ordered else None
+
+    def _blocks_of(self, annotations: list[Annotation]) -> list[Block]:
+        """The blocks of the current version these annotations cover, in text order."""
         layout = layout_for(self.version)
         blocks = {}
         for annotation in annotations:
@@ -362,16 +400,7 @@ class ReaderState:
                 continue
             for block in layout.blocks_between(annotation.start, annotation.end):
                 blocks.setdefault(block.id, block)
-        if not blocks:
-            return []
-        ordered = sorted(blocks.values(), key=lambda b: b.start)
-        if self.student is not None and self.student.version_id == self.version.id:
-            student = self.student  # the shared view's marks: no read
-            return [
-                render_block(b, student.marks_over(b), OOB_OUTER, heat=self.heat) for b in ordered
-            ]
-        highlights = self.ranges((ordered[0].start, ordered[-1].end))
-        return [render_block(b, highlights, OOB_OUTER, heat=self.heat) for b in ordered]
+        return sorted(blocks.values(), key=lambda b: b.start)
 
     def extras(self, cards: list[Annotation]) -> CardExtras:
         return CardExtras.load(cards, self.context)

@@ -49,6 +49,13 @@ def colour_purposes(classroom=None) -> list[Purpose]:
 
 
 @bp.app_template_global()
+def purpose_of(purposes: list[Purpose], colour: str) -> Purpose | None:
+    """The purpose of a colour among colour_purposes() (as a selectattr filter finds it, in
+    a tenth of the time: a card asks it)."""
+    return next((purpose for purpose in purposes if purpose.colour == colour), None)
+
+
+@bp.app_template_global()
 def kept(fragments: ClassView | None, *key, caller) -> Markup:
     """A part of the reader page that is the same for every student of the class (what it
     shows besides the class's shared view is in `key`), drawn once per shared view and

@@ -198,17 +198,23 @@ def check_still_writable(
     the article, the rendering) is taken as of when the request came, as if the note had
     been saved then."""
     token = author.session_token
-    row = session.execute(
-        _STILL_WRITABLE,
-        {
-            "document_id": annotation.document_id,
-            "user_id": author.id,
-            "token_hash": token_hash(token) if token else None,
-            "now": utcnow(),
-            "since": write_window_start(),
-            "classroom_id": annotation.classroom_id,
-        },
-    ).first()
+    # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
+    # walk the statement for the binds of its tables (a third of the cost).
+    row = (
+        session.connection()
+        .execute(
+            _STILL_WRITABLE,
+            {
+                "document_id": annotation.document_id,
+                "user_id": author.id,
+                "token_hash": token_hash(token) if token else None,
+                "now": utcnow(),
+                "since": write_window_start(),
+                "classroom_id": annotation.classroom_id,
+            },
+        )
+        .first()
+    )
     if row is None:
         raise NotWritable(404, "This article was deleted: the note could not be saved.")
     current_version_id, archived_at, signed_in, membership, class_archived_at, recent = row
@@ -451,7 +457,7 @@ def ranges_for_reader(
         query = _ranges(user_id, (classroom_id,), member_id, between is not None)
     return [
         Highlight(i, start, end, colour, author == user_id)
-        for i, start, end, colour, author in session.execute(query, parameters).all()
+        for i, start, end, colour, author in session.connection().execute(query, parameters)
     ]
 
 

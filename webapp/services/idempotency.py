@@ -59,12 +59,13 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     model = type(row)
     given = instance_dict(row)
     collections = _collections(model, given)
-    dialect = session.connection().dialect.name
+    connection = session.connection()  # (a Core statement: not through Session.execute)
+    dialect = connection.dialect.name
     if collections is None or not sa.inspect(row).transient or not _returns(dialect):
         return _insert_once_flushing(session, row)
     statement, columns = _insert_returning(model, dialect)
     values = {column.key: given[key] for key, column in columns if key in given}
-    found = session.execute(statement, values).first()
+    found = connection.execute(statement, values).first()
     if found is None:  # the unique key refused it: a concurrent request saved it first
         saved = saved_before(session, model, row.author_id, row.idempotency_key)
         if saved is None:

@@ -70,7 +70,7 @@ def _write_pending_changes(session: Session) -> None:
         # A plain INSERT (no objects: the session's own flush is over): nothing reads
         # these rows back in this transaction.
         now = utcnow()
-        session.execute(
+        session.connection().execute(
             _INSERT_CHANGE,
             [
                 {
@@ -103,13 +103,16 @@ def _forget_pending_changes(session: Session, transaction) -> None:
 def take_seqs(session: Session, document_id: int, count: int) -> int:
     """Advance the document's change counter by `count`, locking its row until the
     transaction ends; returns the last number taken."""
-    postgres = session.connection().dialect.name == "postgresql"
+    # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
+    # walk each statement for the binds of its tables.
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     parameters = {"document_id": document_id, "count": count}
     if postgres or sqlite3.sqlite_version_info >= (3, 35):
-        return session.execute(_TAKE_SEQS_RETURNING[postgres], parameters).scalar_one()
+        return connection.execute(_TAKE_SEQS_RETURNING[postgres], parameters).scalar_one()
     # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
-    session.execute(_TAKE_SEQS[postgres], parameters)
-    return session.scalar(
+    connection.execute(_TAKE_SEQS[postgres], parameters)
+    return connection.scalar(
         sa.select(_COUNTERS.c.last_seq).where(_COUNTERS.c.document_id == document_id)
     )
 

@@ -27,9 +27,12 @@ same class, redraws nothing.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from functools import partial
 from html import escape
+from itertools import groupby
+from operator import itemgetter, sub
 from typing import NamedTuple
 
 from webapp.text.document import Block, CloseTag, Inline, Layout, OpenTag, VoidTag
@@ -73,69 +76,89 @@ def _open_inline(inline: Inline) -> str:
 def _looks(block: Block, relevant: tuple[Highlight, ...], heat: bool):
     """The block cut at its highlights' edges: the offsets where the pieces begin (the
     block's start first) and the class of each piece's mark (None: nothing covers it).
-    One sweep over the edges, keeping counts of what covers the current piece."""
+    Pieces next to each other that look alike are one piece (they would be one mark).
+
+    A busy passage of a class has hundreds of notes over a few hundred characters, most
+    of them others' (with `heat`): how many notes cover each edge is found by bisecting
+    the sorted starts and ends (no walk through the notes per edge), and a spot that none
+    of one's own covers looks as its count says. Only the spots one's own notes cover
+    (few) are looked at one by one, for the innermost one's colour."""
     block_start, block_end = block.start, block.end
-    # At each edge: [change in the count, in others' count (with `heat`), own ending
-    # there, own starting there]; `first` holds those covering the block's start.
-    first: list = [0, 0, [], []]
-    edges: dict[int, list] = {}
-    for h in relevant:
-        mine = h.own or not heat
-        start, end = h.start, h.end
-        edge = first if start <= block_start else edges.get(start)
-        if edge is None:
-            edge = edges[start] = [0, 0, [], []]
-        edge[0] += 1
-        if mine:
-            edge[3].append(h)
-        else:
-            edge[1] += 1
-        if end < block_end:
-            edge = edges.get(end)
-            if edge is None:
-                edge = edges[end] = [0, 0, [], []]
-            edge[0] -= 1
-            if mine:
-                edge[2].append(h)
-            else:
-                edge[1] -= 1
-    starts = [block_start, *sorted(edges)]
-    looks: list[str | None] = []
-    count = others = 0
-    own: dict[int, Highlight] = {}
-    top = None
-    kept: dict[tuple, str] = {}  # each look once: a busy passage repeats a few of them
-    for at in starts:
-        change = edges[at] if at != block_start else first
-        count += change[0]
-        others += change[1]
-        if change[2] or change[3]:
-            for h in change[2]:
+    starts = sorted(map(_START, relevant))
+    ends = sorted(map(_END, relevant))
+    inside = set(starts[bisect_right(starts, block_start) : bisect_left(starts, block_end)])
+    inside.update(ends[bisect_right(ends, block_start) : bisect_left(ends, block_end)])
+    points = [block_start, *sorted(inside)]
+    covering = map(
+        sub, map(partial(bisect_right, starts), points), map(partial(bisect_right, ends), points)
+    )
+    counts = list(covering)
+    most = max(counts)
+    looks = list(map(_others_looks(most).__getitem__, counts))
+    mine = [h for h in relevant if h.own] if heat else relevant
+    if mine:
+        # One's own notes, by the points where they begin and end to cover points; between
+        # two such points, the same of them cover each spot.
+        starting: dict[int, list[Highlight]] = {}
+        ending: dict[int, list[Highlight]] = {}
+        for h in mine:
+            first, past = bisect_left(points, h.start), bisect_left(points, h.end)
+            if first < past:
+                starting.setdefault(first, []).append(h)
+                ending.setdefault(past, []).append(h)
+        cuts = sorted({*starting, *ending, len(points)})
+        own: dict[int, tuple] = {}  # id: (size, id, highlight): the least is the innermost
+        tables: dict[str, tuple] = {}  # colour: _own_looks
+        for first, past in zip(cuts, cuts[1:], strict=False):
+            for h in ending.get(first, ()):
                 del own[h.id]
-            for h in change[3]:
-                own[h.id] = h
-            # The innermost highlight's colour shows on top.
-            top = min(own.values(), key=_size_and_id) if own else None
-        if not count:
-            looks.append(None)
-            continue
-        depth = min(count, MAX_DEPTH_CLASS)
-        key = (top.colour, depth) if top is not None else (None, depth, others)
-        look = kept.get(key)
-        if look is None:
-            if top is not None:
-                look = f"hl hl-{escape(top.colour)} depth-{depth}"
-                if heat:
-                    look += " own"
-            else:
-                look = f"hl hl-others depth-{depth} heat-{heat_of(others)}"
-            kept[key] = look
-        looks.append(look)
-    return starts, looks
+            for h in starting.get(first, ()):
+                own[h.id] = (h.end - h.start, h.id, h)
+            if own:
+                # The innermost highlight's colour shows on top, deeper with the count.
+                colour = min(own.values())[2].colour
+                by_count = tables.get(colour)
+                if by_count is None:
+                    by_count = tables[colour] = _own_looks(colour, heat, most)
+                looks[first:past] = map(by_count.__getitem__, counts[first:past])
+    merged = [next(group) for _, group in groupby(zip(points, looks, strict=True), _LOOK)]
+    return [at for at, _ in merged], [look for _, look in merged]
 
 
-def _size_and_id(h: Highlight) -> tuple[int, int]:
-    return h.end - h.start, h.id
+_START, _END = itemgetter(1), itemgetter(2)  # of a Highlight
+_LOOK = itemgetter(1)  # of a (point, look)
+
+
+def _own_looks(colour: str, heat: bool, most: int) -> tuple[str | None, ...]:
+    """The looks of a spot whose innermost own note has this colour, by how many notes
+    cover it (0 to `most`)."""
+    looks = _OWN_LOOKS.get((colour, heat))
+    if looks is None:
+        looks = (None,) + tuple(
+            f"hl hl-{escape(colour)} depth-{depth}" + (" own" if heat else "")
+            for depth in range(1, MAX_DEPTH_CLASS + 1)
+        )
+        if len(_OWN_LOOKS) < 64:  # (the five colours)
+            _OWN_LOOKS[(colour, heat)] = looks
+    return looks + looks[-1:] * (most - MAX_DEPTH_CLASS) if most > MAX_DEPTH_CLASS else looks
+
+
+_OWN_LOOKS: dict[tuple[str, bool], tuple[str | None, ...]] = {}
+
+
+def _others_looks(most: int) -> tuple[str | None, ...]:
+    """The looks of a spot that 0, 1, ... `most` notes cover, none of them one's own (None:
+    no note), by count."""
+    global _OTHERS_LOOKS
+    if len(_OTHERS_LOOKS) <= most:
+        _OTHERS_LOOKS = (None,) + tuple(
+            f"hl hl-others depth-{min(n, MAX_DEPTH_CLASS)} heat-{heat_of(n)}"
+            for n in range(1, 2 * most + 1)
+        )
+    return _OTHERS_LOOKS
+
+
+_OTHERS_LOOKS: tuple[str | None, ...] = (None,)
 
 
 def _mark(look: str, at: int, texts: list[str]) -> str:
@@ -191,9 +214,8 @@ def render_block(
 ) -> str:
     """One leaf block, with its stable id, spans and marks. `highlights` may hold others:
     only those overlapping the block are drawn."""
-    relevant = tuple(
-        h for h in highlights if h.start < block.end and block.start < h.end and h.start < h.end
-    )
+    start, end = block.start, block.end
+    relevant = tuple([h for h in highlights if h.start < end and start < h.end and h.start < h.end])
     key = (id(block), heat, extra_attrs, relevant)
     html = _blocks.get(key, block)
     if html is None:
