@@ -72,10 +72,11 @@
   });
 
   // A Flag or Hide box's form is built when the box first opens, from the HTML its
-  // <noscript> holds (the form itself without JavaScript: partials/_flag_form.html).
-  document.addEventListener("toggle", function (event) {
-    var box = event.target;
-    if (!box.open || box.tagName !== "DETAILS") return;
+  // <noscript> holds (the form itself without JavaScript: partials/_flag_form.html). Built
+  // on the summary's click, before the box opens, so that the form is there as soon as
+  // it shows (the toggle event comes a task later: a quick Tab or an Escape would miss it);
+  // the toggle builds it for a box opened otherwise.
+  function buildLater(box) {
     var later = box.querySelector(":scope > noscript.form-later");
     if (!later) return;
     // Parsed here, it holds its HTML as text; parsed by htmx (a card swapped in), elements.
@@ -83,6 +84,14 @@
     made.innerHTML = later.innerHTML;
     later.replaceWith(made.content);
     if (window.htmx) window.htmx.process(box);
+  }
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest && event.target.closest("details > summary");
+    if (summary && !summary.parentElement.open) buildLater(summary.parentElement);
+  }, true);
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (box.open && box.tagName === "DETAILS") buildLater(box);
   }, true);
 
   if (!R) return;
