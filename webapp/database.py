@@ -246,6 +246,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     path = sqlite_file(engine)
@@ -269,7 +270,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     # The turn ends with the transaction: right after its COMMIT or ROLLBACK; else when
     # its connection is closed, invalidated or detached, or goes back to the pool.
     dialect = engine.dialect
-    dialect.do_commit = _then_release_writer_lock(dialect.do_commit)
+    dialect.do_commit = _then_release_writer_lock(dialect.do_commit, checkpoint=True)
     dialect.do_rollback = _then_release_writer_lock(dialect.do_rollback)
     for name in ("checkin", "close", "detach", "invalidate", "close_detached"):
         event.listen(engine, name, _release_on_pool_event)
@@ -279,25 +280,63 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 _writer_lock_holders: dict[object, WriterLock] = {}
 
 
-def _release_writer_lock(dbapi_connection) -> None:
+def _release_writer_lock(dbapi_connection) -> bool:
+    """Let go of the writers' lock the connection's transaction holds; whether it held it."""
     writers = _writer_lock_holders.pop(dbapi_connection, None)
     if writers is not None:
         writers.release()
+    return writers is not None
 
 
 def _release_on_pool_event(dbapi_connection, *_args) -> None:
     _release_writer_lock(dbapi_connection)
 
 
-def _then_release_writer_lock(method):
+def _then_release_writer_lock(method, checkpoint: bool = False):
     def run(connection) -> None:
         try:
             method(connection)
-        finally:
-            # The dialect is given the pool's proxy of the DBAPI connection.
+        except BaseException:
             _release_writer_lock(getattr(connection, "dbapi_connection", connection))
+            raise
+        # The dialect is given the pool's proxy of the DBAPI connection.
+        if _release_writer_lock(getattr(connection, "dbapi_connection", connection)):
+            if checkpoint:
+                _checkpoint_now_and_then(connection)
 
     return run
+
+
+# A commit that takes SQLite's WAL past its auto-checkpoint size checkpoints it inside
+# the COMMIT (every 1,000 pages by default: a few dozen notes), with the writers' lock
+# still held: the other workers' writes wait for it, several milliseconds with its two
+# fsyncs. Instead, every CHECKPOINT_EVERY write transactions of a process, the one that
+# committed checkpoints right after letting go of the lock (PASSIVE: the next writer goes
+# on meanwhile). SQLite's own stays as a backstop, at a larger size, for when these do not
+# keep up (a reader holding an old snapshot, a program writing through no such engine):
+# the WAL never grows without bound.
+CHECKPOINT_EVERY = 64
+WAL_AUTOCHECKPOINT_PAGES = 4_000
+_commits_since_checkpoint = 0
+_checkpoint_count_guard = threading.Lock()
+
+
+def _checkpoint_now_and_then(connection) -> None:
+    """After a write transaction's COMMIT (its lock let go): a PASSIVE checkpoint, every
+    CHECKPOINT_EVERY of them in this process. Never an error: the write is committed, and
+    the next checkpoint (or SQLite's own) does what this one could not."""
+    global _commits_since_checkpoint
+    with _checkpoint_count_guard:
+        _commits_since_checkpoint += 1
+        if _commits_since_checkpoint < CHECKPOINT_EVERY:
+            return
+        _commits_since_checkpoint = 0
+    with contextlib.suppress(sqlite3.Error):
+        cursor = connection.cursor()  # no transaction is open: the COMMIT ended it
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            cursor.close()
 
 
 # Execution options of a connection whose write transactions do not wait for the other

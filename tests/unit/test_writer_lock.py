@@ -14,7 +14,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from webapp.database import WriterLock, configure_engine, write_intent
+from webapp.database import (
+    CHECKPOINT_EVERY,
+    WAL_AUTOCHECKPOINT_PAGES,
+    WriterLock,
+    configure_engine,
+    write_intent,
+)
 
 ROWS_EACH = 150
 
@@ -249,3 +255,19 @@ def test_a_wait_past_the_timeout_gives_up_and_leaves_the_lock_free(other_process
     assert held_elsewhere(lock)
     writers.release()
     assert taken_elsewhere_in_the_end(lock)
+
+
+@pytest.mark.usefixtures("writing")
+def test_the_wal_is_checkpointed_as_writes_go_on_and_never_grows_far(database):
+    engine, path, _ = database
+    commits = 20 * CHECKPOINT_EVERY
+    for n in range(commits):
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t (name, seen) VALUES (?, ?)", (f"n{n}", n))
+    assert rows(engine) == commits
+    # A commit adds two or three pages to the WAL (the table's and its index's): all of
+    # them, were it checkpointed only at SQLite's backstop size, which they stay under.
+    frame = 4096 + 24
+    assert 3 * commits < WAL_AUTOCHECKPOINT_PAGES
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size < 2 * 3 * CHECKPOINT_EVERY * frame
