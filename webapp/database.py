@@ -23,6 +23,7 @@ import contextvars
 import fcntl
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -245,6 +246,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     path = sqlite_file(engine)
@@ -268,7 +270,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     # The turn ends with the transaction: right after its COMMIT or ROLLBACK; else when
     # its connection is closed, invalidated or detached, or goes back to the pool.
     dialect = engine.dialect
-    dialect.do_commit = _then_release_writer_lock(dialect.do_commit)
+    dialect.do_commit = _then_release_writer_lock(dialect.do_commit, checkpoint=True)
     dialect.do_rollback = _then_release_writer_lock(dialect.do_rollback)
     for name in ("checkin", "close", "detach", "invalidate", "close_detached"):
         event.listen(engine, name, _release_on_pool_event)
@@ -278,31 +280,68 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 _writer_lock_holders: dict[object, WriterLock] = {}
 
 
-def _release_writer_lock(dbapi_connection) -> None:
+def _release_writer_lock(dbapi_connection) -> bool:
+    """Let go of the writers' lock the connection's transaction holds; whether it held it."""
     writers = _writer_lock_holders.pop(dbapi_connection, None)
     if writers is not None:
         writers.release()
+    return writers is not None
 
 
 def _release_on_pool_event(dbapi_connection, *_args) -> None:
     _release_writer_lock(dbapi_connection)
 
 
-def _then_release_writer_lock(method):
+def _then_release_writer_lock(method, checkpoint: bool = False):
     def run(connection) -> None:
         try:
             method(connection)
-        finally:
-            # The dialect is given the pool's proxy of the DBAPI connection.
+        except BaseException:
             _release_writer_lock(getattr(connection, "dbapi_connection", connection))
+            raise
+        # The dialect is given the pool's proxy of the DBAPI connection.
+        if _release_writer_lock(getattr(connection, "dbapi_connection", connection)):
+            if checkpoint:
+                _checkpoint_now_and_then(connection)
 
     return run
+
+
+# A commit that takes SQLite's WAL past its auto-checkpoint size checkpoints it inside
+# the COMMIT (every 1,000 pages by default: a few dozen notes), with the writers' lock
+# still held: the other workers' writes wait for it, several milliseconds with its two
+# fsyncs. Instead, every CHECKPOINT_EVERY write transactions of a process, the one that
+# committed checkpoints right after letting go of the lock (PASSIVE: the next writer goes
+# on meanwhile). SQLite's own stays as a backstop, at a larger size, for when these do not
+# keep up (a reader holding an old snapshot, a program writing through no such engine):
+# the WAL never grows without bound.
+CHECKPOINT_EVERY = 64
+WAL_AUTOCHECKPOINT_PAGES = 4_000
+_commits_since_checkpoint = 0
+_checkpoint_count_guard = threading.Lock()
+
+
+def _checkpoint_now_and_then(connection) -> None:
+    """After a write transaction's COMMIT (its lock let go): a PASSIVE checkpoint, every
+    CHECKPOINT_EVERY of them in this process. Never an error: the write is committed, and
+    the next checkpoint (or SQLite's own) does what this one could not."""
+    global _commits_since_checkpoint
+    with _checkpoint_count_guard:
+        _commits_since_checkpoint += 1
+        if _commits_since_checkpoint < CHECKPOINT_EVERY:
+            return
+        _commits_since_checkpoint = 0
+    with contextlib.suppress(sqlite3.Error):
+        cursor = connection.cursor()  # no transaction is open: the COMMIT ended it
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            cursor.close()
 
 
 # Execution options of a connection whose write transactions do not wait for the other
 # writers' turn (the health check: it waits for SQLite's lock a short while only).
 NO_WRITER_LOCK = {"writer_lock": False}
-WRITER_LOCK_POLL = 0.001  # seconds: the longest step between two tries of a waiting writer
 _writer_locks: dict[str, WriterLock] = {}
 _writer_locks_guard = threading.Lock()
 
@@ -318,15 +357,23 @@ def writer_lock_for(path: str, timeout: float) -> WriterLock:
         return found
 
 
+def _open_lock_file(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except PermissionError:  # made by another user: reading it is enough to lock
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
 class WriterLock:
     """Writers to one SQLite file take turns through an OS lock beside it (flock).
 
     SQLite's own write lock makes a writer that finds it taken sleep in steps (1, 2, 5,
     10, 15, 20, 25 ms and more) and try again, so with two processes writing, the lock
     often sits free while the other one sleeps. A writer here waits for this lock first,
-    before its BEGIN IMMEDIATE, trying again every millisecond at most; SQLite's lock is
-    then free. Past the busy timeout it goes on to SQLite's busy wait (and so, under
-    lasting contention, to the 503 that says to try again).
+    before its BEGIN IMMEDIATE, and goes on as soon as the other process lets go of it
+    (a blocking flock, in a thread of its own: see _LockWaiter); SQLite's lock is then
+    free. Past the busy timeout it goes on to SQLite's busy wait (and so, under lasting
+    contention, to the 503 that says to try again).
 
     Only what takes SQLite's write lock takes it (reads never do), and it adds no
     guarantee: SQLite's lock still keeps writers apart, so a program writing without it
@@ -334,11 +381,11 @@ class WriterLock:
 
     The lock never outlives the transaction: it is released right after its COMMIT or
     ROLLBACK, when BEGIN fails, and when the connection is closed, invalidated or goes
-    back to the pool; a process that dies drops it with its file descriptor, and a forked
-    child starts without it. Within a process a thread lock lets one thread at a time ask
-    for it; a thread that holds it and begins a second write transaction on another
-    connection does not wait for itself (it goes on to SQLite's busy wait, as before).
-    Where the file cannot be opened (a read-only folder) writers go without it."""
+    back to the pool; a process that dies drops it with its file descriptors, and a
+    forked child starts without it. Within a process a thread lock lets one thread at a
+    time ask for it; a thread that holds it and begins a second write transaction on
+    another connection does not wait for itself (it goes on to SQLite's busy wait, as
+    before). Where the file cannot be opened (a read-only folder) writers go without it."""
 
     def __init__(self, path: str, timeout: float) -> None:
         self.path = path
@@ -346,13 +393,12 @@ class WriterLock:
         self._threads = threading.Lock()
         self._holder: int | None = None  # the thread whose transaction holds it
         self._fd: int | None = None
+        self._held_fd: int | None = None  # the descriptor holding it: _fd or the waiter's
+        self._waiter: _LockWaiter | None = None
 
     def _file(self) -> int:
         if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            except PermissionError:  # made by another user: reading it is enough to lock
-                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            self._fd = _open_lock_file(self.path)
         return self._fd
 
     def acquire(self) -> bool:
@@ -366,46 +412,104 @@ class WriterLock:
             return False
         try:
             fd = self._file()
-            pause = 0.0001
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    # Polled in short steps: a blocking flock cannot time out, and a
-                    # writer kept waiting longer than the busy timeout must get its 503.
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        self._threads.release()
-                        return False
-                    time.sleep(min(pause, left))
-                    pause = min(pause * 2, WRITER_LOCK_POLL)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if self._waiter is None:
+                    self._waiter = _LockWaiter(self.path)
+                fd = self._waiter.wait(deadline - time.monotonic())
+                if fd is None:
+                    self._threads.release()
+                    return False
         except OSError:
             self._threads.release()
             return False
         except BaseException:
             self._threads.release()
             raise
+        self._held_fd = fd
         self._holder = threading.get_ident()
         return True
 
     def release(self) -> None:
         self._holder = None
+        fd, self._held_fd = self._held_fd, None
         try:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
 
     def forget_after_fork(self) -> None:
         """In a forked child: the parent's file (and its lock, held or not) stays the
-        parent's. Closing the child's copy of the descriptor leaves the parent's lock."""
-        if self._fd is not None:
+        parent's. Closing the child's copy of a descriptor leaves the parent's lock. The
+        waiter's thread was not forked: a new one is started when needed."""
+        for fd in {self._fd, self._waiter.fd if self._waiter else None} - {None}:
             with contextlib.suppress(OSError):
-                os.close(self._fd)
+                os.close(fd)
         self._fd = None
+        self._held_fd = None
+        self._waiter = None
         self._holder = None
         self._threads = threading.Lock()
+
+
+class _LockWaiter:
+    """A thread that waits for the writers' lock in a blocking flock, on a descriptor of
+    its own, for the writer whose first try found it taken.
+
+    A blocking flock wakes the moment the other process lets go, where a wait polled in
+    sleeps (the lock sits free until the next try) can only guess; but it cannot time
+    out, and a writer kept waiting past the busy timeout must get its 503. So the writer
+    waits for this thread at most until its deadline. A wait given up is not taken back
+    in the kernel: when the thread gets the lock for a writer that left, it lets go of it
+    at once, before it takes the next request. The descriptor is its own (another open
+    file), so that its lock and the writer's own quick try exclude each other as two
+    processes' would: a late grant never adds to, or takes away, a lock held through the
+    other descriptor."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = _open_lock_file(path)
+        self._requests: queue.SimpleQueue[_LockRequest] = queue.SimpleQueue()
+        thread = threading.Thread(target=self._run, name="writer-lock-waiter", daemon=True)
+        thread.start()
+
+    def wait(self, timeout: float) -> int | None:
+        """The descriptor now holding the lock, or None when `timeout` seconds passed
+        first (or flock failed)."""
+        request = _LockRequest()
+        self._requests.put(request)
+        request.answered.wait(max(timeout, 0))
+        with request.guard:
+            if request.granted:
+                return self.fd
+            request.abandoned = True
+            return None
+
+    def _run(self) -> None:
+        while True:
+            request = self._requests.get()
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except OSError:
+                request.answered.set()  # not granted: the writer goes on without it
+                continue
+            with request.guard:
+                if request.abandoned:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+                else:
+                    request.granted = True
+            request.answered.set()
+
+
+class _LockRequest:
+    __slots__ = ("guard", "answered", "granted", "abandoned")
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.answered = threading.Event()
+        self.granted = False
+        self.abandoned = False
 
 
 def _forget_writer_locks_after_fork() -> None:

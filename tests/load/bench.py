@@ -404,6 +404,23 @@ def probe(scenario: Scenario) -> dict:
     }
 
 
+def read_everywhere(base: str, reader: HttpSession, page: str, connections: int) -> None:
+    """`page` asked for by `reader` over `connections` connections at once, twice each:
+    every worker serves it (in practice), as the students' pages in a class that writes.
+
+    The clean-up after a slice of writes removes the notes and their changes behind the
+    app's back. Each worker's kept view of the class (webapp/reader/shared.py) then holds
+    notes that are gone, at a seq past the log's last: the next page reads it again, and
+    a write alone never does (it reads the marks over its blocks instead, on every write
+    of the slice). Read again here, the next slice starts as the first one did."""
+
+    def read(_n: int) -> None:
+        HttpSession(base, reader.cookie).request("GET", page)
+
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(read, range(2 * connections)))
+
+
 def drain_seconds(result: Slice, connections: int) -> float:
     """How long the server still works after a slice: the load generator stops with up to
     one request per connection unanswered, and the server answers them anyway, at the rate
@@ -668,8 +685,11 @@ def run_default(args, sizes: Sizes, generator) -> None:
                 extra = [s for s in extra if s.key in args.only]
             first_free = corpora.first_free_note_id(engine)
 
+            class_page = f"/articles/{built.slug}?context=class-{built.classroom_id}"
+
             def cleanup(_server):
                 corpora.delete_notes_from(engine, first_free)
+                read_everywhere(base, reader, class_page, sizes.connections)
 
             say("probing every scenario once …")
             pages = []

@@ -9,11 +9,18 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 import sqlalchemy as sa
 
-from webapp.database import configure_engine, write_intent
+from webapp.database import (
+    CHECKPOINT_EVERY,
+    WAL_AUTOCHECKPOINT_PAGES,
+    WriterLock,
+    configure_engine,
+    write_intent,
+)
 
 ROWS_EACH = 150
 
@@ -172,3 +179,95 @@ def test_a_second_engine_of_the_same_thread_does_not_wait_for_itself(database):
         assert not held_elsewhere(lock)
     finally:
         second.dispose()
+
+
+HOLDER = textwrap.dedent(
+    """
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("held", flush=True)
+    sys.stdin.readline()  # until told to let go
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    print("released", flush=True)
+    sys.stdin.readline()
+    """
+)
+
+# Takes the lock, waiting for it as long as it takes (an alarm ends a hang).
+TAKER = (
+    "import fcntl, os, signal, sys\n"
+    "signal.alarm(60)\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+)
+
+
+@pytest.fixture
+def other_process_holding(tmp_path):
+    """Another process holding the writers' lock until `.stdin` gets a line."""
+    lock = tmp_path / "w.db.writer-lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline() == "held\n"
+    yield lock, holder
+    holder.communicate("\n\n", timeout=30)
+
+
+def let_go(holder) -> None:
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline() == "released\n"
+
+
+def taken_elsewhere_in_the_end(lock_path) -> bool:
+    """Whether another process gets the lock, waiting as long as it takes."""
+    return subprocess.run([sys.executable, "-c", TAKER, str(lock_path)], timeout=90).returncode == 0
+
+
+def test_a_waiting_writer_gets_the_lock_the_other_process_lets_go(other_process_holding):
+    lock, holder = other_process_holding
+    writers = WriterLock(str(lock), timeout=60)
+    got = []
+    waiting = threading.Thread(target=lambda: got.append(writers.acquire()))
+    waiting.start()
+    let_go(holder)
+    waiting.join(timeout=90)
+    assert got == [True]
+    assert held_elsewhere(lock)
+    writers.release()
+    assert not held_elsewhere(lock)
+
+
+def test_a_wait_past_the_timeout_gives_up_and_leaves_the_lock_free(other_process_holding):
+    lock, holder = other_process_holding
+    writers = WriterLock(str(lock), timeout=0.05)
+    assert writers.acquire() is False  # to SQLite's busy wait, as before
+    let_go(holder)
+    # The wait given up is still in the kernel: granted later, it is let go at once.
+    assert taken_elsewhere_in_the_end(lock)
+    writers.timeout = 60
+    assert writers.acquire() is True
+    assert held_elsewhere(lock)
+    writers.release()
+    assert taken_elsewhere_in_the_end(lock)
+
+
+@pytest.mark.usefixtures("writing")
+def test_the_wal_is_checkpointed_as_writes_go_on_and_never_grows_far(database):
+    engine, path, _ = database
+    commits = 20 * CHECKPOINT_EVERY
+    for n in range(commits):
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t (name, seen) VALUES (?, ?)", (f"n{n}", n))
+    assert rows(engine) == commits
+    # A commit adds two or three pages to the WAL (the table's and its index's): all of
+    # them, were it checkpointed only at SQLite's backstop size, which they stay under.
+    frame = 4096 + 24
+    assert 3 * commits < WAL_AUTOCHECKPOINT_PAGES
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size < 2 * 3 * CHECKPOINT_EVERY * frame
