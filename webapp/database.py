@@ -311,8 +311,9 @@ def _then_release_writer_lock(method, checkpoint: bool = False):
 # the COMMIT (every 1,000 pages by default: a few dozen notes), with the writers' lock
 # still held: the other workers' writes wait for it, several milliseconds with its two
 # fsyncs. Instead, every CHECKPOINT_EVERY write transactions of a process, the one that
-# committed checkpoints right after letting go of the lock (PASSIVE: the next writer goes
-# on meanwhile). SQLite's own stays as a backstop, at a larger size, for when these do not
+# committed checkpoints right after letting go of the lock (PASSIVE: the other workers'
+# writers go on meanwhile; this write's own answer waits for it, one write in
+# CHECKPOINT_EVERY). SQLite's own stays as a backstop, at a larger size, for when these do not
 # keep up (a reader holding an old snapshot, a program writing through no such engine):
 # the WAL never grows without bound.
 CHECKPOINT_EVERY = 64
@@ -415,9 +416,13 @@ class WriterLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:  # the turn of this process's other writers took it all
+                    self._threads.release()
+                    return False
                 if self._waiter is None:
                     self._waiter = _LockWaiter(self.path)
-                fd = self._waiter.wait(deadline - time.monotonic())
+                fd = self._waiter.wait(left)
                 if fd is None:
                     self._threads.release()
                     return False
@@ -479,7 +484,15 @@ class _LockWaiter:
         first (or flock failed)."""
         request = _LockRequest()
         self._requests.put(request)
-        request.answered.wait(max(timeout, 0))
+        try:
+            request.answered.wait(max(timeout, 0))
+        except BaseException:
+            # Interrupted: nobody will hold it for this writer, nor let go of it after.
+            with request.guard:
+                request.abandoned = True
+                if request.granted:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+            raise
         with request.guard:
             if request.granted:
                 return self.fd
@@ -489,6 +502,9 @@ class _LockWaiter:
     def _run(self) -> None:
         while True:
             request = self._requests.get()
+            with request.guard:
+                if request.abandoned:  # given up already: no turn taken for nobody
+                    continue
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX)
             except OSError:
@@ -513,6 +529,11 @@ class _LockRequest:
 
 
 def _forget_writer_locks_after_fork() -> None:
+    global _writer_locks_guard, _checkpoint_count_guard, _commits_since_checkpoint
+    # A thread of the parent may have held these at the fork: the child's copies are new.
+    _writer_locks_guard = threading.Lock()
+    _checkpoint_count_guard = threading.Lock()
+    _commits_since_checkpoint = 0
     _writer_lock_holders.clear()
     for writers in _writer_locks.values():
         writers.forget_after_fork()
