@@ -160,13 +160,32 @@ def test_a_failure_after_the_commit_says_the_change_was_saved(
 def test_a_new_note_failing_after_its_commit_says_it_was_saved(
     client, db, alice, fields, other_worker
 ):
-    # A new note's answer is read after its commit (no write lock held while it reads):
-    # a schema change right then fails the drawing, not the note, and the answer says so.
+    # A new note's answer is read again after its commit when another change to the article
+    # came between its reads and its write (here an edit from another tab): a schema change
+    # right then fails the drawing, not the note, and the answer says so.
+    assert create(client, fields, intent="comment", body="first").status_code == 200
+    first = latest_annotation(db)
+    document_id, first_id, alice_id = first.document_id, first.id, alice.id
+    before = annotation_count(db)
+    db.session.rollback()
+
+    def edited_in_another_tab(_session) -> None:
+        (seq,) = other_worker.execute(
+            "UPDATE change_counters SET last_seq = last_seq + 1 WHERE document_id = ?"
+            " RETURNING last_seq",
+            (document_id,),
+        ).fetchone()
+        other_worker.execute(
+            "INSERT INTO changes (document_id, seq, annotation_id, actor_id, kind, created_at)"
+            " VALUES (?, ?, ?, ?, 'edited', CURRENT_TIMESTAMP)",
+            (document_id, seq, first_id, alice_id),
+        )
+
+    # The request's reads end with a commit of their own: the edit lands right then.
+    event.listen(db.session, "after_commit", edited_in_another_tab, once=True)
     after_the_next_commit(
         db, lambda: other_worker.execute("ALTER TABLE memberships RENAME TO gone")
     )
-    before = annotation_count(db)
-    db.session.rollback()
     response = create(client, fields, intent="comment", body="saved anyway")
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "#flash"

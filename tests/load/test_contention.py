@@ -1,8 +1,10 @@
 """Writes under lock contention: gunicorn with 4 workers on one SQLite file, 32 writers at once.
 
 A write that cannot get the database in time answers 503 with Retry-After and changes
-nothing; a 5xx never follows a commit. The busy timeout is lowered to a few milliseconds so
-that writers contend for the lock on any machine, fast or slow.
+nothing; a 5xx never follows a commit. The busy timeout is lowered to a few milliseconds,
+and another program (a backup, the command line) takes SQLite's write lock now and then for
+longer than that, so that writers meet a locked database on any machine, fast or slow: the
+app's own writers take turns without waiting out their timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tests.conftest import PASSWORD, SEED_SLUG
 WRITERS = 32
 NOTES_EACH = 40  # each note is created, then edited once: up to 2,560 writes in all
 DEADLINE = 15  # seconds: a slow machine does fewer writes, never takes longer
+HOLD = 0.1  # seconds the other program holds SQLite's write lock, five busy timeouts
 
 
 @dataclass
@@ -109,6 +112,19 @@ def writer(client: Client, index: int, version: str, spans, deadline: float, out
         out.append(Write.of("edit", body, response, text, created))
 
 
+def hold_the_lock_now_and_then(database, stop: threading.Event) -> None:
+    """Another program's write transactions, each longer than the app's busy timeout."""
+    connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    try:
+        while not stop.is_set():
+            connection.execute("BEGIN IMMEDIATE")
+            stop.wait(HOLD)
+            connection.execute("ROLLBACK")
+            stop.wait(HOLD * 2)
+    finally:
+        connection.close()
+
+
 @pytest.fixture
 def contended_server(tmp_path):
     server = LiveServer(
@@ -143,10 +159,17 @@ def test_lock_contention_is_a_503_that_changed_nothing_never_a_500(contended_ser
         )
         for i in range(WRITERS)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    stop = threading.Event()
+    other_program = threading.Thread(target=hold_the_lock_now_and_then, args=(database, stop))
+    other_program.start()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop.set()
+        other_program.join()
     writes = [write for per_writer in results for write in per_writer]
 
     statuses = {write.status for write in writes}
