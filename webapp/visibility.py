@@ -389,11 +389,18 @@ def membership(user: User | None, classroom_id: int) -> Membership | None:
         return None
     parameters = {"user_id": user.id, "classroom_id": classroom_id}
     row = db.session.connection().execute(_MEMBERSHIP, parameters).first()
-    if row is None:
-        return None
-    width = len(columns_of(Membership))
-    classroom = object_of(db.session, Classroom, row[width:])
-    return object_of(db.session, Membership, row[:width], classroom=classroom)
+    return None if row is None else membership_of(row)
+
+
+MEMBERSHIP_WIDTH = len(columns_of(Membership))
+MEMBERSHIP_AND_CLASS_WIDTH = MEMBERSHIP_WIDTH + len(columns_of(Classroom))
+
+
+def membership_of(row) -> Membership:
+    """A membership's columns followed by its class's (columns_of each), made into the
+    session's objects, the class loaded with it."""
+    classroom = object_of(db.session, Classroom, row[MEMBERSHIP_WIDTH:MEMBERSHIP_AND_CLASS_WIDTH])
+    return object_of(db.session, Membership, row[:MEMBERSHIP_WIDTH], classroom=classroom)
 
 
 # The statements below are asked on most requests: built once (building one costs more

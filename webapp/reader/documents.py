@@ -13,7 +13,12 @@ from webapp.extensions import db
 from webapp.models import Classroom, Document, DocumentVersion, Membership
 from webapp.row_objects import columns_of, object_of
 from webapp.services.live import latest_change_of
-from webapp.visibility import can_annotate_document, can_read_document
+from webapp.visibility import (
+    MEMBERSHIP_AND_CLASS_WIDTH,
+    can_annotate_document,
+    can_read_document,
+    membership_of,
+)
 
 SHARES_KEY = "shares"
 
@@ -83,18 +88,12 @@ def get_document_in_class(
     row = db.session.connection().execute(statement, {**parameters, "slug": slug}).first()
     if row is None:
         return (*_checked(None, slug, annotate), None, 0, ())
-    member = None
-    if row[_ROW_WIDTH] is not None:
-        classroom = object_of(db.session, Classroom, row[_MEMBER_WIDTH:_CLASS_WIDTH])
-        member = object_of(
-            db.session, Membership, row[_ROW_WIDTH:_MEMBER_WIDTH], classroom=classroom
-        )
+    member = membership_of(row[_ROW_WIDTH:]) if row[_ROW_WIDTH] is not None else None
     document, version = _checked(_document_of(row), slug, annotate)
     return document, version, member, row[_CLASS_WIDTH], tuple(row[_CLASS_WIDTH + 1 :])
 
 
-_MEMBER_WIDTH = _ROW_WIDTH + len(columns_of(Membership))
-_CLASS_WIDTH = _MEMBER_WIDTH + len(columns_of(Classroom))
+_CLASS_WIDTH = _ROW_WIDTH + MEMBERSHIP_AND_CLASS_WIDTH
 
 
 @lru_cache(maxsize=16)
