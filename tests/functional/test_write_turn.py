@@ -321,3 +321,52 @@ def test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them(
     page = class_blocks_read_alone(app, ann, room)
     assert drawn and all(html == page[key] for key, html in drawn.items())
     assert count(db, Annotation, Annotation.author_id == ben_id) == 1  # ben's, meanwhile
+
+
+def hide_note_meanwhile(engine, note_id: int, actor_id: int, document_id: int, classroom_id: int):
+    """An instructor hides a note from the class in another worker, and it is logged, as
+    the discussion's hide is."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(Annotation.__table__).where(Annotation.id == note_id).values(hidden=True)
+        )
+        seq = connection.scalar(
+            sa.update(ChangeCounter.__table__)
+            .where(ChangeCounter.document_id == document_id)
+            .values(last_seq=ChangeCounter.last_seq + 1)
+            .returning(ChangeCounter.last_seq)
+        )
+        connection.execute(
+            sa.insert(Change.__table__).values(
+                document_id=document_id,
+                seq=seq,
+                classroom_id=classroom_id,
+                annotation_id=note_id,
+                actor_id=actor_id,
+                kind="hidden",
+                created_at=utcnow(),
+            )
+        )
+
+
+def test_a_classmates_note_hidden_meanwhile_is_not_in_a_class_notes_answer(
+    app, as_, db, text, room, seed_document, elsewhere
+):
+    """A classmate's note over the same passage is hidden between a student's reads and
+    their write: the answer, drawn again after its commit, shows the blocks as the page
+    does now, without the hidden note's mark."""
+    ben = as_("ben")
+    assert create(ben, class_fields(text, room)).status_code == 200
+    bens = db.session.scalar(sa.select(Annotation.id).where(Annotation.author_id == room.ben.id))
+    ann = as_("ann")  # the class's kept view, ben's note in it
+    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
+
+    teacher_id, classroom_id, document_id = room.teacher.id, room.classroom.id, seed_document.id
+    when_the_reads_end(
+        db, lambda: hide_note_meanwhile(elsewhere, bens, teacher_id, document_id, classroom_id)
+    )
+    response = create(ann, class_fields(text, room, colour="blue"))
+    assert response.status_code == 200, body_of(response)
+    drawn = blocks_of(body_of(response))
+    page = class_blocks_read_alone(app, ann, room)
+    assert drawn and all(html == page[key] for key, html in drawn.items())

@@ -15,6 +15,7 @@ from tests.functional.test_write_turn import (
     elsewhere,
     room,
     test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them,
+    test_a_classmates_note_hidden_meanwhile_is_not_in_a_class_notes_answer,
     test_a_login_ended_between_the_read_and_the_write_saves_nothing,
     test_a_private_notes_answer_draws_its_blocks_as_the_page_shows_them,
     test_an_archived_class_or_a_removed_member_between_the_read_and_the_write,
