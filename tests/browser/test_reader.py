@@ -107,6 +107,9 @@ def highlight(page, phrase: str, occurrence: int = 0) -> int:
     expect(toolbar).to_be_visible()
     toolbar.get_by_role("button", name="Highlight", exact=True).click()
     expect(page.locator(".card")).to_have_count(len(before) + 1)
+    # Heard, as a listener would, before the next step: messages within 80 ms of each other
+    # are said together (static/js/announce.js), and the next one would be joined to it.
+    expect(page.locator("#announcer")).to_have_text(re.compile(r"Highlight saved\."))
     (new_id,) = set(card_ids(page)) - before
     marks_of(page, new_id)  # remembers its range, for after its card is gone
     return new_id
