@@ -224,6 +224,27 @@ def private_blocks(client) -> dict[str, str]:
     return blocks_of(page.get_data(as_text=True))
 
 
+def log_change(connection, document_id, classroom_id, annotation_id, actor_id, kind) -> None:
+    """A change in the document's log, its seq the counter's next (as record_change's)."""
+    seq = connection.scalar(
+        sa.update(ChangeCounter.__table__)
+        .where(ChangeCounter.document_id == document_id)
+        .values(last_seq=ChangeCounter.last_seq + 1)
+        .returning(ChangeCounter.last_seq)
+    )
+    connection.execute(
+        sa.insert(Change.__table__).values(
+            document_id=document_id,
+            seq=seq,
+            classroom_id=classroom_id,
+            annotation_id=annotation_id,
+            actor_id=actor_id,
+            kind=kind,
+            created_at=utcnow(),
+        )
+    )
+
+
 def save_note_meanwhile(
     engine, note_id: int, author_id: int, document_id: int, classroom_id: int | None = None
 ) -> None:
@@ -236,23 +257,7 @@ def save_note_meanwhile(
         copied = copy_row(
             connection, table, note_id, colour="green", start=start + 1, author_id=author_id
         )
-        seq = connection.scalar(
-            sa.update(ChangeCounter.__table__)
-            .where(ChangeCounter.document_id == document_id)
-            .values(last_seq=ChangeCounter.last_seq + 1)
-            .returning(ChangeCounter.last_seq)
-        )
-        connection.execute(
-            sa.insert(Change.__table__).values(
-                document_id=document_id,
-                seq=seq,
-                classroom_id=classroom_id,
-                annotation_id=copied,
-                actor_id=author_id,
-                kind="created",
-                created_at=utcnow(),
-            )
-        )
+        log_change(connection, document_id, classroom_id, copied, author_id, "created")
 
 
 def test_a_private_notes_answer_draws_its_blocks_as_the_page_shows_them(
@@ -330,23 +335,7 @@ def hide_note_meanwhile(engine, note_id: int, actor_id: int, document_id: int, c
         connection.execute(
             sa.update(Annotation.__table__).where(Annotation.id == note_id).values(hidden=True)
         )
-        seq = connection.scalar(
-            sa.update(ChangeCounter.__table__)
-            .where(ChangeCounter.document_id == document_id)
-            .values(last_seq=ChangeCounter.last_seq + 1)
-            .returning(ChangeCounter.last_seq)
-        )
-        connection.execute(
-            sa.insert(Change.__table__).values(
-                document_id=document_id,
-                seq=seq,
-                classroom_id=classroom_id,
-                annotation_id=note_id,
-                actor_id=actor_id,
-                kind="hidden",
-                created_at=utcnow(),
-            )
-        )
+        log_change(connection, document_id, classroom_id, note_id, actor_id, "hidden")
 
 
 def test_a_classmates_note_hidden_meanwhile_is_not_in_a_class_notes_answer(
