@@ -4,6 +4,7 @@ requests without control characters."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
@@ -17,7 +18,14 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def content_security_policy() -> str:
     config = current_app.config
-    script_src = f"'self' {config['HTMX_CDN_URL']} '{config['HTMX_INTEGRITY']}'"
+    return policy_for(config["HTMX_CDN_URL"], config["HTMX_INTEGRITY"])
+
+
+@lru_cache(maxsize=8)
+def policy_for(htmx_url: str, htmx_integrity: str) -> str:
+    """The Content-Security-Policy allowing htmx from this address with this hash (built
+    once: it is sent on every response)."""
+    script_src = f"'self' {htmx_url} '{htmx_integrity}'"
     return "; ".join(
         [
             "default-src 'self'",
@@ -74,9 +82,29 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", content_security_policy())
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.vary.add("HX-Request")
+        add_security_headers(response, content_security_policy())
         return response
+
+
+# The headers every response has unless its view set them (lower-cased name, name, value).
+SECURITY_HEADERS = (
+    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+    ("referrer-policy", "Referrer-Policy", "same-origin"),
+    ("x-frame-options", "X-Frame-Options", "DENY"),
+)
+
+
+def add_security_headers(response: Response, policy: str) -> None:
+    """The security headers the response lacks, and HX-Request in its Vary. The names it
+    has are read in one pass (a look-up per header walks them all, on every response)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.to_wsgi_list()}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", policy)
+    for lowered, name, value in SECURITY_HEADERS:
+        if lowered not in present:
+            headers.add(name, value)
+    if "vary" in present:
+        response.vary.add("HX-Request")  # (merged with what is there)
+    else:
+        headers.add("Vary", "HX-Request")
