@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         bench,
         cli,
         compression,
+        csrf_check,
         errors,
         page_cache,
         security,
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    csrf_check.init_app(app, csrf)
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

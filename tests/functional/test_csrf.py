@@ -4,6 +4,7 @@ store nothing; htmx sends the token from the page's hx-headers, plain forms in a
 from __future__ import annotations
 
 import pytest
+from flask import g
 from itsdangerous import URLSafeTimedSerializer
 
 from tests.conftest import HTMX, PASSWORD, SEED_SLUG
@@ -109,6 +110,46 @@ def test_htmx_post_with_the_header_from_hx_headers_succeeds(client, auth, db, fi
     assert response.status_code == 200, response.get_data(as_text=True)
     assert annotation_count(db) == before + 1
     assert latest_annotation(db).exact == "Russian forces"
+
+
+def test_a_token_checked_before_is_taken_again_and_only_in_its_session(
+    app, client, auth, db, fields
+):
+    """A page's token sent again (its second write, header or field) is valid as the
+    first time; the same token sent from another browser session, once known valid, is
+    refused there as any token not of its session."""
+    log_in(client, auth)
+    token = page_token(client)
+    before = annotation_count(db)
+    for sent in ({"headers": {**HTMX, "X-CSRFToken": token}}, {"csrf_token": token}):
+        headers = sent.pop("headers", {})
+        response = post_annotation(client, fields, headers=headers, **sent)
+        assert response.status_code in (200, 302), response.get_data(as_text=True)
+    assert annotation_count(db) == before + 2
+    other = app.test_client()
+    # (the requests share the test's app context, where Flask-WTF keeps the token it made)
+    g.pop("csrf_token", None)
+    log_in(other, auth, "bob")
+    page_token(other)  # (bob's session has a raw token of its own)
+    response = post_annotation(other, fields, headers={**HTMX, "X-CSRFToken": token})
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in response.get_data(as_text=True).replace("&#39;", "'")
+    response = post_annotation(other, fields, csrf_token=token)
+    assert response.status_code == 400
+    assert annotation_count(db) == before + 2
+
+
+def test_a_token_checked_before_is_refused_once_it_is_tampered_with(client, auth, db, fields):
+    log_in(client, auth)
+    token = page_token(client)
+    assert (
+        post_annotation(client, fields, headers={**HTMX, "X-CSRFToken": token}).status_code == 200
+    )
+    before = annotation_count(db)
+    for forged in (token + "A", token[:-1], token.upper()):
+        response = post_annotation(client, fields, headers={**HTMX, "X-CSRFToken": forged})
+        assert response.status_code == 400
+    assert annotation_count(db) == before
 
 
 def test_plain_form_with_the_token_field_succeeds(client, auth, db, fields):
