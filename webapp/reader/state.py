@@ -247,19 +247,21 @@ class ReaderState:
         when they were read with the article). `kept_only`: only when this process keeps
         it (up to a few changes behind): a write's answer, which redraws a block or two,
         does not read the class's every note to draw them."""
-        if not current_app.config.get("READER_SHARED_VIEWS", True):
+        app = current_app._get_current_object()  # (the proxies, looked up once)
+        if not app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
-        if not current_user.is_authenticated or not student_class_context(self.context):
+        user = current_user._get_current_object()
+        if not user.is_authenticated or not student_class_context(self.context):
             return
         classroom_id = self.context.classroom.id
-        user_id = current_user.id
+        user_id = user.id
         if facts is None or facts.classroom_id != classroom_id:
             facts = class_facts(db.session, classroom_id, self.document.id, user_id)
         self.facts = facts
         if self.facts.groups:
             return  # students of a class reading in groups see different notes
         key = view_key(self.document, self.version, self.context, self.facts.instructors)
-        views = views_of(current_app.extensions)
+        views = views_of(app.extensions)
         document_id, version_id = self.document.id, self.version.id
         if kept_only:
             self.student = kept_student_view(
