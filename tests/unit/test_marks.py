@@ -16,7 +16,16 @@ import pytest
 
 from webapp.text.document import BLOCK_SEPARATOR, Layout, build_layout
 from webapp.text.importer import parse_article
-from webapp.text.marks import MAX_DEPTH_CLASS, Highlight, heat_of, render_block, render_layout
+from webapp.text.marks import (
+    MAX_DEPTH_CLASS,
+    Highlight,
+    cover,
+    coverage,
+    draw_covered,
+    heat_of,
+    render_block,
+    render_layout,
+)
 from webapp.text.sanitize import render_article
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_959b789aad009a97.txt"
@@ -646,6 +655,34 @@ def test_random_busy_passages_keep_every_invariant(heat):
             colour = rng.choice(["yellow", "green", "blue", "pink"])
             highlights.append(Highlight(number, start, end, colour, own))
         assert_rendering(layout, highlights, heat=heat)
+
+
+def test_a_coverage_grown_one_highlight_at_a_time_draws_as_the_highlights_at_once():
+    """A shared view keeps a block's coverage and adds each new note to it (cover): the
+    block drawn from it (draw_covered) is render_block's, whatever was added in which
+    order, touching, nested, equal or running past the block."""
+    layout = build_layout(RICH)
+    rng = random.Random(1111)
+    blocks = [block for block in layout.blocks if block.end - block.start > 4]
+    for _ in range(60):
+        block = rng.choice(blocks)
+        lo, hi = block.start, block.end
+        highlights = []
+        for number in range(1, rng.choice([1, 5, 40, 200]) + 1):
+            start = rng.randint(max(0, lo - 3), hi - 1)
+            end = rng.randint(max(start, lo) + 1, hi + 3)
+            own = rng.random() < 0.1
+            colour = rng.choice(["yellow", "green", "blue", "pink"])
+            highlights.append(Highlight(number, start, end, colour, own))
+        kept = rng.randint(0, len(highlights))
+        points, counts = coverage(block, highlights[:kept])
+        for h in highlights[kept:]:
+            cover(block, points, counts, h.start, h.end)
+        assert (points, counts) == coverage(block, highlights)
+        mine = [h for h in highlights if h.own]
+        assert draw_covered(block, points, counts, mine) == render_block(
+            block, highlights, heat=True
+        )
 
 
 def test_random_single_ranges_inside_one_run_are_one_exact_mark():

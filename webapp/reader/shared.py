@@ -50,7 +50,7 @@ from webapp.models import (
 )
 from webapp.services.annotations import MARK_COLUMNS, PLACE_COLUMNS
 from webapp.text.document import Block, Layout
-from webapp.text.marks import Highlight, layout_pieces, render_block
+from webapp.text.marks import Highlight, cover, coverage, draw_covered, layout_pieces, render_block
 from webapp.visibility import ReadingContext, own_beside_class, shown_to_students
 
 # (id, start, end, colour, author_id, version_id, deleted, pinned)
@@ -100,6 +100,9 @@ class ClassView:
         self.listed = sorted(listing_order(row) for row in self.rows if row[5] is not None)
         self._pieces: tuple | None = None
         self._over: dict[int, tuple[Block, list[Highlight]]] = {}
+        # How many of those marks cover each point of a block (text/marks.coverage): a
+        # write's answer draws its block from it, with the writer's own marks.
+        self._coverage: dict[int, tuple[Block, list[int], list[int]]] = {}
         # A student's blocks drawn again, by their own marks: (layout, [(index, html)]).
         self._redrawn: dict[tuple, tuple[Layout, list[tuple[int, str]]]] = {}
         self._lock = threading.Lock()
@@ -175,6 +178,7 @@ class ClassView:
                 bisect.insort(fresh.listed, listing_order(row))
         fresh._pieces = None
         fresh._over = {}
+        fresh._coverage = {}
         if not remarked:  # the marks over a block, found before, with the new ones added
             fresh._over = found = dict(self._over)
             grown = {}  # the blocks a new mark overlaps: their lists, copied
@@ -187,6 +191,18 @@ class ClassView:
                         bisect.insort(grown[key], mark, key=_start)
             for key, over in grown.items():
                 found[key] = (found[key][0], over)
+            fresh._coverage = covered = dict(self._coverage)
+            for key, (block, points, counts) in self._coverage.items():
+                added_here = [
+                    m
+                    for m in marks
+                    if m.start < m.end and m.start < block.end and m.end > block.start
+                ]
+                if added_here:  # (lists of their own: the older view's stay as they are)
+                    points, counts = list(points), list(counts)
+                    for mark in added_here:
+                        cover(block, points, counts, mark.start, mark.end)
+                    covered[key] = (block, points, counts)
         fresh._redrawn = {}
         fresh._lock = threading.Lock()
         return fresh
@@ -227,6 +243,15 @@ class ClassView:
             marks.sort(key=lambda h: h.start)
             found = self._over[id(block)] = (block, marks)
         return found[1]
+
+    def coverage_over(self, block: Block) -> tuple[list[int], list[int]]:
+        """The coverage of a block by the shared marks (text/marks.coverage; found once per
+        block, and grown as notes are added: caught_up). Not to be changed in place."""
+        found = self._coverage.get(id(block))
+        if found is None or found[0] is not block:
+            drawn = [h for h in self.marks_over(block) if h.start < h.end]
+            found = self._coverage[id(block)] = (block, *coverage(block, drawn))
+        return found[1], found[2]
 
     def redrawn(self, layout: Layout, heat: bool, mine: tuple) -> list[tuple[int, str]] | None:
         found = self._redrawn.get((id(layout), heat, mine))
@@ -725,15 +750,20 @@ class StudentView:
                 redrawn.append((2 * index, render_block(item, over, heat=heat)))
         return redrawn
 
-    def marks_over(self, block: Block) -> list[Highlight]:
-        """As services.annotations.ranges_for_reader over one block: the marks overlapping
-        it, the student's own in their colours."""
+    def _own_ids(self) -> frozenset[int]:
+        """The ids of the student's marks among the class's (found once)."""
         mine = self._shared_own
-        if mine is None:  # the ids of the student's marks among the class's, found once
+        if mine is None:
             shared = self.shared
             indices = shared.by_author.get(self.user_id, ())
             mine = frozenset(map(_id, map(shared.highlights.__getitem__, indices)))
             self._shared_own = mine
+        return mine
+
+    def marks_over(self, block: Block) -> list[Highlight]:
+        """As services.annotations.ranges_for_reader over one block: the marks overlapping
+        it, the student's own in their colours."""
+        mine = self._own_ids()
         over = list(self.shared.marks_over(block))
         # The student's own among them (few of the hundreds over a busy block), found by
         # the interpreter's built-ins rather than a Python-level step per mark.
@@ -745,6 +775,37 @@ class StudentView:
             if version == self.version_id and not deleted and start < hi and end > lo:
                 over.append(Highlight(i, start, end, colour, True))
         return over
+
+    def draw_block(
+        self, block: Block, beside: tuple[Highlight, ...], extra_attrs: tuple = ()
+    ) -> str:
+        """render_block(block, [*marks_over(block), *beside], extra_attrs, heat=True): the
+        shared marks' coverage of the block (ClassView.coverage_over) with the student's
+        own marks the shared part has not and `beside` added, the student's own drawn in
+        their colours; the others are not looked at one by one."""
+        shared = self.shared
+        lo, hi = block.start, block.end
+        mine_ids = self._own_ids()
+        over = shared.marks_over(block)
+        mine = [
+            Highlight(h[0], h[1], h[2], h[3], True)
+            for h in compress(over, map(mine_ids.__contains__, map(_id, over)))
+            if h[1] < h[2]
+        ]
+        added = [
+            Highlight(i, start, end, colour, True)
+            for i, start, end, colour, _, version, deleted, _ in self.own
+            if version == self.version_id and not deleted and start < hi and end > lo
+        ]
+        added += beside
+        added = [h for h in added if h.start < h.end and h.start < hi and lo < h.end]
+        points, counts = shared.coverage_over(block)
+        if added:
+            points, counts = list(points), list(counts)
+            for h in added:
+                cover(block, points, counts, h.start, h.end)
+            mine += [h for h in added if h.own]
+        return draw_covered(block, points, counts, mine, extra_attrs)
 
     def listed(self, offset: int, limit: int) -> tuple[list[int], bool]:
         """As services.annotations.listed_for_reader with no filter, in position order: a

@@ -379,6 +379,8 @@ class ReaderState:
             return []
         if self.student is not None and self.student.version_id == self.version.id:
             student = self.student  # the shared view's marks: no read
+            if self.heat:  # (a class view: always) drawn from the shared marks' coverage
+                return [student.draw_block(b, beside, OOB_OUTER) for b in ordered]
             return [
                 render_block(b, [*student.marks_over(b), *beside], OOB_OUTER, heat=self.heat)
                 for b in ordered

@@ -83,6 +83,15 @@ def _looks(block: Block, relevant: tuple[Highlight, ...], heat: bool):
     the sorted starts and ends (no walk through the notes per edge), and a spot that none
     of one's own covers looks as its count says. Only the spots one's own notes cover
     (few) are looked at one by one, for the innermost one's colour."""
+    points, counts = coverage(block, relevant)
+    mine = [h for h in relevant if h.own] if heat else relevant
+    return looks_of(points, counts, mine, heat)
+
+
+def coverage(block: Block, relevant) -> tuple[list[int], list[int]]:
+    """Where the highlights overlapping a block (`relevant`, none empty) begin or end in
+    it, the block's start first, and how many of them cover the text from each of those
+    points to the next."""
     block_start, block_end = block.start, block.end
     starts = sorted(map(_START, relevant))
     ends = sorted(map(_END, relevant))
@@ -92,10 +101,28 @@ def _looks(block: Block, relevant: tuple[Highlight, ...], heat: bool):
     covering = map(
         sub, map(partial(bisect_right, starts), points), map(partial(bisect_right, ends), points)
     )
-    counts = list(covering)
+    return points, list(covering)
+
+
+def cover(block: Block, points: list[int], counts: list[int], start: int, end: int) -> None:
+    """Add a highlight from `start` to `end` overlapping the block (not empty) to its
+    coverage (points, counts: coverage()), in place: as coverage() of them all would be."""
+    for edge in (start, end):
+        if block.start < edge < block.end:
+            at = bisect_left(points, edge)
+            if at == len(points) or points[at] != edge:
+                points.insert(at, edge)
+                counts.insert(at, counts[at - 1])
+    first = bisect_right(points, start) - 1 if start > block.start else 0
+    past = bisect_left(points, end) if end < block.end else len(points)
+    counts[first:past] = [count + 1 for count in counts[first:past]]
+
+
+def looks_of(points: list[int], counts: list[int], mine, heat: bool):
+    """_looks from a block's coverage and one's own highlights over it (`mine`; with
+    `heat`, only those are drawn in their colours; without, every highlight is)."""
     most = max(counts)
     looks = list(map(_others_looks(most).__getitem__, counts))
-    mine = [h for h in relevant if h.own] if heat else relevant
     if mine:
         # One's own notes, by the points where they begin and end to cover points; between
         # two such points, the same of them cover each spot.
@@ -253,7 +280,24 @@ def _draw_block(
     of those boundaries the text is a row of pieces (hundreds in a class's busy passage),
     each drawn from the piece's class found by _looks, pieces side by side in a span
     that look alike in one mark."""
-    starts, looks = _looks(block, relevant, heat)
+    return _draw(block, *_looks(block, relevant, heat), extra_attrs)
+
+
+def draw_covered(
+    block: Block,
+    points: list[int],
+    counts: list[int],
+    mine: list[Highlight],
+    extra_attrs: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """render_block(heat=True) of a block given its highlights' coverage (coverage(),
+    cover()) and one's own among them (`mine`): the same HTML, without a look at each of
+    the others (a class's busy block has hundreds). Not kept in the cache."""
+    return _draw(block, *looks_of(points, counts, mine, True), extra_attrs)
+
+
+def _draw(block: Block, starts: list[int], looks: list, extra_attrs) -> str:
+    """_draw_block's HTML, given the pieces' starts and looks (_looks)."""
     last = len(starts) - 1
     cuts = {block.start, block.end}
     cuts.update(s for s in block.sentences if block.start < s < block.end)
