@@ -191,8 +191,8 @@ class ClassView:
                         bisect.insort(grown[key], mark, key=_start)
             for key, over in grown.items():
                 found[key] = (found[key][0], over)
-            fresh._coverage = covered = dict(self._coverage)
-            for key, (block, points, counts) in self._coverage.items():
+            fresh._coverage = covered = dict(self._coverage)  # (another thread may add)
+            for key, (block, points, counts) in list(covered.items()):
                 added_here = [
                     m
                     for m in marks
