@@ -39,7 +39,7 @@ class _Plan:
     """A statement compiled for one dialect: its SQL, how to make the driver's parameters,
     and (from its first run's cursor description) its result processors."""
 
-    __slots__ = ("compiled", "sql", "positional", "processors", "escaped", "results")
+    __slots__ = ("compiled", "sql", "positional", "processors", "escaped", "defaults", "results")
 
     def __init__(self, compiled) -> None:
         self.compiled = compiled
@@ -47,15 +47,35 @@ class _Plan:
         self.positional = compiled.positiontup if compiled.positional else None
         self.processors = compiled._bind_processors
         self.escaped = compiled.escaped_bind_names
+        # Python-side column defaults of an INSERT's columns not given (as SQLAlchemy's
+        # _process_execute_defaults): (parameter name, column, value or function, callable)
+        self.defaults = ()
+        if compiled.insert_prefetch:
+            key_of = compiled._within_exec_param_key_getter
+            self.defaults = tuple(
+                (key_of(column), column, column._default_description_tuple)
+                for column in compiled.insert_prefetch
+            )
+        if compiled.literal_execute_params:
+            # Rendered into the SQL once: their values are the statement's own (a
+            # function's separator), never one of the parameters given (see _plan_of).
+            expanded = compiled._process_parameters_for_postcompile(
+                compiled.construct_params(escape_names=False, _check=False)
+            )
+            self.sql = expanded.statement
+            self.positional = expanded.positiontup if compiled.positional else None
+            self.processors = {**compiled._bind_processors, **expanded.processors}
         self.results: tuple | None = None  # one processor (or None) per result column
 
-    def parameters(self, values: Mapping, dialect):
+    def parameters(self, values: Mapping, connection):
         """The driver's parameters for `values`, as SQLAlchemy's execution context makes
         them (DefaultExecutionContext._init_compiled)."""
         given = self.compiled.construct_params(values, escape_names=False)
+        if self.defaults:
+            _fill_defaults(given, self.defaults, connection, self.compiled)
         processors = self.processors
         if self.positional is not None:
-            return dialect.execute_sequence_format(
+            return connection.dialect.execute_sequence_format(
                 [
                     processors[key](given[key]) if key in processors else given[key]
                     for key in self.positional
@@ -87,12 +107,49 @@ class _Plan:
         return self.results
 
 
+class _DefaultsContext:
+    """What a Python-side column default function is given in place of SQLAlchemy's
+    execution context: the row's parameters so far (get_current_parameters: a column that
+    copies another's) and the column; the connection and its dialect."""
+
+    def __init__(self, connection, compiled, parameters: dict) -> None:
+        self.connection = self.root_connection = connection
+        self.dialect = connection.dialect
+        self.compiled = compiled
+        self.current_parameters = parameters
+        self.current_column = None
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict:
+        return self.current_parameters
+
+
+def _fill_defaults(given: dict, defaults: tuple, connection, compiled) -> None:
+    context = None
+    for key, column, (value, is_scalar, _callable, _sentinel) in defaults:
+        if is_scalar:
+            given[key] = value
+        else:  # (callable: _plan_of leaves the other kinds to Connection.execute)
+            if context is None:
+                context = _DefaultsContext(connection, compiled, given)
+            context.current_column = column
+            given[key] = value(context)
+
+
 def _plan_of(statement, dialect, keys: tuple) -> _Plan | None:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    given = set(keys)
     if (
-        compiled.literal_execute_params
-        or compiled.post_compile_params
-        or compiled.insert_prefetch
+        compiled.post_compile_params
+        or any(
+            bind.key in given or bind.callable or compiled.bind_names[bind] in given
+            for bind in compiled.literal_execute_params
+        )
+        or any(
+            is_sentinel or not (is_scalar or is_callable)
+            for _, is_scalar, is_callable, is_sentinel in (
+                column._default_description_tuple for column in compiled.insert_prefetch
+            )
+        )
         or compiled.update_prefetch
         or compiled.schema_translate_map
         or compiled.for_executemany
@@ -102,6 +159,7 @@ def _plan_of(statement, dialect, keys: tuple) -> _Plan | None:
         or compiled._textual_ordered_columns
         or compiled._ad_hoc_textual
         or compiled._loose_column_name_matching
+        or getattr(compiled.compile_state, "_has_multi_parameters", False)
         or statement._execution_options
     ):
         return None
@@ -156,7 +214,7 @@ def first(connection: Connection, statement, values: Mapping | None = None) -> t
 def _run(connection: Connection, plan: _Plan, values: Mapping, all_rows: bool):
     dialect = connection.dialect
     sql = plan.sql
-    parameters = plan.parameters(values, dialect)
+    parameters = plan.parameters(values, connection)
     events = None
     if connection._has_events or connection.engine._has_events:
         events = connection.dispatch
@@ -175,10 +233,15 @@ def _run(connection: Connection, plan: _Plan, values: Mapping, all_rows: bool):
                 return [] if all_rows else None
             fetched = cursor.fetchall() if all_rows else cursor.fetchone()
             processors = plan.result_processors(cursor, dialect)
-        except BaseException as error:
+        except Exception as error:
+            if not isinstance(error, dialect.loaded_dbapi.Error):
+                raise  # as Connection.execute raises it (its handle_error events aside)
             # A cursor left open would keep a statement (on SQLite: the file) open under
             # a connection the handling below may close (database.py's read-only case).
             cursor.close()
+            connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        except BaseException as error:  # an exit (a worker's timeout): the connection is
+            cursor.close()  # dropped, as Connection.execute drops it
             connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
     finally:
         cursor.close()

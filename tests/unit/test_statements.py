@@ -23,6 +23,12 @@ notes = sa.Table(
     sa.Column("deleted_at", sa.DateTime, nullable=True),
     sa.Column("public", sa.Boolean, nullable=False),
     sa.Column("extra", sa.JSON, nullable=True),
+    # Python-side defaults, as the models': a value, a function, a copy of another column.
+    sa.Column("colour", sa.String(10), nullable=False, default="yellow"),
+    sa.Column("edited_at", sa.DateTime, nullable=False, default=lambda: WHEN),
+    sa.Column(
+        "original", sa.String(50), default=lambda context: context.get_current_parameters()["body"]
+    ),
 )
 WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, 890000)
 
@@ -44,6 +50,9 @@ INSERT = (
     sa.insert(notes)
     .returning(notes.c.id, notes.c.created_at, notes.c.public)
     .values(public=sa.bindparam("public", type_=sa.Boolean))
+)
+INSERT_WITH_DEFAULTS = sa.insert(notes).returning(
+    notes.c.id, notes.c.colour, notes.c.edited_at, notes.c.original
 )
 
 
@@ -110,6 +119,34 @@ def test_insert_returning_gives_the_new_row(engine):
         assert row == (3, later, False)
         stored = connection.execute(BY_ID, {"id": 3}).first()
         assert stored.created_at == later and stored.public is False and stored.extra is None
+
+
+def test_python_side_column_defaults_are_filled_in(engine):
+    with engine.begin() as connection:
+        values = {"body": "five", "created_at": WHEN, "public": True}
+        assert statements.first(connection, INSERT_WITH_DEFAULTS, values) == (
+            3, "yellow", WHEN, "five"
+        )  # fmt: skip
+        given = {**values, "body": "six", "colour": "blue", "original": "first"}
+        assert statements.first(connection, INSERT_WITH_DEFAULTS, given)[1:] == (
+            "blue", WHEN, "first"
+        )  # fmt: skip
+        expected = connection.execute(INSERT_WITH_DEFAULTS, {**values, "body": "seven"}).first()
+        assert tuple(expected)[1:] == ("yellow", WHEN, "seven")
+
+
+def test_a_functions_own_literal_is_rendered_once(engine):
+    # aggregate_strings' separator is rendered into the SQL on SQLite (literal_execute).
+    statement = sa.select(
+        sa.func.aggregate_strings(notes.c.body, ","), sa.func.max(notes.c.created_at)
+    ).where(notes.c.created_at >= sa.bindparam("since", type_=sa.DateTime))
+    with engine.begin() as connection:
+        for since in (WHEN, WHEN + dt.timedelta(days=1), WHEN + dt.timedelta(days=2)):
+            found = statements.first(connection, statement, {"since": since})
+            assert found == tuple(connection.execute(statement, {"since": since}).first())
+        assert sorted(statements.first(connection, statement, {"since": WHEN})[0].split(",")) == [
+            "one", "two"
+        ]  # fmt: skip
 
 
 def test_the_cursor_events_see_each_statement(engine):
