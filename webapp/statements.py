@@ -215,18 +215,18 @@ def _run(connection: Connection, plan: _Plan, values: Mapping, all_rows: bool):
     dialect = connection.dialect
     sql = plan.sql
     parameters = plan.parameters(values, connection)
-    events = None
-    if connection._has_events or connection.engine._has_events:
-        events = connection.dispatch
+    # The engine's listeners (the Connection's own too, when it has any: then its
+    # dispatch, which joins the engine's; asking the joined one costs more).
+    events = connection.dispatch if connection._has_events else connection.engine.dispatch
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         try:
-            if events is not None and events.before_cursor_execute:
+            if events.before_cursor_execute:
                 for listener in events.before_cursor_execute:  # (as Connection's: each
                     # returns the statement and parameters, changed or not)
                     sql, parameters = listener(connection, cursor, sql, parameters, None, False)
             cursor.execute(sql, parameters)
-            if events is not None and events.after_cursor_execute:
+            if events.after_cursor_execute:
                 for listener in events.after_cursor_execute:
                     listener(connection, cursor, sql, parameters, None, False)
             if cursor.description is None:

@@ -174,6 +174,14 @@ def test_the_cursor_events_see_each_statement(engine):
     assert seen[0][4] is None  # run by the runner, not by an execution context
 
 
+def test_a_connections_own_listeners_see_its_statements(engine):
+    seen = []
+    with engine.begin() as connection:
+        sa.event.listen(connection, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        statements.first(connection, BY_ID, {"id": 1})
+    assert len(seen) == 1 and "notes" in seen[0]
+
+
 def test_expanding_parameters_go_through_connection_execute(engine):
     statement = (
         sa.select(notes.c.id, notes.c.created_at)
