@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
 
+from webapp import statements
 from webapp.extensions import db
 from webapp.models import Classroom, Document, DocumentVersion, Membership
 from webapp.row_objects import columns_of, object_of
@@ -71,7 +72,7 @@ def get_document(slug: str, annotate: bool = False) -> tuple[Document, DocumentV
     """The document and its current version, or 404 (also when the visitor may not read
     it: the same answer as for a missing article). With `annotate`, an archived article
     is refused: it is read-only."""
-    row = db.session.connection().execute(_DOCUMENT_BY_SLUG, {"slug": slug}).first()
+    row = statements.first(db.session.connection(), _DOCUMENT_BY_SLUG, {"slug": slug})
     return _checked(_document_of(row), slug, annotate)
 
 
@@ -85,7 +86,7 @@ def get_document_in_class(
     and the user (`user_id`); its columns' values come last."""
     columns, parameters = also
     statement = _document_in_class(columns)
-    row = db.session.connection().execute(statement, {**parameters, "slug": slug}).first()
+    row = statements.first(db.session.connection(), statement, {**parameters, "slug": slug})
     if row is None:
         return (*_checked(None, slug, annotate), None, 0, ())
     member = membership_of(row[_ROW_WIDTH:]) if row[_ROW_WIDTH] is not None else None
@@ -126,7 +127,7 @@ def get_document_and_cursor(
     else:
         columns, values = also
         statement, parameters = _document_and_cursor_with(columns), {**values, "slug": slug}
-    row = db.session.connection().execute(statement, parameters).first()
+    row = statements.first(db.session.connection(), statement, parameters)
     cursor, extra = (row[_ROW_WIDTH], tuple(row[_ROW_WIDTH + 1 :])) if row is not None else (0, ())
     return (*_checked(_document_of(row), slug, annotate), cursor, extra)
 

@@ -35,6 +35,7 @@ from itertools import compress
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from webapp import statements
 from webapp.models import (
     Annotation,
     Assignment,
@@ -493,7 +494,7 @@ def class_view(
         found = None
     if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
         stretch = _stretch(document_id, found.seq, seq)
-        rows = session.connection().execute(_changed_rows(classroom_id), stretch)
+        rows = statements.rows(session.connection(), _changed_rows(classroom_id), stretch)
         return _caught_up(views, key, found, rows, seq)
     rows = (
         session.connection()
@@ -573,7 +574,7 @@ def kept_student_view(
         return StudentView(found, own_rows(session, user_id, document_id, context), user_id)
     stretch = _stretch(document_id, found.seq, seq)
     statement = _changed_and_own_rows(user_id, context.classroom.id)
-    rows = session.connection().execute(statement, stretch).all()
+    rows = statements.rows(session.connection(), statement, stretch)
     view = _caught_up(views, key, found, [row for row in rows if row[-1] != OWN], seq)
     return StudentView(view, [tuple(row[:-1]) for row in rows if row[-1] == OWN], user_id)
 
@@ -592,8 +593,7 @@ def own_rows(
 ) -> list[Row]:
     """The rows of a student's class view that the shared part leaves out (their own)."""
     statement = _own_rows(user_id, context.classroom.id)
-    rows = session.connection().execute(statement, {"document_id": document_id})
-    return [tuple(row) for row in rows]
+    return statements.rows(session.connection(), statement, {"document_id": document_id})
 
 
 # The statements below are asked on every student's page: built once per user (or class),

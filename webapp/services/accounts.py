@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp import statements
 from webapp.models import (
     Annotation,
     Classroom,
@@ -161,11 +162,11 @@ def load_session(
     now = utcnow()
     values = {"user_id": user_id, "token_hash": token_hash(token), "now": now}
     if also is None:
-        row = session.connection().execute(_LOAD_SESSION, values).first()
+        row = statements.first(session.connection(), _LOAD_SESSION, values)
     else:
         columns, parameters = also(user_id)
         statement = _load_session_with(columns)
-        row = session.connection().execute(statement, {**parameters(now), **values}).first()
+        row = statements.first(session.connection(), statement, {**parameters(now), **values})
     if row is None:
         return None
     width = len(columns_of(User))

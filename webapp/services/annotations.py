@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from webapp import statements
 from webapp.models import (
     Annotation,
     AnnotationTag,
@@ -200,20 +201,17 @@ def check_still_writable(
     token = author.session_token
     # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
     # walk the statement for the binds of its tables (a third of the cost).
-    row = (
-        session.connection()
-        .execute(
-            _STILL_WRITABLE,
-            {
-                "document_id": annotation.document_id,
-                "user_id": author.id,
-                "token_hash": token_hash(token) if token else None,
-                "now": utcnow(),
-                "since": write_window_start(),
-                "classroom_id": annotation.classroom_id,
-            },
-        )
-        .first()
+    row = statements.first(
+        session.connection(),
+        _STILL_WRITABLE,
+        {
+            "document_id": annotation.document_id,
+            "user_id": author.id,
+            "token_hash": token_hash(token) if token else None,
+            "now": utcnow(),
+            "since": write_window_start(),
+            "classroom_id": annotation.classroom_id,
+        },
     )
     if row is None:
         raise NotWritable(404, "This article was deleted: the note could not be saved.")
@@ -455,9 +453,10 @@ def ranges_for_reader(
         classroom_id = context.classroom.id if context.classroom is not None else None
         member_id = context.membership.user_id if context.membership is not None else None
         query = _ranges(user_id, (classroom_id,), member_id, between is not None)
+    marks = statements.rows(session.connection(), query, parameters)
     return [
         Highlight(i, start, end, colour, author == user_id)
-        for i, start, end, colour, author in session.connection().execute(query, parameters)
+        for i, start, end, colour, author in marks
     ]
 
 

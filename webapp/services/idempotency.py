@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
+from webapp import statements
 from webapp.models import Annotation, Reply
 
 KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -65,7 +66,7 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
         return _insert_once_flushing(session, row)
     statement, columns = _insert_returning(model, dialect)
     values = {column.key: given[key] for key, column in columns if key in given}
-    found = connection.execute(statement, values).first()
+    found = statements.first(connection, statement, values)
     if found is None:  # the unique key refused it: a concurrent request saved it first
         saved = saved_before(session, model, row.author_id, row.idempotency_key)
         if saved is None:
