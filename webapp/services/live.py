@@ -59,18 +59,21 @@ def _write_pending_changes(session: Session) -> None:
         return
     pending = session.info.pop(_PENDING)
     session.flush()  # every other write first: nothing is locked after the counter
+    # On the session's connection, asked once: Session.execute would have Flask-SQLAlchemy's
+    # get_bind walk each statement for the binds of its tables.
+    connection = session.connection()
     by_document: dict[int, list] = {}
     for annotation, actor_id, kind in pending:
         by_document.setdefault(annotation.document_id, []).append((annotation, actor_id, kind))
     for document_id in sorted(by_document):  # one lock order for every writer
         changes = by_document[document_id]
-        last = take_seqs(session, document_id, len(changes))
+        last = take_seqs(connection, document_id, len(changes))
         session.info.setdefault(_TAKEN, {})[document_id] = last
         first = last - len(changes) + 1
         # A plain INSERT (no objects: the session's own flush is over): nothing reads
         # these rows back in this transaction.
         now = utcnow()
-        session.connection().execute(
+        connection.execute(
             _INSERT_CHANGE,
             [
                 {
@@ -100,12 +103,9 @@ def _forget_pending_changes(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)  # rolled back: the changes never happened
 
 
-def take_seqs(session: Session, document_id: int, count: int) -> int:
+def take_seqs(connection: sa.Connection, document_id: int, count: int) -> int:
     """Advance the document's change counter by `count`, locking its row until the
     transaction ends; returns the last number taken."""
-    # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
-    # walk each statement for the binds of its tables.
-    connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     parameters = {"document_id": document_id, "count": count}
     if postgres or sqlite3.sqlite_version_info >= (3, 35):
