@@ -273,14 +273,14 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if not write_intent.get():
-            connection.exec_driver_sql("BEGIN")
+            _begin(connection, "BEGIN")
             return
         held = connection.connection.dbapi_connection
         options = connection.get_execution_options()
         if writers is not None and options.get("writer_lock", True) and writers.acquire():
             _writer_lock_holders[held] = writers
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(connection, "BEGIN IMMEDIATE")
         except BaseException:
             _release_writer_lock(held)
             raise
@@ -292,6 +292,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     dialect.do_rollback = _then_release_writer_lock(dialect.do_rollback)
     for name in ("checkin", "close", "detach", "invalidate", "close_detached"):
         event.listen(engine, name, _release_on_pool_event)
+
+
+def _begin(connection, sql: str) -> None:
+    """Run BEGIN (or BEGIN IMMEDIATE) on the connection's DBAPI connection, without the
+    execution context and result exec_driver_sql makes for it (several times the
+    statement's own cost, on every request). The engine's cursor events still see it
+    (statement counters, tests), and a driver error is handled and raised as SQLAlchemy's,
+    its handle_error events included: busy is a 503 as before."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        events = connection.dispatch
+        if events.before_cursor_execute:
+            events.before_cursor_execute(connection, cursor, sql, (), None, False)
+        cursor.execute(sql)
+        if events.after_cursor_execute:
+            events.after_cursor_execute(connection, cursor, sql, (), None, False)
+    except Exception as error:
+        cursor.close()  # first: the handling may close the connection (read-only)
+        connection._handle_dbapi_exception(error, sql, (), None, None)
+    cursor.close()
 
 
 # DBAPI connection: the WriterLock its transaction holds.
