@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from webapp import statements
 from webapp.models import Annotation, Change, ChangeCounter, User, utcnow
 
 MAX_CHANGES_PER_POLL = 200
@@ -73,21 +74,22 @@ def _write_pending_changes(session: Session) -> None:
         # A plain INSERT (no objects: the session's own flush is over): nothing reads
         # these rows back in this transaction.
         now = utcnow()
-        connection.execute(
-            _INSERT_CHANGE,
-            [
-                {
-                    "seq": first + offset,
-                    "document_id": document_id,
-                    "classroom_id": annotation.classroom_id,
-                    "annotation_id": annotation.id,
-                    "actor_id": actor_id,
-                    "kind": kind,
-                    "created_at": now,
-                }
-                for offset, (annotation, actor_id, kind) in enumerate(changes)
-            ],
-        )
+        rows = [
+            {
+                "seq": first + offset,
+                "document_id": document_id,
+                "classroom_id": annotation.classroom_id,
+                "annotation_id": annotation.id,
+                "actor_id": actor_id,
+                "kind": kind,
+                "created_at": now,
+            }
+            for offset, (annotation, actor_id, kind) in enumerate(changes)
+        ]
+        if len(rows) == 1:  # a note's write: one change, on the lean runner
+            statements.rows(connection, _INSERT_CHANGE, rows[0])
+        else:
+            connection.execute(_INSERT_CHANGE, rows)
 
 
 def taken_seq(session: Session, document_id: int) -> int | None:
@@ -109,7 +111,7 @@ def take_seqs(connection: sa.Connection, document_id: int, count: int) -> int:
     postgres = connection.dialect.name == "postgresql"
     parameters = {"document_id": document_id, "count": count}
     if postgres or sqlite3.sqlite_version_info >= (3, 35):
-        return connection.execute(_TAKE_SEQS_RETURNING[postgres], parameters).scalar_one()
+        return statements.first(connection, _TAKE_SEQS_RETURNING[postgres], parameters)[0]
     # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
     connection.execute(_TAKE_SEQS[postgres], parameters)
     return connection.scalar(
