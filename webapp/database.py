@@ -10,8 +10,8 @@ can fail for want of the lock.
 
 A hot write may instead read first (@reads_first: a note's create): its reads, checks and
 rendering run in a plain BEGIN, so that other workers' writes go on meanwhile, and
-start_writing() then ends that read transaction and lets the next statement begin the
-write transaction (BEGIN IMMEDIATE). It is never the read transaction that writes. What
+start_writing() then ends that read transaction and begins the write transaction (BEGIN
+IMMEDIATE) on the same connection. It is never the read transaction that writes. What
 was read is then a snapshot that may be stale: the write re-reads, under the lock, what
 must hold when it commits (the article's current version, the class still open, ...).
 """
@@ -101,17 +101,35 @@ def reads_first(view):
 
 
 def start_writing(session) -> None:
-    """In a @reads_first request: end the read transaction, keeping what it loaded (as
-    commit_keeping_loaded), so that the next statement begins the write transaction with
-    the write lock. The read transaction must have written nothing: its COMMIT would
-    write, and on SQLite a read transaction that writes fails at once under contention."""
+    """In a @reads_first request: end the read transaction, keeping what it loaded, and
+    begin the write transaction with the write lock. The read transaction must have
+    written nothing: its COMMIT would write, and on SQLite a read transaction that writes
+    fails at once under contention.
+
+    It happens under the session's transaction, on its connection: a COMMIT there, then
+    the engine's `begin` events as for a new transaction (on SQLite: the writers' lock and
+    BEGIN IMMEDIATE, the file's identity checked; on PostgreSQL the next statement begins
+    one). The session and its connection go on as they were: no Session.commit with its
+    events, no connection given back to the pool and taken again. What the write commits
+    or rolls back later ends this write transaction, as any other (the lock let go right
+    after)."""
     real = session() if callable(session) else session
     if real.new or real.dirty or real.deleted:
         raise RuntimeError("start_writing: the read transaction has unsaved changes")
-    done = committed.get()  # ending a read transaction commits nothing
-    commit_keeping_loaded(real)
-    committed.set(done)
+    if write_intent.get():
+        return  # the transaction is a write one already, or the next one begins as one
+    if not real.in_transaction():
+        write_intent.set(True)  # nothing read yet: the next statement begins writing
+        return
+    if real.in_nested_transaction():
+        raise RuntimeError("start_writing: a savepoint is open")
+    connection = real.connection()
+    try:
+        connection.connection.dbapi_connection.commit()
+    except Exception as error:
+        connection._handle_dbapi_exception(error, "COMMIT", None, None, None)
     write_intent.set(True)
+    connection.dispatch.begin(connection)
 
 
 @event.listens_for(Session, "after_commit")
@@ -255,14 +273,14 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if not write_intent.get():
-            connection.exec_driver_sql("BEGIN")
+            _begin(connection, "BEGIN")
             return
         held = connection.connection.dbapi_connection
         options = connection.get_execution_options()
         if writers is not None and options.get("writer_lock", True) and writers.acquire():
             _writer_lock_holders[held] = writers
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(connection, "BEGIN IMMEDIATE")
         except BaseException:
             _release_writer_lock(held)
             raise
@@ -274,6 +292,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     dialect.do_rollback = _then_release_writer_lock(dialect.do_rollback)
     for name in ("checkin", "close", "detach", "invalidate", "close_detached"):
         event.listen(engine, name, _release_on_pool_event)
+
+
+def _begin(connection, sql: str) -> None:
+    """Run BEGIN (or BEGIN IMMEDIATE) on the connection's DBAPI connection, without the
+    execution context and result exec_driver_sql makes for it (several times the
+    statement's own cost, on every request). The engine's cursor events still see it
+    (statement counters, tests), and a driver error is handled and raised as SQLAlchemy's,
+    its handle_error events included: busy is a 503 as before."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        events = connection.dispatch
+        if events.before_cursor_execute:
+            events.before_cursor_execute(connection, cursor, sql, (), None, False)
+        cursor.execute(sql)
+        if events.after_cursor_execute:
+            events.after_cursor_execute(connection, cursor, sql, (), None, False)
+    except Exception as error:
+        cursor.close()  # first: the handling may close the connection (read-only)
+        connection._handle_dbapi_exception(error, sql, (), None, None)
+    cursor.close()
 
 
 # DBAPI connection: the WriterLock its transaction holds.

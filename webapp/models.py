@@ -385,11 +385,15 @@ class Annotation(db.Model):
         sa.Index("ix_annotations_document_position", "document_id", "start"),
         sa.Index("uq_annotations_author_idempotency", "author_id", "idempotency_key", unique=True),
         # The reader's marks and the notes a write redraws, found by position: a class's
-        # notes, and one's own (private notes, bare highlights) by author.
+        # notes, and one's own (private notes, bare highlights) by author. With `end`, the
+        # overlap test (start < hi AND end > lo) is decided in the index: the table is read
+        # for the notes that overlap only, not for every one starting before the span's end.
         sa.Index(
             "ix_annotations_document_class_start", "document_id", "classroom_id", "start", "end"
         ),
-        sa.Index("ix_annotations_author_document_start", "author_id", "document_id", "start"),
+        sa.Index(
+            "ix_annotations_author_document_start", "author_id", "document_id", "start", "end"
+        ),
         # The write-rate check counts one's recent notes.
         sa.Index("ix_annotations_author_created", "author_id", "created_at"),
     )

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from tests.conftest import HTMX, SEED_SLUG
+from webapp.database import write_intent
 from webapp.models import Annotation, DocumentVersion
 
 VOID = frozenset(
@@ -244,3 +246,19 @@ def insert_card(
         if _card_key(card, sort) < _card_key(loaded, sort):
             return [*ids[:index], card.id, *ids[index:]]
     return None if more else [*ids, card.id]
+
+
+def when_the_reads_end(db, action) -> None:
+    """`action` right after the request's read transaction ends (a note's create reads
+    first), before its write transaction begins: just before the first statement it runs
+    to write (on SQLite its BEGIN IMMEDIATE, the app's writers' turn taken, which another
+    engine does not wait for; on PostgreSQL the statement that begins the transaction)."""
+    db.session.rollback()  # the test's own reads end here: the request starts its own
+    done = []
+
+    def then(*_arguments) -> None:
+        if write_intent.get() and not done:
+            done.append(True)
+            action()
+
+    event.listen(db.engine, "before_cursor_execute", then)

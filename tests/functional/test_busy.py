@@ -24,6 +24,7 @@ from tests.functional.helpers import (
     page,
     parse,
     select,
+    when_the_reads_end,
 )
 from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
 from webapp import create_app
@@ -169,7 +170,7 @@ def test_a_new_note_failing_after_its_commit_says_it_was_saved(
     before = annotation_count(db)
     db.session.rollback()
 
-    def edited_in_another_tab(_session) -> None:
+    def edited_in_another_tab() -> None:
         (seq,) = other_worker.execute(
             "UPDATE change_counters SET last_seq = last_seq + 1 WHERE document_id = ?"
             " RETURNING last_seq",
@@ -181,8 +182,8 @@ def test_a_new_note_failing_after_its_commit_says_it_was_saved(
             (document_id, seq, first_id, alice_id),
         )
 
-    # The request's reads end with a commit of their own: the edit lands right then.
-    event.listen(db.session, "after_commit", edited_in_another_tab, once=True)
+    # The edit lands right when the request's reads end.
+    when_the_reads_end(db, edited_in_another_tab)
     after_the_next_commit(
         db, lambda: other_worker.execute("ALTER TABLE memberships RENAME TO gone")
     )

@@ -18,10 +18,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from tests.conftest import SEED_SLUG
-from tests.functional.helpers import create, select
+from tests.functional.helpers import create, select, when_the_reads_end
 from tests.functional.test_busy import app_config, other_worker  # a busy timeout of 50 ms
 from tests.functional.test_discussion import (
     SECOND,
@@ -54,13 +53,6 @@ def elsewhere(db):
     engine = sa.create_engine(db.engine.url)
     yield engine
     engine.dispose()
-
-
-def when_the_reads_end(db, action) -> None:
-    """`action` right after the request's read transaction ends (its first commit),
-    before its write transaction begins."""
-    db.session.rollback()  # the test's own reads end here: the request starts its own
-    event.listen(db.session, "after_commit", lambda _session: action(), once=True)
 
 
 def count(db, model, *where) -> int:

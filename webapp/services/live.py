@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from webapp import statements
 from webapp.models import Annotation, Change, ChangeCounter, User, utcnow
 
 MAX_CHANGES_PER_POLL = 200
@@ -59,32 +60,36 @@ def _write_pending_changes(session: Session) -> None:
         return
     pending = session.info.pop(_PENDING)
     session.flush()  # every other write first: nothing is locked after the counter
+    # On the session's connection, asked once: Session.execute would have Flask-SQLAlchemy's
+    # get_bind walk each statement for the binds of its tables.
+    connection = session.connection()
     by_document: dict[int, list] = {}
     for annotation, actor_id, kind in pending:
         by_document.setdefault(annotation.document_id, []).append((annotation, actor_id, kind))
     for document_id in sorted(by_document):  # one lock order for every writer
         changes = by_document[document_id]
-        last = take_seqs(session, document_id, len(changes))
+        last = take_seqs(connection, document_id, len(changes))
         session.info.setdefault(_TAKEN, {})[document_id] = last
         first = last - len(changes) + 1
         # A plain INSERT (no objects: the session's own flush is over): nothing reads
         # these rows back in this transaction.
         now = utcnow()
-        session.connection().execute(
-            _INSERT_CHANGE,
-            [
-                {
-                    "seq": first + offset,
-                    "document_id": document_id,
-                    "classroom_id": annotation.classroom_id,
-                    "annotation_id": annotation.id,
-                    "actor_id": actor_id,
-                    "kind": kind,
-                    "created_at": now,
-                }
-                for offset, (annotation, actor_id, kind) in enumerate(changes)
-            ],
-        )
+        rows = [
+            {
+                "seq": first + offset,
+                "document_id": document_id,
+                "classroom_id": annotation.classroom_id,
+                "annotation_id": annotation.id,
+                "actor_id": actor_id,
+                "kind": kind,
+                "created_at": now,
+            }
+            for offset, (annotation, actor_id, kind) in enumerate(changes)
+        ]
+        if len(rows) == 1:  # a note's write: one change, on the lean runner
+            statements.rows(connection, _INSERT_CHANGE, rows[0])
+        else:
+            connection.execute(_INSERT_CHANGE, rows)
 
 
 def taken_seq(session: Session, document_id: int) -> int | None:
@@ -100,16 +105,13 @@ def _forget_pending_changes(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)  # rolled back: the changes never happened
 
 
-def take_seqs(session: Session, document_id: int, count: int) -> int:
+def take_seqs(connection: sa.Connection, document_id: int, count: int) -> int:
     """Advance the document's change counter by `count`, locking its row until the
     transaction ends; returns the last number taken."""
-    # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
-    # walk each statement for the binds of its tables.
-    connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     parameters = {"document_id": document_id, "count": count}
     if postgres or sqlite3.sqlite_version_info >= (3, 35):
-        return connection.execute(_TAKE_SEQS_RETURNING[postgres], parameters).scalar_one()
+        return statements.first(connection, _TAKE_SEQS_RETURNING[postgres], parameters)[0]
     # SQLite before 3.35 has no RETURNING; this transaction holds the write lock anyway.
     connection.execute(_TAKE_SEQS[postgres], parameters)
     return connection.scalar(
