@@ -661,6 +661,17 @@ def delete_notes_from(engine: Engine, first_id: int) -> int:
     writes take the seqs after the log's last again (pages read views at the log's last
     seq, writes at theirs; a counter left ahead would put every write of the next slice
     hundreds of changes past the views the pages keep)."""
+    # Its own write transaction, whatever ran in this thread before (an in-process app's
+    # commit ends its write intent): a plain BEGIN that reads, then deletes, fails at once
+    # with "database is locked" when a server's last writes commit meanwhile.
+    intent = write_intent.set(True)
+    try:
+        return _delete_notes_from(engine, first_id)
+    finally:
+        write_intent.reset(intent)
+
+
+def _delete_notes_from(engine: Engine, first_id: int) -> int:
     annotations = Annotation.__table__
     changes = Change.__table__
     with engine.begin() as connection:
