@@ -219,32 +219,33 @@ def _run(connection: Connection, plan: _Plan, values: Mapping, all_rows: bool):
     # dispatch, which joins the engine's; asking the joined one costs more).
     events = connection.dispatch if connection._has_events else connection.engine.dispatch
     cursor = connection.connection.dbapi_connection.cursor()
+    fetched = processors = None
     try:
-        try:
-            if events.before_cursor_execute:
-                for listener in events.before_cursor_execute:  # (as Connection's: each
-                    # returns the statement and parameters, changed or not)
-                    sql, parameters = listener(connection, cursor, sql, parameters, None, False)
-            cursor.execute(sql, parameters)
-            if events.after_cursor_execute:
-                for listener in events.after_cursor_execute:
-                    listener(connection, cursor, sql, parameters, None, False)
-            if cursor.description is None:
-                return [] if all_rows else None
+        if events.before_cursor_execute:
+            for listener in events.before_cursor_execute:  # (as Connection's: each
+                # returns the statement and parameters, changed or not)
+                sql, parameters = listener(connection, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        if events.after_cursor_execute:
+            for listener in events.after_cursor_execute:
+                listener(connection, cursor, sql, parameters, None, False)
+        if cursor.description is not None:
             fetched = cursor.fetchall() if all_rows else cursor.fetchone()
             processors = plan.result_processors(cursor, dialect)
-        except Exception as error:
-            if not isinstance(error, dialect.loaded_dbapi.Error):
-                raise  # as Connection.execute raises it (its handle_error events aside)
-            # A cursor left open would keep a statement (on SQLite: the file) open under
-            # a connection the handling below may close (database.py's read-only case).
-            cursor.close()
-            connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
-        except BaseException as error:  # an exit (a worker's timeout): the connection is
-            cursor.close()  # dropped, as Connection.execute drops it
-            connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
-    finally:
+    except BaseException as error:
+        # Closed first, and only here: the handling below may close the connection
+        # (database.py's read-only case), and a cursor closed after its connection raises
+        # an error of its own in place of this one.
         cursor.close()
+        if isinstance(error, Exception) and not isinstance(error, dialect.loaded_dbapi.Error):
+            raise  # as Connection.execute raises it (its handle_error events aside)
+        # A driver's error, or an exit (a worker's timeout: the connection is dropped,
+        # as Connection.execute drops it).
+        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        raise  # (the handling above raises it, wrapped)
+    cursor.close()
+    if processors is None:
+        return [] if all_rows else None
     if not all_rows:
         return None if fetched is None else _processed(fetched, processors)
     if not any(processors):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.functional.test_postgres import postgres_url  # noqa: F401 - a fixture
 from webapp import statements
-from webapp.database import BUSY, configure_engine, unavailable_kind, write_intent
+from webapp.database import BUSY, READ_ONLY, configure_engine, unavailable_kind, write_intent
 
 metadata = sa.MetaData()
 notes = sa.Table(
@@ -241,3 +241,26 @@ def test_a_busy_database_is_unavailable(engine, tmp_path):
             with pytest.raises(sa.exc.OperationalError) as info:
                 statements.first(connection, slow, {"seconds": 2})
     assert unavailable_kind(info.value) == BUSY
+
+
+def test_a_read_only_database_is_unavailable_though_its_connection_is_closed(engine):
+    """database.py's handling closes a connection refused a write as read-only: the error
+    raised is still the driver's, wrapped (not the closed cursor's own)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a read-only SQLite file; PostgreSQL's read-only case is test_faults'")
+    path = engine.url.database
+    read_only = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    configure_engine(read_only, busy_timeout_ms=20)
+    token = write_intent.set(True)
+    try:
+        with read_only.connect() as connection:
+            connection.begin()
+            values = {"body": "five", "created_at": WHEN, "public": True}
+            with pytest.raises(sa.exc.OperationalError) as info:
+                statements.first(connection, INSERT, values)
+            assert connection.invalidated  # (closed, as database.py asks)
+            connection.rollback()
+    finally:
+        write_intent.reset(token)
+        read_only.dispose()
+    assert unavailable_kind(info.value) == READ_ONLY
