@@ -66,7 +66,7 @@ test: $(VENV)/.installed-dev htmx axe chromium lint
 	$(VENV)/bin/pytest -m serial || status=$$?; \
 	exit $$status
 
-# About 8 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
+# About 5 to 8 minutes; writes bench/results.{json,md} and the table in README.md (Performance).
 bench: $(VENV)/.installed-dev htmx chromium wrk
 	$(PY) tests/load/bench.py --readme README.md
 	$(PY) tests/load/bench_import.py
