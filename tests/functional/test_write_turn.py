@@ -289,6 +289,14 @@ def class_blocks_read_alone(app, client, room) -> dict[str, str]:
     return blocks_of(page.get_data(as_text=True))
 
 
+def assert_answer_drawn_as_the_page(app, client, room, response) -> None:
+    """The write answered, and each block it draws is the class page's block, read alone."""
+    assert response.status_code == 200, body_of(response)
+    drawn = blocks_of(body_of(response))
+    page = class_blocks_read_alone(app, client, room)
+    assert drawn and all(html == page[key] for key, html in drawn.items())
+
+
 def test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them(
     app, as_, db, text, room, seed_document, elsewhere
 ):
@@ -297,11 +305,7 @@ def test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them(
     reads the view again after its commit: in both, the blocks are the page's."""
     ann = as_("ann")
     assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
-    first = create(ann, class_fields(text, room))
-    assert first.status_code == 200, body_of(first)
-    drawn = blocks_of(body_of(first))
-    page = class_blocks_read_alone(app, ann, room)
-    assert drawn and all(html == page[key] for key, html in drawn.items())
+    assert_answer_drawn_as_the_page(app, ann, room, create(ann, class_fields(text, room)))
 
     mine = db.session.scalar(
         sa.select(Annotation.id)
@@ -313,10 +317,7 @@ def test_a_class_notes_answer_draws_its_blocks_as_the_page_shows_them(
         db, lambda: save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
     )
     second = create(ann, class_fields(text, room, colour="blue"))
-    assert second.status_code == 200, body_of(second)
-    drawn = blocks_of(body_of(second))
-    page = class_blocks_read_alone(app, ann, room)
-    assert drawn and all(html == page[key] for key, html in drawn.items())
+    assert_answer_drawn_as_the_page(app, ann, room, second)
     assert count(db, Annotation, Annotation.author_id == ben_id) == 1  # ben's, meanwhile
 
 
@@ -347,7 +348,4 @@ def test_a_classmates_note_hidden_meanwhile_is_not_in_a_class_notes_answer(
         db, lambda: hide_note_meanwhile(elsewhere, bens, teacher_id, document_id, classroom_id)
     )
     response = create(ann, class_fields(text, room, colour="blue"))
-    assert response.status_code == 200, body_of(response)
-    drawn = blocks_of(body_of(response))
-    page = class_blocks_read_alone(app, ann, room)
-    assert drawn and all(html == page[key] for key, html in drawn.items())
+    assert_answer_drawn_as_the_page(app, ann, room, response)
