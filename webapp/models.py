@@ -394,6 +394,16 @@ class Annotation(db.Model):
         sa.Index(
             "ix_annotations_author_document_start", "author_id", "document_id", "start", "end"
         ),
+        # A student's own notes that their class view shows beside the class's (their bare
+        # highlights, their notes hidden by an instructor: visibility.own_beside_class),
+        # found without reading every note they wrote on the article.
+        sa.Index(
+            "ix_annotations_author_document_class_hidden",
+            "author_id",
+            "document_id",
+            "classroom_id",
+            "hidden",
+        ),
         # The write-rate check counts one's recent notes.
         sa.Index("ix_annotations_author_created", "author_id", "created_at"),
     )

@@ -199,16 +199,26 @@ def shown_to_students(classroom_id: int):
     )
 
 
-def own_beside_class(user_id: int, classroom_id: int):
-    """What a student's class view holds beyond shown_to_students: their own notes hidden
-    by an instructor, and their own bare highlights (private, shown in the class view:
-    ReadingContext.clause)."""
-    own_highlights = sa.and_(Annotation.classroom_id.is_(None), Annotation.bare_highlight())
-    own_hidden = sa.and_(Annotation.classroom_id == classroom_id, Annotation.hidden.is_(True))
-    return sa.and_(
-        Annotation.author_id == user_id,
-        _live_or_threaded(),
-        sa.or_(own_highlights, own_hidden),
+def own_beside_class(user_id: int, classroom_id: int) -> tuple:
+    """What a student's class view holds beyond shown_to_students, as two clauses, each
+    for a SELECT of its own (joined by UNION ALL): their own bare highlights (private,
+    shown in the class view: ReadingContext.clause), and their own notes hidden by an
+    instructor. Apart, each finds its few rows by (author, article, class, hidden) in
+    ix_annotations_author_document_class_hidden; one OR of the two read every note the
+    student wrote on the article."""
+    return (
+        sa.and_(
+            Annotation.author_id == user_id,
+            Annotation.classroom_id.is_(None),
+            Annotation.bare_highlight(),
+            _live_or_threaded(),
+        ),
+        sa.and_(
+            Annotation.author_id == user_id,
+            Annotation.classroom_id == classroom_id,
+            Annotation.hidden.is_(True),
+            _live_or_threaded(),
+        ),
     )
 
 

@@ -584,8 +584,8 @@ SHOWN, OWN = 1, 2  # the last column of _changed_and_own_rows (0: changed, now n
 
 @lru_cache(maxsize=512)
 def _changed_and_own_rows(user_id: int, classroom_id: int):
-    own = _own_rows(user_id, classroom_id).add_columns(sa.literal(OWN, sa.Integer))
-    return sa.union_all(_changed_rows(classroom_id), own)
+    own = _own_selects(user_id, classroom_id, sa.literal(OWN, sa.Integer))
+    return sa.union_all(_changed_rows(classroom_id), *own)
 
 
 def own_rows(
@@ -600,11 +600,17 @@ def own_rows(
 # the article a bound parameter, as building one costs more than running it.
 @lru_cache(maxsize=512)
 def _own_rows(user_id: int, classroom_id: int):
-    return sa.select(*_COLUMNS).where(
-        Annotation.author_id == user_id,
-        Annotation.document_id == sa.bindparam("document_id"),
-        own_beside_class(user_id, classroom_id),
-    )
+    return sa.union_all(*_own_selects(user_id, classroom_id))
+
+
+def _own_selects(user_id: int, classroom_id: int, *extra) -> list:
+    """The SELECTs of a student's own rows (one per clause of own_beside_class), with
+    `extra` columns after _COLUMNS."""
+    document_id = sa.bindparam("document_id")
+    return [
+        sa.select(*_COLUMNS, *extra).where(Annotation.document_id == document_id, clause)
+        for clause in own_beside_class(user_id, classroom_id)
+    ]
 
 
 def own_rows_and_involved(
@@ -630,7 +636,7 @@ def _own_and_involved(user_id: int, classroom_id: int):
     blank = [sa.null()] * (len(_COLUMNS) - 1)
     kind = sa.literal_column("1", sa.Integer)
     return sa.union_all(
-        _own_rows(user_id, classroom_id).add_columns(sa.literal_column("0", sa.Integer)),
+        *_own_selects(user_id, classroom_id, sa.literal_column("0", sa.Integer)),
         sa.select(Vote.annotation_id, *blank, kind).where(
             Vote.annotation_id.in_(ids), Vote.user_id == user_id
         ),
