@@ -353,9 +353,15 @@ def _then_release_writer_lock(method, checkpoint: bool = False):
 # writers go on meanwhile; this write's own answer waits for it, one write in
 # CHECKPOINT_EVERY). SQLite's own stays as a backstop, at a larger size, for when these do not
 # keep up (a reader holding an old snapshot, a program writing through no such engine):
-# the WAL never grows without bound.
-CHECKPOINT_EVERY = 64
-WAL_AUTOCHECKPOINT_PAGES = 4_000
+# the WAL never grows without bound. A checkpoint copies each page changed since the last
+# once, whatever the number of commits that changed it (a note's write changes the same
+# few index and table pages as the one before), and syncs what it copied: every 256
+# commits it cost a write about half what it did every 64 (measured, write_class_two_workers
+# of tests/load/profile_requests.py). A note's commit adds about fourteen pages to the
+# WAL: two workers' counters, out of step, let it reach some 7,000 pages (28 MB) before one
+# of them checkpoints; the backstop is above that.
+CHECKPOINT_EVERY = 256
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 _commits_since_checkpoint = 0
 _checkpoint_count_guard = threading.Lock()
 

@@ -260,7 +260,7 @@ def test_a_wait_past_the_timeout_gives_up_and_leaves_the_lock_free(other_process
 @pytest.mark.usefixtures("writing")
 def test_the_wal_is_checkpointed_as_writes_go_on_and_never_grows_far(database):
     engine, path, _ = database
-    commits = 20 * CHECKPOINT_EVERY
+    commits = 10 * CHECKPOINT_EVERY
     for n in range(commits):
         with engine.begin() as connection:
             connection.exec_driver_sql("INSERT INTO t (name, seen) VALUES (?, ?)", (f"n{n}", n))
