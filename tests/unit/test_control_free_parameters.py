@@ -1,12 +1,18 @@
 """Query and form parameters without control characters: the parsers' list of pairs with
 none (taken as it is) gives the same dict as the cleaning path, and one with some is cleaned
-as before, names that become equal included."""
+as before, names that become equal included. A urlencoded body is parsed as werkzeug's
+parser with the limits parses it (the request makes that one without them)."""
 
 from __future__ import annotations
 
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from io import BytesIO
+from urllib.parse import urlencode
 
-from webapp.security import ControlFreeMultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.formparser import FormDataParser
+from werkzeug.test import EnvironBuilder
+
+from webapp.security import URLENCODED, ControlFreeMultiDict, ControlFreeRequest
 from webapp.text.sanitize import drop_control_characters
 
 
@@ -47,3 +53,41 @@ def test_other_mappings_and_none_are_cleaned_as_before():
     )
     assert as_lists(ControlFreeMultiDict()) == []
     assert as_lists(ControlFreeMultiDict([])) == []
+
+
+def test_werkzeug_parses_a_urlencoded_body_without_its_parser_limits():
+    """ControlFreeRequest makes a urlencoded body's parser without the limits: werkzeug
+    does not use them for one (should it start to, this fails)."""
+    fields = {"long": "x" * 5000, **{f"field{n}": "v" for n in range(50)}}
+    body = urlencode(fields).encode()
+    limited = FormDataParser(
+        max_form_memory_size=100,
+        max_content_length=200,
+        max_form_parts=3,
+        cls=ControlFreeMultiDict,
+    )
+    _, form, files = limited.parse(BytesIO(body), URLENCODED, len(body), {})
+    assert form.to_dict() == fields and not files
+
+
+def test_a_request_parses_a_urlencoded_body_as_with_the_limits():
+    fields = {"start": "10", "exact": "a passage\twith a tab", "body": "*why*\x00"}
+    body = urlencode(fields)
+    environ = EnvironBuilder(
+        method="POST", data=body, content_type=URLENCODED, query_string="a=1&a=\x01"
+    ).get_environ()
+    request = ControlFreeRequest(environ)
+    request.max_form_memory_size = 100  # set: no app needed (and not used for this body)
+    request.max_content_length = 10_000
+    request.max_form_parts = 1
+    expected = FormDataParser(
+        max_form_memory_size=1, max_form_parts=1, cls=ControlFreeMultiDict
+    ).parse(BytesIO(body.encode()), URLENCODED, len(body), {})[1]
+    assert as_lists(request.form) == as_lists(expected)
+    assert request.form["body"] == "*why*" and not request.files
+    assert as_lists(request.values) == [
+        ("a", ["1", ""]),
+        ("start", ["10"]),
+        ("exact", ["a passage\twith a tab"]),
+        ("body", ["*why*"]),
+    ]
