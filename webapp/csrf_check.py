@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Request, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
 MAX_KNOWN = 4096  # signed tokens kept (a few per browser session); then forgotten
@@ -34,29 +34,29 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
 
     @app.before_request
     def _check_csrf() -> None:
-        config = current_app.config
+        config = app.config  # (this hook is this app's: current_app, without its proxy)
         if not (checks and config["WTF_CSRF_ENABLED"]):
             return
         if request.method not in config["WTF_CSRF_METHODS"]:
             return
-        if known_valid():
+        if known_valid(app, request._get_current_object()):
             g.csrf_valid = True  # as Flask-WTF marks a request it checked
             return
         g.pop("csrf_valid", None)  # (set below by Flask-WTF only when it checked this token)
         csrf.protect(apply_exemptions=True)  # refuses a bad token with its own answer
         if g.get("csrf_valid"):
-            remember_valid()
+            remember_valid(app, request._get_current_object())
 
 
-def _cacheable() -> tuple[str, str, str] | None:
+def _cacheable(app: Flask, request: Request) -> tuple[str, str, str] | None:
     """(secret, field name, the request's token) when a check may use the kept tokens:
     the token is the form field's or, without one, a header's, as Flask-WTF finds it."""
-    config = current_app.config
+    config = app.config
     if config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return None  # tokens expire: each is verified with its age
     if request.is_secure and config.get("WTF_CSRF_SSL_STRICT"):
         return None  # the referrer is checked too
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    secret = config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
     field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
     if not isinstance(secret, str) or not secret:
         return None
@@ -74,10 +74,10 @@ def _cacheable() -> tuple[str, str, str] | None:
     return secret, field, token
 
 
-def known_valid() -> bool:
+def known_valid(app: Flask, request: Request) -> bool:
     """Whether the request's token was verified before and carries the session's raw
     token (compared in constant time)."""
-    found = _cacheable()
+    found = _cacheable(app, request)
     if found is None:
         return False
     secret, field, token = found
@@ -88,10 +88,10 @@ def known_valid() -> bool:
     return hmac.compare_digest(raw.encode(), carried.encode())
 
 
-def remember_valid() -> None:
+def remember_valid(app: Flask, request: Request) -> None:
     """After Flask-WTF found the request's token valid: the raw token it carries is the
     session's (it compared them), kept for the next check of the same token."""
-    found = _cacheable()
+    found = _cacheable(app, request)
     if found is None:
         return
     secret, field, token = found
