@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
+from flask.globals import _cv_app, _cv_request
 from flask_wtf.csrf import generate_csrf
 from itsdangerous.encoding import base64_decode
 from markupsafe import Markup
@@ -29,18 +30,23 @@ def form_token() -> str:
     session's raw token with the time in seconds (an HMAC, each request), made cheap. A
     browser's token signed in this second already is the same string: it is taken as
     signed. Set in `g` as generate_csrf does, so that its later calls answer the same."""
-    config = current_app.config
+    # The app's context itself, not through current_app and g: a card with forms asks for
+    # the token several times, and each proxy took as long as the rest.
+    context = _cv_app.get(None)
+    if context is None:
+        return generate_csrf()  # (which says that there is no app context)
+    config = context.app.config
     field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
-    if (token := g.get(field)) is not None:
+    if (token := context.g.get(field)) is not None:
         return token
     raw = session.get(field)
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    secret = config.get("WTF_CSRF_SECRET_KEY") or context.app.secret_key
     if not isinstance(raw, str) or not isinstance(secret, str):
         return generate_csrf()  # it makes the raw token, or says what is missing
     key = (secret, raw)
     known = _signed.get(key)
     if known is not None and known[0] == int(time.time()):
-        setattr(g, field, known[1])
+        setattr(context.g, field, known[1])
         return known[1]
     token = generate_csrf()
     # The second it was signed at, from the token itself ("value.time.signature").
@@ -64,16 +70,33 @@ def init_app(app: Flask) -> None:
             or any(app.url_default_functions.values())
         )
 
+    # The commonest of those in a page of notes: a row's address by its id alone
+    # (/annotations/123/edit), by (where the app is mounted, endpoint, the id's name): the
+    # text before and after the id. Taken from `shapes` (so only what kept_for allows),
+    # and found here without the general key: a card asks for half a dozen.
+    around_id: dict[tuple, tuple[str, str]] = {}
+    url_defaults = app.url_default_functions
+
     def url_for(endpoint: str, **values) -> str:
-        if not has_request_context():
+        # The request's context itself, not through flask.request: its proxy took half
+        # the time of an address found here.
+        context = _cv_request.get(None)
+        if context is None:
             return build(endpoint, **values)
+        root = context.request.script_root
+        if len(values) == 1 and not any(url_defaults.values()):
+            ((name, value),) = values.items()
+            if type(value) is int:
+                around = around_id.get((root, endpoint, name))
+                if around is not None:
+                    return f"{around[0]}{value}{around[1]}"
         if any(type(value) is int for value in values.values()):
             if not kept_for(endpoint, values):
                 return build(endpoint, **values)
-            return by_shape(endpoint, values)
+            return by_shape(root, endpoint, values)
         # A value's type is part of the key: 1 and True are equal keys but other strings.
         key = (
-            request.script_root,
+            root,
             endpoint,
             *values.items(),
             *map(type, values.values()),
@@ -95,10 +118,10 @@ def init_app(app: Flask) -> None:
     # addresses are kept as shapes, the ids left out, and a new id is put in its place.
     shapes: dict[tuple, list | None] = {}
 
-    def by_shape(endpoint: str, values: dict) -> str:
+    def by_shape(root: str, endpoint: str, values: dict) -> str:
         ids = [name for name, value in values.items() if type(value) is int]
         key = (
-            request.script_root,
+            root,
             endpoint,
             *(
                 (name, int, None) if name in ids else (name, type(value), value)
@@ -117,7 +140,11 @@ def init_app(app: Flask) -> None:
                 shapes.clear()
             shape = shapes[key] = _shape(build, endpoint, values, ids)
             if shape is not None and _fill(shape, values) != url:
-                shapes[key] = None  # the ids are not written as plain numbers here
+                shape = shapes[key] = None  # the ids are not written as plain numbers here
+            if shape is not None and len(values) == 1:
+                if len(around_id) >= MAX_URLS:
+                    around_id.clear()
+                around_id[key[:2] + tuple(values)] = (shape[0], shape[2])
         return url
 
     app.jinja_env.globals["url_for"] = url_for

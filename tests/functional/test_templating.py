@@ -8,6 +8,8 @@ from flask import render_template_string, url_for
 CASES = [
     ("annotations.edit", {"annotation_id": 7}),
     ("annotations.edit", {"annotation_id": 1234567}),
+    ("annotations.edit", {"annotation_id": True}),  # not an int for the kept shapes
+    ("discussion.reply_form", {"annotation_id": 5}),  # the same endpoint, other values
     ("annotations.show", {"annotation_id": 12, "_anchor": "reply-3"}),
     ("discussion.reply_form", {"annotation_id": 5, "parent": 9}),
     ("discussion.reply_form", {"annotation_id": 5, "parent": "9"}),
