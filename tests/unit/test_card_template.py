@@ -9,9 +9,9 @@ from jinja2 import meta
 
 CARD = "partials/_card.html"
 # What render_card and its callers pass (annotation, x, oob, colours and the flags), and
-# what the card sets for the templates it includes (a, url, flag_*, reply_id, parent_id).
+# what the card sets for the templates it includes (a, id, url, flag_*, reply_id, parent_id).
 GIVEN = {"annotation", "x", "oob", "colours", "editing", "replying", "editing_reply", "audiences"}
-SET_IN_CARD = {"a", "url", "flag_key", "flag_what", "reply_id", "parent_id"}
+SET_IN_CARD = {"a", "id", "url", "flag_key", "flag_what", "reply_id", "parent_id"}
 
 
 def undeclared_names(environment, name: str) -> dict[str, set[str]]:

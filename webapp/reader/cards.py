@@ -35,6 +35,9 @@ from webapp.visibility import (
 )
 
 CARD = "partials/_card.html"
+# The card's optional flags, as it reads them when not given: a name not given is made an
+# Undefined object each time the template reads it (five times in a plain card).
+NOT_GIVEN = {"editing": False, "replying": None, "editing_reply": None}
 
 
 def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = None, **flags):
@@ -44,7 +47,14 @@ def render_card(annotation: Annotation, extras: CardExtras, oob: str | None = No
     each write) are not run for it. The render signals are sent as render_template's."""
     app = current_app._get_current_object()
     template = app.jinja_env.get_template(CARD)
-    context = {"annotation": annotation, "x": extras, "oob": oob, "colours": COLOURS, **flags}
+    context = {
+        "annotation": annotation,
+        "x": extras,
+        "oob": oob,
+        "colours": COLOURS,
+        **NOT_GIVEN,
+        **flags,
+    }
     before_render_template.send(
         app, _async_wrapper=app.ensure_sync, template=template, context=context
     )
