@@ -104,6 +104,8 @@ class ClassView:
         # How many of those marks cover each point of a block (text/marks.coverage): a
         # write's answer draws its block from it, with the writer's own marks.
         self._coverage: dict[int, tuple[Block, list[int], list[int]]] = {}
+        # The marks over a block by author: a student's own among them, found at once.
+        self._authors_over: dict[int, tuple[Block, dict[int, list[Highlight]]]] = {}
         # A student's blocks drawn again, by their own marks: (layout, [(index, html)]).
         self._redrawn: dict[tuple, tuple[Layout, list[tuple[int, str]]]] = {}
         self._lock = threading.Lock()
@@ -122,12 +124,19 @@ class ClassView:
                 added.append(mark)
         return added
 
-    def caught_up(self, changed: list[tuple[Row, bool]], seq: int) -> ClassView:
+    def caught_up(
+        self, changed: list[tuple[Row, bool]], seq: int, in_place: bool = False
+    ) -> ClassView:
         """This view brought to change-log seq `seq`, given the rows of the notes changed
         after its own seq (each with whether the class's students see it now). New notes
         are added to what is derived already, and a note whose colour, place in the text
         or author changed is replaced in it; one that left the view, or whose mark came
-        or went (deleted, orphaned), makes every derived part be derived again."""
+        or went (deleted, orphaned), makes every derived part be derived again.
+
+        `in_place`: this view itself is changed, when no other request can be drawing
+        from it (a process serving one request at a time: reader/state.py). Otherwise a
+        copy is, the older view left as it was: copying the class's every note and
+        freeing the older copy cost about a tenth of a write."""
         changed_ids = {row[0] for row, _ in changed}
         held = changed_ids & self.authors.keys()  # notes of the view among the changed
         known = {row[0]: row for row in self.rows if row[0] in held} if held else {}
@@ -141,34 +150,59 @@ class ClassView:
                 moved = True
             elif old != row:
                 replaced[row[0]] = (old, row)
-        cards = dict(self.cards)  # (a copy, then a few out: not a walk through every card)
-        for i in changed_ids:
-            cards.pop(i, None)
-        own_cards = {k: html for k, html in self.own_cards.items() if k[1] not in changed_ids}
+        if in_place:
+            cards, own_cards = self.cards, self.own_cards
+            for i in changed_ids:
+                cards.pop(i, None)
+            for k in [k for k in own_cards if k[1] in changed_ids]:
+                del own_cards[k]
+        else:
+            cards = dict(self.cards)  # (a copy, then a few out: not a walk through every card)
+            for i in changed_ids:
+                cards.pop(i, None)
+            own_cards = {k: html for k, html in self.own_cards.items() if k[1] not in changed_ids}
         # The kept parts of the page are drawn again at a new seq, as after a full read.
         if moved:
             rows = [row for row in self.rows if row[0] not in changed_ids]
             rows += [row for row, shown in changed if shown]
             return ClassView(rows, self.version_id, seq, cards, own_cards)
-        # The derived parts are copied, then changed (a copy of the attributes: copy.copy
-        # goes through the pickling protocol, a tenth of this method's time).
-        fresh = object.__new__(type(self))
-        fresh.__dict__.update(self.__dict__)
-        fresh.seq, fresh.cards, fresh.own_cards, fresh.fragments = seq, cards, own_cards, {}
-        fresh.rows = self.rows
-        if replaced:
-            fresh.rows = [replaced[row[0]][1] if row[0] in replaced else row for row in self.rows]
-        fresh.rows = fresh.rows + added
-        fresh.authors = dict(self.authors)
-        fresh.highlights = list(self.highlights)
-        fresh.by_author = dict(self.by_author)
-        touched = {row[4] for row in added}
-        for old, new in replaced.values():
-            touched.update((old[4], new[4]))
-        for author in touched & self.by_author.keys():
-            fresh.by_author[author] = list(self.by_author[author])
-        fresh.orphans = list(self.orphans)
-        fresh.listed = list(self.listed)
+        if in_place:
+            fresh = self
+            fresh.seq = seq
+            fresh.fragments.clear()
+            if replaced:
+                fresh.rows[:] = [
+                    replaced[row[0]][1] if row[0] in replaced else row for row in self.rows
+                ]
+            fresh.rows.extend(added)
+        else:
+            # The derived parts are copied, then changed (a copy of the attributes: copy.copy
+            # goes through the pickling protocol, a tenth of this method's time).
+            fresh = object.__new__(type(self))
+            fresh.__dict__.update(self.__dict__)
+            fresh.seq, fresh.cards, fresh.own_cards, fresh.fragments = seq, cards, own_cards, {}
+            fresh.rows = self.rows
+            if replaced:
+                fresh.rows = [
+                    replaced[row[0]][1] if row[0] in replaced else row for row in self.rows
+                ]
+            fresh.rows = fresh.rows + added
+            fresh.authors = dict(self.authors)
+            fresh.highlights = list(self.highlights)
+            fresh.by_author = dict(self.by_author)
+            touched = {row[4] for row in added}
+            for old, new in replaced.values():
+                touched.update((old[4], new[4]))
+            for author in touched & self.by_author.keys():
+                fresh.by_author[author] = list(self.by_author[author])
+            fresh.orphans = list(self.orphans)
+            fresh.listed = list(self.listed)
+        # (reset below: in place, these are this view's own)
+        over_before, coverage_before, authors_before = (
+            self._over,
+            self._coverage,
+            self._authors_over,
+        )
         remarked = False
         for old, new in replaced.values():
             fresh._replace_row(old, new)
@@ -180,8 +214,9 @@ class ClassView:
         fresh._pieces = None
         fresh._over = {}
         fresh._coverage = {}
+        fresh._authors_over = {}
         if not remarked:  # the marks over a block, found before, with the new ones added
-            fresh._over = found = dict(self._over)
+            fresh._over = found = dict(over_before)
             grown = {}  # the blocks a new mark overlaps: their lists, copied
             for mark in marks:
                 for key, (block, over) in found.items():
@@ -192,7 +227,7 @@ class ClassView:
                         bisect.insort(grown[key], mark, key=_start)
             for key, over in grown.items():
                 found[key] = (found[key][0], over)
-            fresh._coverage = covered = dict(self._coverage)  # (another thread may add)
+            fresh._coverage = covered = dict(coverage_before)  # (another thread may add)
             for key, (block, points, counts) in list(covered.items()):
                 added_here = [
                     m
@@ -204,8 +239,19 @@ class ClassView:
                     for mark in added_here:
                         cover(block, points, counts, mark.start, mark.end)
                     covered[key] = (block, points, counts)
+            fresh._authors_over = by_block = dict(authors_before)
+            authors = fresh.authors
+            for key, (block, by_author) in list(by_block.items()):
+                here = [m for m in marks if m.start < block.end and m.end > block.start]
+                if here:  # (a dict of its own, and lists: the older view's stay as they are)
+                    by_author = dict(by_author)
+                    for mark in here:
+                        author = authors[mark.id]
+                        by_author[author] = [*by_author.get(author, ()), mark]
+                    by_block[key] = (block, by_author)
         fresh._redrawn = {}
-        fresh._lock = threading.Lock()
+        if fresh is not self:
+            fresh._lock = threading.Lock()
         return fresh
 
     def _place(self, row: Row) -> str:
@@ -215,8 +261,9 @@ class ClassView:
         return "mark" if row[5] == self.version_id and not row[6] else "none"
 
     def _replace_row(self, old: Row, new: Row) -> None:
-        """Put `new` where `old` was in the derived parts (the same place: _place), in a
-        copy whose lists and touched authors' lists are its own."""
+        """Put `new` where `old` was in the derived parts (the same place: _place): in the
+        view changed in place, or in a copy whose lists and touched authors' lists are its
+        own."""
         i = new[0]
         self.authors[i] = new[4]
         if self._place(new) == "mark":
@@ -253,6 +300,18 @@ class ClassView:
             drawn = [h for h in self.marks_over(block) if h.start < h.end]
             found = self._coverage[id(block)] = (block, *coverage(block, drawn))
         return found[1], found[2]
+
+    def authors_over(self, block: Block) -> dict[int, list[Highlight]]:
+        """marks_over(block) by author (found once per block, and grown as notes are
+        added: caught_up). Not to be changed in place."""
+        found = self._authors_over.get(id(block))
+        if found is None or found[0] is not block:
+            by_author: dict[int, list[Highlight]] = {}
+            authors = self.authors
+            for h in self.marks_over(block):
+                by_author.setdefault(authors[h.id], []).append(h)
+            found = self._authors_over[id(block)] = (block, by_author)
+        return found[1]
 
     def redrawn(self, layout: Layout, heat: bool, mine: tuple) -> list[tuple[int, str]] | None:
         found = self._redrawn.get((id(layout), heat, mine))
@@ -481,12 +540,13 @@ def class_view(
     document_id: int,
     version_id: int,
     classroom_id: int,
+    in_place: bool = False,
 ) -> ClassView:
     """The class's shared view at change-log seq `seq` or later. One is kept per key: a
     newer seq reads the rows of the notes changed in between (a few changes: see
     ClassView.caught_up) or all rows again, and keeps the cards of the notes that did not
     change in between (a card changes only with a change of its note: the live poll relies
-    on it too)."""
+    on it too). `in_place`: the kept one may be changed in place (ClassView.caught_up)."""
     found = views.get(key)
     if found is not None and found.seq >= seq:
         if not log_went_back(found.seq, seq):
@@ -495,7 +555,7 @@ def class_view(
     if found is not None and seq - found.seq <= MAX_CATCH_UP:  # one change per seq
         stretch = _stretch(document_id, found.seq, seq)
         rows = statements.rows(session.connection(), _changed_rows(classroom_id), stretch)
-        return _caught_up(views, key, found, rows, seq)
+        return _caught_up(views, key, found, rows, seq, in_place)
     rows = (
         session.connection()
         .execute(
@@ -545,10 +605,14 @@ def _stretch(document_id: int, after: int, through: int) -> dict:
     return {"document_id": document_id, "after": after, "through": through}
 
 
-def _caught_up(views: _Views, key: tuple, found: ClassView, rows, seq: int) -> ClassView:
+def _caught_up(
+    views: _Views, key: tuple, found: ClassView, rows, seq: int, in_place: bool
+) -> ClassView:
     """`found` brought to seq `seq` by the rows of the notes changed since (_changed_rows:
-    each with whether the class's students see it now), and kept in its place."""
-    view = found.caught_up([(tuple(row[:-1]), row[-1] == SHOWN) for row in rows], seq)
+    each with whether the class's students see it now), and kept in its place (changed
+    in place: ClassView.caught_up)."""
+    changed = [(tuple(row[:-1]), row[-1] == SHOWN) for row in rows]
+    view = found.caught_up(changed, seq, in_place)
     views.put(key, view)
     return view
 
@@ -561,6 +625,7 @@ def kept_student_view(
     document_id: int,
     context: ReadingContext,
     user_id: int,
+    in_place: bool = False,
 ) -> StudentView | None:
     """A student's class view at change-log seq `seq` or later from the shared part this
     process keeps, or None when it keeps none or one too far behind (a write's answer,
@@ -575,7 +640,8 @@ def kept_student_view(
     stretch = _stretch(document_id, found.seq, seq)
     statement = _changed_and_own_rows(user_id, context.classroom.id)
     rows = statements.rows(session.connection(), statement, stretch)
-    view = _caught_up(views, key, found, [row for row in rows if row[-1] != OWN], seq)
+    changed = [row for row in rows if row[-1] != OWN]
+    view = _caught_up(views, key, found, changed, seq, in_place)
     return StudentView(view, [tuple(row[:-1]) for row in rows if row[-1] == OWN], user_id)
 
 
@@ -791,11 +857,11 @@ class StudentView:
         their colours; the others are not looked at one by one."""
         shared = self.shared
         lo, hi = block.start, block.end
-        mine_ids = self._own_ids()
-        over = shared.marks_over(block)
+        # The student's own among the shared marks over the block, not found among the
+        # hundreds over a busy block; their order does not matter to draw_covered.
         mine = [
             Highlight(h[0], h[1], h[2], h[3], True)
-            for h in compress(over, map(mine_ids.__contains__, map(_id, over)))
+            for h in shared.authors_over(block).get(self.user_id, ())
             if h[1] < h[2]
         ]
         added = [

@@ -263,12 +263,18 @@ class ReaderState:
         key = view_key(self.document, self.version, self.context, self.facts.instructors)
         views = views_of(app.extensions)
         document_id, version_id = self.document.id, self.version.id
+        # A kept view is brought up to date in place when this process serves one request
+        # at a time (PEP 3333's wsgi.multithread false: gunicorn's sync workers, the test
+        # client): no other request is drawing from it. Threaded and async servers copy it.
+        in_place = request.environ.get("wsgi.multithread") is False
         if kept_only:
             self.student = kept_student_view(
-                views, db.session, key, seq, document_id, self.context, user_id
+                views, db.session, key, seq, document_id, self.context, user_id, in_place
             )
             return
-        view = class_view(views, db.session, key, seq, document_id, version_id, classroom_id)
+        view = class_view(
+            views, db.session, key, seq, document_id, version_id, classroom_id, in_place
+        )
         foreseen = []
         if self.query == SidebarQuery():
             # The first page of cards in position order (listed_ids): of the class's notes
