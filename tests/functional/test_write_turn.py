@@ -32,6 +32,7 @@ from tests.functional.test_discussion import (
     text,
 )
 from tests.functional.test_reader_shared import blocks_of
+from tests.functional.test_scale import statements
 from webapp.models import (
     Annotation,
     Change,
@@ -349,3 +350,56 @@ def test_a_classmates_note_hidden_meanwhile_is_not_in_a_class_notes_answer(
     )
     response = create(ann, class_fields(text, room, colour="blue"))
     assert_answer_drawn_as_the_page(app, ann, room, response)
+
+
+def reads_around_the_write(seen) -> tuple[list[str], str]:
+    """The SELECTs a create ran after taking the write lock, and its last statement."""
+    texts = [" ".join(statement.split()) for statement, _ in seen]
+    locked = next(k for k, s in enumerate(texts) if s.startswith("BEGIN IMMEDIATE"))
+    return [s[:70] for s in texts[locked:] if s.startswith("SELECT")], texts[-1]
+
+
+def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_commit(
+    app, as_, db, text, room, seed_document, elsewhere
+):
+    """SQLite: a classmate's note saved between a student's reads and their write is read
+    under the write lock (the kept class view brought to it, with the check) and the
+    answer's blocks are the page's: nothing is read after the commit. A private note's
+    answer is not read again at all for another's note saved meanwhile (it cannot show in
+    one's private view), and under the lock for one's own (another tab's)."""
+    ann = as_("ann")
+    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
+    assert create(ann, class_fields(text, room)).status_code == 200
+    mine = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == room.ann.id)
+        .order_by(Annotation.id.desc())
+    )
+    ann_id, ben_id = room.ann.id, room.ben.id
+    classroom_id, document_id = room.classroom.id, seed_document.id
+
+    when_the_reads_end(
+        db, lambda: save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
+    )
+    with statements(db) as seen:
+        response = create(ann, class_fields(text, room, colour="blue"))
+    assert_answer_drawn_as_the_page(app, ann, room, response)
+    locked, last = reads_around_the_write(seen)
+    assert len(locked) == 2, locked  # the check, and the view brought to the classmate's note
+    assert last.startswith("INSERT INTO changes"), last  # the commit's: no read after it
+
+    for author_id, reads in ((ben_id, 1), (ann_id, 2)):  # another's; one's own (another tab)
+        when_the_reads_end(
+            db,
+            lambda author_id=author_id: save_note_meanwhile(
+                elsewhere, mine, author_id, document_id
+            ),
+        )
+        with statements(db) as seen:
+            response = create(ann, private_fields(text, SECOND, colour="blue"))
+        assert response.status_code == 200, body_of(response)
+        drawn = blocks_of(body_of(response))
+        assert drawn and all(html == private_blocks(ann)[key] for key, html in drawn.items())
+        locked, last = reads_around_the_write(seen)
+        assert len(locked) == reads, locked  # the check; one's marks again for one's own
+        assert last.startswith("INSERT INTO changes"), last

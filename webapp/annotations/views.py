@@ -91,6 +91,7 @@ def create(slug: str):
     viewer = None
     state = ReaderState.load(document, version, context, SidebarQuery())
     before = None  # one's private marks over the blocks the answer draws, read before writing
+    span = None
     if has_note(body, form.get("question"), tags.strip("#, ")):
         # Posted in the view (its class or one's private notes), the view's membership
         # says all the check and the card need; elsewhere, every class's role is read.
@@ -118,7 +119,19 @@ def create(slug: str):
                     state.share(cursor, facts, kept_only=True)
             start_writing(db.session)
             limit = current_app.config["WRITES_PER_MINUTE"]
-            check_still_writable(db.session, annotation, user, limit)
+            latest, own_changed = check_still_writable(db.session, annotation, user, limit, cursor)
+            if latest != cursor and is_htmx():
+                # Others wrote since `cursor`: what the answer is drawn from is read up to
+                # their last change here, under the lock (nothing else is written before
+                # this write commits), not after the commit in a transaction of its own.
+                # One's private marks change only with a change to one's own notes.
+                if before is not None:
+                    if own_changed:
+                        before = state.ranges(span)
+                    cursor = latest
+                elif state.student is not None:
+                    state.share(latest, state.facts, kept_only=True)  # (facts read once)
+                    cursor = latest if state.student is not None else cursor
             annotation, new = save_annotation(db.session, annotation, user)
             repeated = not new  # the same key saved by a request that came meanwhile
             if new:
@@ -134,10 +147,12 @@ def create(slug: str):
     if not is_htmx():
         return back_to(annotation)
     # When the note is the article's one change since `cursor` (each change of a note is in
-    # the change log), what was read before the write, with the note, is what a read now
-    # would find. Else the answer is drawn from a read after the commit: a plain read that
-    # takes no write lock, so the next writer goes on while this one draws. Nothing loaded
-    # so far is read again.
+    # the change log; `cursor` brought to the last change before the write, under its
+    # lock, when others wrote meanwhile), what was read before the commit, with the note,
+    # is what a read now would find. Else (PostgreSQL, whose writers do not wait for this
+    # one's commit; a view this process did not keep) the answer is drawn from a read after
+    # the commit: a plain read that takes no write lock, so the next writer goes on while
+    # this one draws. Nothing loaded so far is read again.
     only_change = seq is not None and seq == cursor + 1
     a = annotation
     shown = (Highlight(a.id, a.start, a.end, a.colour, own=True),) if context.contains(a) else ()

@@ -13,6 +13,7 @@ from webapp import statements
 from webapp.models import (
     Annotation,
     AnnotationTag,
+    Change,
     Classroom,
     Document,
     DocumentVersion,
@@ -26,7 +27,7 @@ from webapp.models import (
 from webapp.services.accounts import live_session_where, token_hash
 from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
 from webapp.services.limits import recent_writes, refuse_too_many_writes, write_window_start
-from webapp.services.live import record_change
+from webapp.services.live import latest_change_of, record_change
 from webapp.text.anchoring import AnchorError, check_selection
 from webapp.text.marks import Highlight
 from webapp.text.sanitize import drop_control_characters, render_comment
@@ -186,8 +187,12 @@ class NotWritable(Exception):
 
 
 def check_still_writable(
-    session: Session, annotation: Annotation, author: User, writes_per_minute: int
-) -> None:
+    session: Session,
+    annotation: Annotation,
+    author: User,
+    writes_per_minute: int,
+    seen_seq: int | None = None,
+) -> tuple[int, bool]:
     """Inside the write transaction of a note read and checked before it (a @reads_first
     create): what the note stands on still holds, read again under the write lock, in one
     statement. Raises NotWritable when the article was revised (the note is anchored to
@@ -197,7 +202,12 @@ def check_still_writable(
     author's writes of the last minute reach `writes_per_minute`: counted under the lock,
     two workers' writes cannot both pass the limit. The rest read before (who may read
     the article, the rendering) is taken as of when the request came, as if the note had
-    been saved then."""
+    been saved then.
+
+    Returns, read in the same statement, the article's latest change-log seq and whether
+    a change after seq `seen_seq` (the one the request read its view at) was to a note of
+    the author's: what the write's answer is drawn from is brought up to date with them here,
+    under the lock, where nothing else is written until this write commits."""
     token = author.session_token
     # On the session's connection: Session.execute would have Flask-SQLAlchemy's get_bind
     # walk the statement for the binds of its tables (a third of the cost).
@@ -211,11 +221,12 @@ def check_still_writable(
             "now": utcnow(),
             "since": write_window_start(),
             "classroom_id": annotation.classroom_id,
+            "seen_seq": seen_seq,
         },
     )
     if row is None:
         raise NotWritable(404, "This article was deleted: the note could not be saved.")
-    current_version_id, archived_at, signed_in, membership, class_archived_at, recent = row
+    current_version_id, archived_at, signed_in, membership, class_archived_at, recent = row[:6]
     if token and not signed_in:
         raise NotWritable(401, "Your login session has ended: log in again to save the note.")
     if archived_at is not None:
@@ -228,6 +239,8 @@ def check_still_writable(
         if class_archived_at is not None:
             raise NotWritable(403, ARCHIVED)
     refuse_too_many_writes(recent, writes_per_minute)
+    latest, own_changed = row[6:]
+    return latest, bool(own_changed)
 
 
 def _still_writable():
@@ -250,6 +263,12 @@ def _still_writable():
             sa.bindparam("now", type_=LoginSession.__table__.c.expires_at.type),
         )
     )
+    own_changed = sa.exists().where(
+        Change.document_id == Document.id,
+        Change.seq > sa.bindparam("seen_seq", type_=sa.Integer),
+        Change.annotation_id == Annotation.id,
+        Annotation.author_id == sa.bindparam("user_id", type_=sa.Integer),
+    )
     return (
         sa.select(
             Document.current_version_id,
@@ -258,6 +277,8 @@ def _still_writable():
             member,
             class_archived,
             recent_writes(),
+            latest_change_of(Document.id).scalar_subquery(),
+            own_changed,
         )
         .where(Document.id == sa.bindparam("document_id"))
         # PostgreSQL: the article is not revised or archived until this write commits
