@@ -106,7 +106,7 @@ def test_a_view_caught_up_in_place_is_the_copy_and_the_fresh_read(seed):
         for view in (in_place, copied):
             for block in layout.blocks:
                 view.coverage_over(block)  # kept, then grown or dropped by the changes
-                view.authors_over(block)
+                view.own_over(block)
         changed = random_changes(rng, rows, layout, next_id)
         before = copy.deepcopy(exactly(copied))
         older = copied
@@ -120,8 +120,8 @@ def test_a_view_caught_up_in_place_is_the_copy_and_the_fresh_read(seed):
             drawn = [h for h in fresh.marks_over(block) if h.start < h.end]
             assert in_place.coverage_over(block) == coverage(block, drawn)
             assert sorted(in_place.marks_over(block)) == sorted(fresh.marks_over(block))
-            assert {a: sorted(m) for a, m in in_place.authors_over(block).items() if m} == {
-                a: sorted(m) for a, m in fresh.authors_over(block).items()
+            assert {a: sorted(m) for a, m in in_place.own_over(block).items() if m} == {
+                a: sorted(m) for a, m in fresh.own_over(block).items()
             }
             author = rng.randrange(1, 6)
             student = StudentView(in_place, [], author)

@@ -104,8 +104,9 @@ class ClassView:
         # How many of those marks cover each point of a block (text/marks.coverage): a
         # write's answer draws its block from it, with the writer's own marks.
         self._coverage: dict[int, tuple[Block, list[int], list[int]]] = {}
-        # The marks over a block by author: a student's own among them, found at once.
-        self._authors_over: dict[int, tuple[Block, dict[int, list[Highlight]]]] = {}
+        # The marks over a block by author, drawn as their author's own: a student's own
+        # among them, found at once.
+        self._own_over: dict[int, tuple[Block, dict[int, list[Highlight]]]] = {}
         # A student's blocks drawn again, by their own marks: (layout, [(index, html)]).
         self._redrawn: dict[tuple, tuple[Layout, list[tuple[int, str]]]] = {}
         self._lock = threading.Lock()
@@ -201,7 +202,7 @@ class ClassView:
         over_before, coverage_before, authors_before = (
             self._over,
             self._coverage,
-            self._authors_over,
+            self._own_over,
         )
         remarked = False
         for old, new in replaced.values():
@@ -214,15 +215,17 @@ class ClassView:
         fresh._pieces = None
         fresh._over = {}
         fresh._coverage = {}
-        fresh._authors_over = {}
+        fresh._own_over = {}
         if not remarked:  # the marks over a block, found before, with the new ones added
+            # In a copy, the lists a new mark changes are copied first (the older view's
+            # stay as they are); in place, they are changed.
             fresh._over = found = dict(over_before)
-            grown = {}  # the blocks a new mark overlaps: their lists, copied
+            grown = {}  # the blocks a new mark overlaps: their lists
             for mark in marks:
                 for key, (block, over) in found.items():
                     if mark.start < block.end and mark.end > block.start:
                         if key not in grown:
-                            grown[key] = list(over)
+                            grown[key] = over if in_place else list(over)
                         # after the marks of the same start, as a stable sort puts it
                         bisect.insort(grown[key], mark, key=_start)
             for key, over in grown.items():
@@ -234,20 +237,26 @@ class ClassView:
                     for m in marks
                     if m.start < m.end and m.start < block.end and m.end > block.start
                 ]
-                if added_here:  # (lists of their own: the older view's stay as they are)
-                    points, counts = list(points), list(counts)
+                if added_here:
+                    if not in_place:
+                        points, counts = list(points), list(counts)
                     for mark in added_here:
                         cover(block, points, counts, mark.start, mark.end)
                     covered[key] = (block, points, counts)
-            fresh._authors_over = by_block = dict(authors_before)
+            fresh._own_over = by_block = dict(authors_before)
             authors = fresh.authors
             for key, (block, by_author) in list(by_block.items()):
                 here = [m for m in marks if m.start < block.end and m.end > block.start]
-                if here:  # (a dict of its own, and lists: the older view's stay as they are)
-                    by_author = dict(by_author)
+                if here:
+                    if not in_place:
+                        by_author = dict(by_author)
                     for mark in here:
-                        author = authors[mark.id]
-                        by_author[author] = [*by_author.get(author, ()), mark]
+                        if mark.start < mark.end:
+                            author = authors[mark.id]
+                            if in_place:
+                                by_author.setdefault(author, []).append(_as_own(mark))
+                            else:
+                                by_author[author] = [*by_author.get(author, ()), _as_own(mark)]
                     by_block[key] = (block, by_author)
         fresh._redrawn = {}
         if fresh is not self:
@@ -301,16 +310,18 @@ class ClassView:
             found = self._coverage[id(block)] = (block, *coverage(block, drawn))
         return found[1], found[2]
 
-    def authors_over(self, block: Block) -> dict[int, list[Highlight]]:
-        """marks_over(block) by author (found once per block, and grown as notes are
+    def own_over(self, block: Block) -> dict[int, list[Highlight]]:
+        """The marks over a block (marks_over, the empty ones left out) by author, each as
+        its author draws it: as their own (found once per block, and grown as notes are
         added: caught_up). Not to be changed in place."""
-        found = self._authors_over.get(id(block))
+        found = self._own_over.get(id(block))
         if found is None or found[0] is not block:
             by_author: dict[int, list[Highlight]] = {}
             authors = self.authors
             for h in self.marks_over(block):
-                by_author.setdefault(authors[h.id], []).append(h)
-            found = self._authors_over[id(block)] = (block, by_author)
+                if h.start < h.end:
+                    by_author.setdefault(authors[h.id], []).append(_as_own(h))
+            found = self._own_over[id(block)] = (block, by_author)
         return found[1]
 
     def redrawn(self, layout: Layout, heat: bool, mine: tuple) -> list[tuple[int, str]] | None:
@@ -351,6 +362,12 @@ class ClassView:
 
 
 _start = operator.attrgetter("start")
+
+
+def _as_own(h: Highlight) -> Highlight:
+    return Highlight(h[0], h[1], h[2], h[3], True)
+
+
 _id = operator.itemgetter(0)  # of a Highlight
 
 
@@ -859,11 +876,7 @@ class StudentView:
         lo, hi = block.start, block.end
         # The student's own among the shared marks over the block, not found among the
         # hundreds over a busy block; their order does not matter to draw_covered.
-        mine = [
-            Highlight(h[0], h[1], h[2], h[3], True)
-            for h in shared.authors_over(block).get(self.user_id, ())
-            if h[1] < h[2]
-        ]
+        mine = list(shared.own_over(block).get(self.user_id, ()))
         added = [
             Highlight(i, start, end, colour, True)
             for i, start, end, colour, _, version, deleted, _ in self.own
