@@ -124,32 +124,20 @@ def looks_of(points: list[int], counts: list[int], mine, heat: bool):
     # (Comprehensions: a third of the time of map() with a bound __getitem__ per point,
     # and a busy block has a thousand points.)
     table = _others_looks(most)
-    looks = [table[count] for count in counts]
-    if mine:
-        # One's own notes, by the points where they begin and end to cover points; between
-        # two such points, the same of them cover each spot.
-        starting: dict[int, list[Highlight]] = {}
-        ending: dict[int, list[Highlight]] = {}
-        for h in mine:
+    if not mine:
+        looks = [table[count] for count in counts]
+    else:
+        # A spot one's own notes cover shows the innermost one's colour (the shortest;
+        # of two as long, the first made), deeper with the count: their colours painted
+        # over the points they cover, outermost first, so that the innermost is last.
+        colours: list[str | None] = [None] * len(points)
+        for h in sorted(mine, key=_size_and_id, reverse=True):
             first, past = bisect_left(points, h.start), bisect_left(points, h.end)
             if first < past:
-                starting.setdefault(first, []).append(h)
-                ending.setdefault(past, []).append(h)
-        cuts = sorted({*starting, *ending, len(points)})
-        own: dict[int, tuple] = {}  # id: (size, id, highlight): the least is the innermost
-        tables: dict[str, tuple] = {}  # colour: _own_looks
-        for first, past in zip(cuts, cuts[1:], strict=False):
-            for h in ending.get(first, ()):
-                del own[h.id]
-            for h in starting.get(first, ()):
-                own[h.id] = (h.end - h.start, h.id, h)
-            if own:
-                # The innermost highlight's colour shows on top, deeper with the count.
-                colour = min(own.values())[2].colour
-                by_count = tables.get(colour)
-                if by_count is None:
-                    by_count = tables[colour] = _own_looks(colour, heat, most)
-                looks[first:past] = [by_count[count] for count in counts[first:past]]
+                colours[first:past] = [h.colour] * (past - first)
+        tables = {c: _own_looks(c, heat, most) for c in set(colours) if c is not None}
+        tables[None] = table
+        looks = [tables[colour][count] for colour, count in zip(colours, counts, strict=True)]
     # Pieces next to each other that look alike are one.
     last = looks[0]
     starts, merged = [points[0]], [last]
@@ -162,6 +150,10 @@ def looks_of(points: list[int], counts: list[int], mine, heat: bool):
 
 
 _START, _END = itemgetter(1), itemgetter(2)  # of a Highlight
+
+
+def _size_and_id(h: Highlight) -> tuple[int, int]:
+    return (h.end - h.start, h.id)
 
 
 def _own_looks(colour: str, heat: bool, most: int) -> tuple[str | None, ...]:
