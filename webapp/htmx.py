@@ -9,9 +9,10 @@ from jinja2_fragments.flask import render_block
 
 def is_htmx() -> bool:
     """True for requests htmx made (not history restores, which want a full page)."""
+    environ = request.environ  # (the headers as WSGI gives them: no key translated per read)
     return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
+        environ.get("HTTP_HX_REQUEST") == "true"
+        and environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
     )
 
 
