@@ -118,7 +118,11 @@ class Classroom(db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (sa.UniqueConstraint("classroom_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("classroom_id", "user_id"),
+        # A class's instructors (and students), found without reading every member's row.
+        sa.Index("ix_memberships_classroom_role_user", "classroom_id", "role", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     classroom_id: Mapped[int] = mapped_column(sa.ForeignKey("classrooms.id", ondelete="CASCADE"))
