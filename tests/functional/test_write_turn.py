@@ -44,6 +44,7 @@ from webapp.models import (
     Membership,
     utcnow,
 )
+from webapp.reader.shared import views_of
 from webapp.services.annotations import REVISED
 from webapp.visibility import ARCHIVED
 
@@ -359,15 +360,25 @@ def reads_around_the_write(seen) -> tuple[list[str], str]:
     return [s[:70] for s in texts[locked:] if s.startswith("SELECT")], texts[-1]
 
 
+# A gunicorn sync worker (one request at a time): the kept class view is changed in place.
+# The test client otherwise says nothing of its server: the view is copied, as for a
+# threaded one (webapp/reader/state.py one_request_at_a_time).
+AS_GUNICORN_SYNC = {"SERVER_SOFTWARE": "gunicorn/test", "wsgi.multithread": False}
+
+
+@pytest.mark.parametrize("server", ["threaded", "gunicorn sync"])
 def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_commit(
-    app, as_, db, text, room, seed_document, elsewhere
+    app, as_, db, text, room, seed_document, elsewhere, server
 ):
     """SQLite: a classmate's note saved between a student's reads and their write is read
     under the write lock (the kept class view brought to it, with the check) and the
     answer's blocks are the page's: nothing is read after the commit. A private note's
     answer is not read again at all for another's note saved meanwhile (it cannot show in
-    one's private view), and under the lock for one's own (another tab's)."""
+    one's private view), and under the lock for one's own (another tab's). Whether the kept
+    view is copied or changed in place, the page and the answer are the same."""
     ann = as_("ann")
+    if server == "gunicorn sync":
+        ann.environ_base.update(AS_GUNICORN_SYNC)
     assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
     assert create(ann, class_fields(text, room)).status_code == 200
     mine = db.session.scalar(
@@ -378,28 +389,43 @@ def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_c
     ann_id, ben_id = room.ann.id, room.ben.id
     classroom_id, document_id = room.classroom.id, seed_document.id
 
-    when_the_reads_end(
-        db, lambda: save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
-    )
-    with statements(db) as seen:
-        response = create(ann, class_fields(text, room, colour="blue"))
-    assert_answer_drawn_as_the_page(app, ann, room, response)
-    locked, last = reads_around_the_write(seen)
-    assert len(locked) == 2, locked  # the check, and the view brought to the classmate's note
-    assert last.startswith("INSERT INTO changes"), last  # the commit's: no read after it
+    kept = views_of(app.extensions)
+    for turn in range(2):  # the second: the view kept after the first, brought up to date
+        before = set(map(id, kept._entries.values()))
+        when_the_reads_end(
+            db, lambda: save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
+        )
+        with statements(db) as seen:
+            response = create(ann, class_fields(text, room, colour="blue"))
+        assert_answer_drawn_as_the_page(app, ann, room, response)
+        locked, last = reads_around_the_write(seen)
+        assert len(locked) == 2, locked  # the check, and the view brought to ben's note
+        assert last.startswith("INSERT INTO changes"), last  # the commit's: no read after it
+        if turn:  # changed in place: the same object kept; else a copy in its place
+            same = set(map(id, kept._entries.values())) == before
+            assert same == (server == "gunicorn sync")
 
+    assert create(ann, private_fields(text, SECOND)).status_code == 200
+    private = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == ann_id, Annotation.classroom_id.is_(None))
+        .order_by(Annotation.id.desc())
+    )
     for author_id, reads in ((ben_id, 1), (ann_id, 2)):  # another's; one's own (another tab)
         when_the_reads_end(
             db,
             lambda author_id=author_id: save_note_meanwhile(
-                elsewhere, mine, author_id, document_id
+                elsewhere, private, author_id, document_id
             ),
         )
         with statements(db) as seen:
             response = create(ann, private_fields(text, SECOND, colour="blue"))
         assert response.status_code == 200, body_of(response)
         drawn = blocks_of(body_of(response))
-        assert drawn and all(html == private_blocks(ann)[key] for key, html in drawn.items())
+        page = private_blocks(ann)
+        assert drawn and all(html == page[key] for key, html in drawn.items())
+        # One's own note saved meanwhile (green, the innermost) shows; another's cannot.
+        assert any("hl-green" in html for html in drawn.values()) == (author_id == ann_id)
         locked, last = reads_around_the_write(seen)
         assert len(locked) == reads, locked  # the check; one's marks again for one's own
         assert last.startswith("INSERT INTO changes"), last

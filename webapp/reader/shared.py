@@ -135,9 +135,9 @@ class ClassView:
         or went (deleted, orphaned), makes every derived part be derived again.
 
         `in_place`: this view itself is changed, when no other request can be drawing
-        from it (a process serving one request at a time: reader/state.py). Otherwise a
-        copy is, the older view left as it was: copying the class's every note and
-        freeing the older copy cost about a tenth of a write."""
+        from it (a process serving one request at a time: state.one_request_at_a_time).
+        Otherwise a copy is, the older view left as it was: copying the class's every note
+        and freeing the older copy cost about a tenth of a write."""
         changed_ids = {row[0] for row, _ in changed}
         held = changed_ids & self.authors.keys()  # notes of the view among the changed
         known = {row[0]: row for row in self.rows if row[0] in held} if held else {}
@@ -398,6 +398,12 @@ class _Views:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def discard(self, key: tuple, view: ClassView) -> None:
+        """Forget the view kept under `key`, if it is still this one."""
+        with self._lock:
+            if self._entries.get(key) is view:
+                del self._entries[key]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -629,7 +635,12 @@ def _caught_up(
     each with whether the class's students see it now), and kept in its place (changed
     in place: ClassView.caught_up)."""
     changed = [(tuple(row[:-1]), row[-1] == SHOWN) for row in rows]
-    view = found.caught_up(changed, seq, in_place)
+    try:
+        view = found.caught_up(changed, seq, in_place)
+    except BaseException:
+        if in_place:  # half changed, at its older seq: the next request reads it afresh
+            views.discard(key, found)
+        raise
     views.put(key, view)
     return view
 

@@ -83,6 +83,17 @@ def class_context(found: Membership | None) -> ReadingContext:
     return ReadingContext(found.classroom, found)
 
 
+def one_request_at_a_time(environ: dict) -> bool:
+    """Whether this process serves one request at a time, so that a class's kept view may
+    be brought up to date in place (no other request is drawing from it): gunicorn's sync
+    workers, which say so (PEP 3333's wsgi.multithread false; its threaded and async
+    workers say true). Other servers may say false and still run requests side by side
+    (gevent's own, a test client driven from several threads): they get a copy."""
+    return environ.get("wsgi.multithread") is False and str(
+        environ.get("SERVER_SOFTWARE", "")
+    ).startswith("gunicorn/")
+
+
 def requested_class_id() -> int | None:
     """The class of the context asked for (`context=class-N`), if it is one: whether the
     reader may read it is context_among's or context_for's to say."""
@@ -263,10 +274,7 @@ class ReaderState:
         key = view_key(self.document, self.version, self.context, self.facts.instructors)
         views = views_of(app.extensions)
         document_id, version_id = self.document.id, self.version.id
-        # A kept view is brought up to date in place when this process serves one request
-        # at a time (PEP 3333's wsgi.multithread false: gunicorn's sync workers, the test
-        # client): no other request is drawing from it. Threaded and async servers copy it.
-        in_place = request.environ.get("wsgi.multithread") is False
+        in_place = one_request_at_a_time(request.environ)
         if kept_only:
             self.student = kept_student_view(
                 views, db.session, key, seq, document_id, self.context, user_id, in_place

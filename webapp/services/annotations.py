@@ -240,7 +240,7 @@ def check_still_writable(
             raise NotWritable(403, ARCHIVED)
     refuse_too_many_writes(recent, writes_per_minute)
     latest, own_changed = row[6:]
-    return latest, bool(own_changed)
+    return latest, bool(own_changed) or seen_seq is None  # (no seq seen: anything may have)
 
 
 def _still_writable():
@@ -267,6 +267,7 @@ def _still_writable():
         Change.document_id == Document.id,
         Change.seq > sa.bindparam("seen_seq", type_=sa.Integer),
         Change.annotation_id == Annotation.id,
+        Annotation.document_id == Document.id,
         Annotation.author_id == sa.bindparam("user_id", type_=sa.Integer),
     )
     return (
