@@ -167,7 +167,6 @@ def test_a_new_note_failing_after_its_commit_says_it_was_saved(
     classroom = create_class(db.session, alice, "Seminar")
     db.session.commit()
     key = f"class-{classroom.id}"
-    db.session.rollback()
     before = annotation_count(db)
     db.session.rollback()
     after_the_next_commit(

@@ -164,7 +164,7 @@ def create(slug: str):
     else:
         state.student = None  # (one read before the write is behind)
         if seq is not None:
-            state.share(seq, facts, kept_only=True)  # a student's class view: the shared view's
+            state.share(seq, state.facts, kept_only=True)  # a student's class view: the shared's
     parts = state.blocks_for([annotation], marks, beside)
     if state.context.contains(annotation):
         extras = (

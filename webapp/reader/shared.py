@@ -199,7 +199,7 @@ class ClassView:
             fresh.orphans = list(self.orphans)
             fresh.listed = list(self.listed)
         # (reset below: in place, these are this view's own)
-        over_before, coverage_before, authors_before = (
+        over_before, coverage_before, own_over_before = (
             self._over,
             self._coverage,
             self._own_over,
@@ -243,7 +243,7 @@ class ClassView:
                     for mark in added_here:
                         cover(block, points, counts, mark.start, mark.end)
                     covered[key] = (block, points, counts)
-            fresh._own_over = by_block = dict(authors_before)
+            fresh._own_over = by_block = dict(own_over_before)
             authors = fresh.authors
             for key, (block, by_author) in list(by_block.items()):
                 here = [m for m in marks if m.start < block.end and m.end > block.start]
