@@ -51,7 +51,7 @@ run: $(VENV)/.installed htmx
 		trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT; \
 	fi; \
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
-		--no-control-socket webapp.wsgi:app
+		--preload --no-control-socket webapp.wsgi:app
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -5,9 +5,13 @@ code's migration, with a message that says what to run (`flask --app webapp init
 otherwise the app would answer every request with a 500. The check lives here, where
 serving starts, and not in create_app(), because `flask --app webapp init`, `flask db
 upgrade` and the tests build the app on an empty database precisely to create the schema.
-Under gunicorn every worker runs this on boot; when it fails, the worker cannot boot and
-gunicorn stops with the message. A database server that does not answer is only logged:
-it may be restarting, and /healthz tells the load balancer meanwhile.
+Served as `make run` serves it (gunicorn `--preload`), the master runs this once before it
+forks any worker; when it fails, gunicorn stops with the message. A worker started later
+(one killed, or timed out) is forked from that master and is not checked again: a
+database file deleted while the server runs must get 503s from it, as from the others,
+not a worker that cannot boot and so stops the whole server. A database server that does
+not answer is only logged: it may be restarting, and /healthz tells the load balancer
+meanwhile.
 """
 
 from __future__ import annotations

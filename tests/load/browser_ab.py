@@ -84,6 +84,7 @@ class TreeServer:
                 "2",
                 "--bind",
                 f"127.0.0.1:{self.port}",
+                "--preload",
                 *NO_CONTROL_SOCKET,
                 "webapp.wsgi:app",
             ],

@@ -5,8 +5,10 @@ schema and says what to run."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
+import time
 
 from tests.support.http import Client, words
 from tests.support.servers import LiveServer, flask, free_port, gunicorn
@@ -39,6 +41,26 @@ def test_writes_after_the_file_is_deleted_are_503_and_none_is_acknowledged(tmp_p
             assert "nothing was saved" in text
         status, _, text = Client(server.url).get("/healthz")
         assert status == 503 and "no database file" in text
+
+        # Workers started while the file is gone (killed, timed out) are forked from the
+        # master as it was at start: they answer the same 503, and the server keeps running.
+        killed = server.worker_pids()
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (set(server.worker_pids()) - set(killed)) or len(server.worker_pids()) < 2:
+            assert server.process.poll() is None, server.log_path.read_text()
+            assert time.monotonic() < deadline, "gunicorn started no new workers"
+            time.sleep(0.1)
+        for n in range(12):
+            status, response, text = client.post(
+                "/articles/russian-military-needed-in-syria-long-term-assad-says/annotations",
+                {**selections[n + 1], "body": f"after the restart {n}", "intent": "comment"},
+                {"HX-Request": "true"},
+            )
+            assert status == 503, text[:500]
+            assert "nothing was saved" in text
+        assert server.process.poll() is None, server.log_path.read_text()
         assert not os.path.exists(path), "the server made a new, empty database"
     finally:
         server.stop()

@@ -60,6 +60,7 @@ def gunicorn(port: int, workers: int, script: Path | None = None) -> list[str]:
         str(workers),
         "--bind",
         f"127.0.0.1:{port}",
+        "--preload",
         *NO_CONTROL_SOCKET,
         "webapp.wsgi:app",
     ]
