@@ -27,6 +27,7 @@ import queue
 import sqlite3
 import threading
 import time
+import weakref
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
@@ -59,31 +60,120 @@ _POSTGRES_FAULTS = {
 
 
 def fetch_one(engine: Engine, sql: str, parameters=()) -> tuple | None:
-    """The first row of one read-only statement, run on a pooled DBAPI connection without
+    """The first row of one read-only statement, run on a DBAPI connection without
     SQLAlchemy's execution machinery: for the hottest reads (the idle poll, the anonymous
     page cache's revision), where a Connection, an execution context and a result object
     cost four times the indexed lookup itself. `sql` is in the driver's parameter style and
     nothing is converted. No transaction is begun: on SQLite a lone SELECT reads one
-    snapshot by itself; elsewhere the pool rolls back as the connection returns. The
-    engine's cursor events still see the statement (statement counters, traces); faults
-    are raised as the driver's, without SQLAlchemy's handling (callers fall back to the
-    ordinary path, which meets them again and answers them)."""
+    snapshot by itself (on a connection this thread keeps for such reads, _kept_reader);
+    elsewhere the pool rolls back as the connection returns. The engine's cursor events
+    still see the statement (statement counters, traces); faults are raised as the
+    driver's, without SQLAlchemy's handling (callers fall back to the ordinary path, which
+    meets them again and answers them)."""
+    if engine.dialect.name == "sqlite":
+        connection, kept = _kept_reader(engine)
+        try:
+            return _first_row(engine, connection, sql, parameters)
+        except BaseException:
+            if kept:
+                _drop_kept_reader(engine)  # whatever went wrong, the next read opens anew
+            raise
+        finally:
+            if not kept:
+                connection.close()
     connection = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        try:
-            events = engine.dispatch
-            if events.before_cursor_execute:
-                events.before_cursor_execute(connection, cursor, sql, parameters, None, False)
-            cursor.execute(sql, parameters)
-            row = cursor.fetchone()
-            if events.after_cursor_execute:
-                events.after_cursor_execute(connection, cursor, sql, parameters, None, False)
-            return row
-        finally:
-            cursor.close()
+        return _first_row(engine, connection, sql, parameters)
     finally:
         connection.close()
+
+
+def _first_row(engine: Engine, connection, sql: str, parameters) -> tuple | None:
+    cursor = connection.cursor()
+    try:
+        events = engine.dispatch
+        if events.before_cursor_execute:
+            events.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+        if events.after_cursor_execute:
+            events.after_cursor_execute(connection, cursor, sql, parameters, None, False)
+        return row
+    finally:
+        cursor.close()  # and with it the statement: its read snapshot ends here
+
+
+class _Reader:
+    """A DBAPI connection taken out of an engine's pool for fetch_one, with what cursor
+    events are given of a pooled one (`info`, `dbapi_connection`). It refers to its pool
+    only weakly: the pool's listeners refer to the engine, which must stay collectable."""
+
+    __slots__ = ("dbapi_connection", "info", "pool")
+
+    def __init__(self, fairy, pool) -> None:
+        self.dbapi_connection = fairy.dbapi_connection
+        self.info = fairy.info
+        self.pool = weakref.ref(pool)
+
+    def cursor(self):
+        return self.dbapi_connection.cursor()
+
+    def close(self) -> None:
+        self.dbapi_connection.close()
+
+
+class _KeptReaders(threading.local):
+    """Per thread, per engine: a _Reader. The pool's checkout and return (its events, the
+    reset, the bookkeeping) cost the idle poll about as much as its statement; a SQLite
+    connection between statements holds no lock and no snapshot, so one is kept for these
+    reads. Detached from the pool, it counts against no pool's size (a threaded server's
+    threads cannot starve the requests of connections). A pool replaced (engine.dispose():
+    a database file replaced, a restore) replaces it too; a connection opened while the
+    file was read-only is used once and closed, as the pool does
+    (drop_read_only_connections: it would keep SQLite's read-only shared memory for every
+    later connection of this process)."""
+
+    def __init__(self) -> None:
+        self.by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+_kept_readers = _KeptReaders()
+# Connections a forked child inherited: never used, and never closed by it either (closing
+# a SQLite connection copied by fork may checkpoint or unlink files the parent uses).
+_inherited_readers: list = []
+
+
+def _kept_reader(engine: Engine) -> tuple:
+    """This thread's reading connection to the engine's SQLite file, and whether it is
+    kept (False: close it after the read)."""
+    reader = _kept_readers.by_engine.get(engine)
+    if reader is not None:
+        if reader.pool() is engine.pool:
+            return reader, True
+        _drop_kept_reader(engine)
+    pool = engine.pool
+    fairy = engine.raw_connection()
+    fairy.detach()
+    reader = _Reader(fairy, pool)
+    if reader.info.get("read_only"):
+        return reader, False
+    _kept_readers.by_engine[engine] = reader
+    return reader, True
+
+
+def _drop_kept_reader(engine: Engine) -> None:
+    reader = _kept_readers.by_engine.pop(engine, None)
+    if reader is not None:
+        with contextlib.suppress(Exception):
+            reader.close()
+
+
+def _forget_kept_readers_after_fork() -> None:
+    _inherited_readers.append(_kept_readers.by_engine)
+    _kept_readers.by_engine = weakref.WeakKeyDictionary()
+
+
+os.register_at_fork(after_in_child=_forget_kept_readers_after_fork)
 
 
 def start_request(writes: bool) -> None:

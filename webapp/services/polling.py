@@ -8,9 +8,10 @@ the class the reader's, and looks at the change log's (document_id, seq) index. 
 else, including a failed check, takes the full path through the visibility rule.
 
 That statement is built and compiled once per process (and shape: with or without a
-class) and run as its SQL on a pooled DBAPI connection (database.fetch_one): building the
-clause, SQLAlchemy's cache key, an ORM session, even a Core connection and its result,
-cost several times what the query does. On SQLite it runs without a BEGIN: one SELECT reads
+class) and run as its SQL on a DBAPI connection (database.fetch_one; on SQLite one the
+thread keeps, out of the pool): building the clause, SQLAlchemy's cache key, an ORM
+session, even a Core connection and its result, or the pool's checkout and return, cost
+several times what the query does. On SQLite it runs without a BEGIN: one SELECT reads
 one consistent snapshot by itself.
 """
 
