@@ -65,27 +65,21 @@ def fetch_one(engine: Engine, sql: str, parameters=()) -> tuple | None:
     page cache's revision), where a Connection, an execution context and a result object
     cost four times the indexed lookup itself. `sql` is in the driver's parameter style and
     nothing is converted. No transaction is begun: on SQLite a lone SELECT reads one
-    snapshot by itself (on a connection this thread keeps for such reads, _kept_reader);
-    elsewhere the pool rolls back as the connection returns. The engine's cursor events
-    still see the statement (statement counters, traces); faults are raised as the
-    driver's, without SQLAlchemy's handling (callers fall back to the ordinary path, which
-    meets them again and answers them)."""
-    if engine.dialect.name == "sqlite":
-        connection, kept = _kept_reader(engine)
-        try:
-            return _first_row(engine, connection, sql, parameters)
-        except BaseException:
-            if kept:
-                _drop_kept_reader(engine)  # whatever went wrong, the next read opens anew
-            raise
-        finally:
-            if not kept:
-                connection.close()
-    connection = engine.raw_connection()
+    snapshot by itself (on a file, on a connection this thread keeps for such reads,
+    _kept_reader); elsewhere the pool rolls back as the connection returns. The engine's
+    cursor events still see the statement (statement counters, traces); faults are raised
+    as the driver's, without SQLAlchemy's handling (callers fall back to the ordinary
+    path, which meets them again and answers them)."""
+    connection, kept = _kept_reader(engine)
     try:
         return _first_row(engine, connection, sql, parameters)
+    except BaseException:
+        if kept:
+            _drop_kept_reader(engine)  # whatever went wrong, the next read opens anew
+        raise
     finally:
-        connection.close()
+        if not kept:
+            connection.close()  # back to its pool
 
 
 def _first_row(engine: Engine, connection, sql: str, parameters) -> tuple | None:
@@ -108,12 +102,13 @@ class _Reader:
     events are given of a pooled one (`info`, `dbapi_connection`). It refers to its pool
     only weakly: the pool's listeners refer to the engine, which must stay collectable."""
 
-    __slots__ = ("dbapi_connection", "info", "pool")
+    __slots__ = ("dbapi_connection", "info", "pool", "faults")
 
     def __init__(self, fairy, pool) -> None:
         self.dbapi_connection = fairy.dbapi_connection
         self.info = fairy.info
         self.pool = weakref.ref(pool)
+        self.faults = _read_only_faults
 
     def cursor(self):
         return self.dbapi_connection.cursor()
@@ -127,36 +122,47 @@ class _KeptReaders(threading.local):
     reset, the bookkeeping) cost the idle poll about as much as its statement; a SQLite
     connection between statements holds no lock and no snapshot, so one is kept for these
     reads. Detached from the pool, it counts against no pool's size (a threaded server's
-    threads cannot starve the requests of connections). A pool replaced (engine.dispose():
-    a database file replaced, a restore) replaces it too; a connection opened while the
-    file was read-only is used once and closed, as the pool does
-    (drop_read_only_connections: it would keep SQLite's read-only shared memory for every
-    later connection of this process)."""
+    threads cannot starve the requests of connections).
+
+    It goes when its pool does (engine.dispose(): a database file replaced, a restore),
+    after any fault of its own, and after a read-only fault on any connection of this
+    process (drop_read_only_connections: kept, a connection that has the WAL's shared
+    memory read-only would keep it so for every later connection of this process, and its
+    reads would never fail to say so). One opened read-only is not kept at all: it goes
+    back to the pool, which uses it once."""
 
     def __init__(self) -> None:
         self.by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 _kept_readers = _KeptReaders()
-# Connections a forked child inherited: never used, and never closed by it either (closing
-# a SQLite connection copied by fork may checkpoint or unlink files the parent uses).
+_read_only_faults = 0  # read-only faults met in this process (drop_read_only_connections)
+# Connections a forked child inherited from the forking thread: never used, and never
+# closed by it (closing a SQLite connection copied by fork may checkpoint or remove the
+# WAL the parent uses). The servers here fork before any request, so there are none.
 _inherited_readers: list = []
 
 
 def _kept_reader(engine: Engine) -> tuple:
-    """This thread's reading connection to the engine's SQLite file, and whether it is
-    kept (False: close it after the read)."""
+    """The connection to read on, and whether it is this thread's kept one (False: a
+    pooled one, returned after the read)."""
     reader = _kept_readers.by_engine.get(engine)
     if reader is not None:
-        if reader.pool() is engine.pool:
+        if reader.pool() is engine.pool and reader.faults == _read_only_faults:
             return reader, True
         _drop_kept_reader(engine)
-    pool = engine.pool
     fairy = engine.raw_connection()
+    # Only a file's connection is kept: an in-memory database lives in its one pooled
+    # connection, and one opened read-only is for one use.
+    if (
+        engine.dialect.name != "sqlite"
+        or sqlite_file(engine) is None
+        or fairy.info.get("read_only")
+    ):
+        return fairy, False
+    pool = engine.pool
     fairy.detach()
     reader = _Reader(fairy, pool)
-    if reader.info.get("read_only"):
-        return reader, False
     _kept_readers.by_engine[engine] = reader
     return reader, True
 
@@ -169,7 +175,7 @@ def _drop_kept_reader(engine: Engine) -> None:
 
 
 def _forget_kept_readers_after_fork() -> None:
-    _inherited_readers.append(_kept_readers.by_engine)
+    _inherited_readers.extend(_kept_readers.by_engine.values())
     _kept_readers.by_engine = weakref.WeakKeyDictionary()
 
 
@@ -345,6 +351,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     drop_read_only_connections(engine)
     if engine.dialect.name != "sqlite":
         return
+    # Its pool's connections are closed: this thread's kept reader too (another thread's
+    # goes at its next read, seeing the pool replaced).
+    event.listen(engine, "engine_disposed", _drop_kept_reader)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -690,8 +699,8 @@ def drop_read_only_connections(engine: Engine) -> None:
     def _note_read_only(dbapi_connection, record) -> None:
         if engine.dialect.name == "sqlite":
             # Not writable for this process (permissions, a read-only mount): SQLite then
-            # opens the file read-only, silently.
-            record.info["read_only"] = path is not None and not os.access(path, os.W_OK)
+            # opens the file, or its WAL's shared memory, read-only, silently.
+            record.info["read_only"] = path is not None and not _writable(path)
         elif engine.dialect.name == "postgresql":
             cursor = dbapi_connection.cursor()
             cursor.execute("SHOW transaction_read_only")  # a standby, or set read-only
@@ -708,6 +717,8 @@ def drop_read_only_connections(engine: Engine) -> None:
     @event.listens_for(engine, "handle_error")
     def _read_only(context) -> None:
         if _driver_kind(context.original_exception) == READ_ONLY:
+            global _read_only_faults
+            _read_only_faults += 1  # the readers kept for fetch_one are opened again too
             context.is_disconnect = True  # close it: the next one may be writable
             context.invalidate_pool_on_disconnect = False
             # SQLAlchemy leaves a disconnected cursor open. Its statement would keep the
@@ -716,6 +727,11 @@ def drop_read_only_connections(engine: Engine) -> None:
             if (cursor := getattr(context.execution_context, "cursor", None)) is not None:
                 with contextlib.suppress(Exception):
                     cursor.close()
+
+
+def _writable(path: str) -> bool:
+    shm = f"{path}-shm"
+    return os.access(path, os.W_OK) and (not os.path.exists(shm) or os.access(shm, os.W_OK))
 
 
 class DatabaseFileError(Exception):

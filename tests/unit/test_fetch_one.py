@@ -1,6 +1,8 @@
 """database.fetch_one, the hot reads' statement on SQLite: one connection kept per thread
-and engine, out of the pool, replaced with the pool, dropped after a fault, new after a
-fork; PostgreSQL through the pool as before. Real SQLite files, a real PostgreSQL."""
+and engine, out of the pool; replaced with the pool, closed when the engine is disposed of,
+dropped after a fault of its own or a read-only fault of any connection, never kept when
+opened read-only or for an in-memory database, new after a fork; PostgreSQL through the
+pool as before. Real SQLite files, a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -54,10 +56,6 @@ def test_reads_on_one_kept_connection_that_the_pool_does_not_count(engine):
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE t SET name = 'uno' WHERE id = 1")
     assert fetch_one(engine, "SELECT name FROM t WHERE id = ?", (1,)) == ("uno",)
-    # Nor a lock: another connection writes while the kept one sits between reads.
-    with sqlite3.connect(engine.url.database, timeout=0) as other:
-        other.execute("INSERT INTO t VALUES (2, 'two')")
-    assert fetch_one(engine, "SELECT count(*) FROM t") == (2,)
 
 
 def test_each_thread_reads_on_its_own_connection(engine):
@@ -92,6 +90,51 @@ def test_a_fault_drops_it(engine):
     with pytest.raises(sqlite3.OperationalError):
         fetch_one(engine, "SELECT * FROM no_such_table")
     assert not marked(engine)
+
+
+def test_disposing_of_the_engine_closes_it_at_once(engine):
+    fetch_one(engine, "SELECT 1")
+    assert engine in _kept_readers.by_engine
+    engine.dispose()
+    assert engine not in _kept_readers.by_engine
+
+
+def test_one_opened_read_only_is_not_kept(engine):
+    # As the pool's listener records a file this process may not write (root, running
+    # the tests, may write any file: the flag is set as a read-only file would set it).
+    sa.event.listen(engine, "connect", lambda _c, record: record.info.update(read_only=True))
+    engine.dispose()
+    assert fetch_one(engine, "SELECT name FROM t") == ("one",)
+    assert engine not in _kept_readers.by_engine
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_read_only_fault_anywhere_replaces_it(engine, tmp_path):
+    mark_connection(engine)
+    # A connection SQLite itself opens read-only (as root, permissions would not do it).
+    read_only = sa.create_engine(
+        f"sqlite:///file:{engine.url.database}?mode=ro&uri=true",
+    )
+    configure_engine(read_only, busy_timeout_ms=20)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            with read_only.connect() as connection:
+                connection.exec_driver_sql("INSERT INTO t VALUES (3, 'three')")
+    finally:
+        read_only.dispose()
+    assert not marked(engine)
+
+
+def test_an_in_memory_database_stays_in_its_one_connection():
+    engine = sa.create_engine("sqlite://")
+    configure_engine(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    assert fetch_one(engine, "SELECT count(*) FROM t") == (1,)
+    assert engine not in _kept_readers.by_engine
+    with engine.connect() as connection:  # the same database: it did not leave the pool
+        assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
 
 
 def test_statement_events_see_it(engine):
