@@ -109,7 +109,7 @@ def test_one_opened_read_only_is_not_kept(engine):
     assert engine.pool.checkedout() == 0
 
 
-def test_a_read_only_fault_anywhere_replaces_it(engine, tmp_path):
+def test_a_read_only_fault_anywhere_replaces_it(engine):
     mark_connection(engine)
     # A connection SQLite itself opens read-only (as root, permissions would not do it).
     read_only = sa.create_engine(

@@ -131,7 +131,8 @@ def create(slug: str):
                     cursor = latest
                 elif state.student is not None:
                     state.share(latest, state.facts, kept_only=True)  # (facts read once)
-                    cursor = latest if state.student is not None else cursor
+                    if state.student is not None:  # (else: read after the commit, below)
+                        cursor = latest
             annotation, new = save_annotation(db.session, annotation, user)
             repeated = not new  # the same key saved by a request that came meanwhile
             if new:
