@@ -66,6 +66,7 @@ class Sizes:
     connections: int = 8
     browser_rounds: int = 6  # even: each page goes first as often
     keys: int = 60
+    presses: int = 7  # Highlight presses per page per round
     invisible: int = 19_724
     library: int = 1_001
     inprocess_reps: int = 5
@@ -82,6 +83,7 @@ TINY = Sizes(
     connections=2,
     browser_rounds=1,
     keys=5,
+    presses=2,
     invisible=50,
     library=8,
     inprocess_reps=1,
@@ -520,6 +522,7 @@ def browser_figures(base, built, engine, sizes) -> dict:
             sizes.browser_rounds,
             sizes.keys,
             lambda: corpora.delete_notes_from(engine, first_free),
+            sizes.presses,
         )
     except FileNotFoundError as error:
         return {"skipped": str(error)}
@@ -527,7 +530,7 @@ def browser_figures(base, built, engine, sizes) -> dict:
     labels = {
         "load": "page load: navigation to the load event",
         "cards": "page load: to the sidebar's first card (no notes: to the sidebar)",
-        "highlight": "pressing Highlight to the new mark painted",
+        "highlight": "pressing Highlight to the new mark painted (median of the round's)",
         "highlight_saved": "pressing Highlight to the saved mark painted (the server's answer)",
         "keystroke_median": "one keystroke in the comment box (median of the round)",
     }

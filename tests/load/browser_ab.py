@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n{args.rounds} rounds, medians (min–max), ms")
     keys = ["load", "cards", "first_byte", "last_byte", "dcl", "dcl_end"]
     if args.full_rounds:
-        keys += ["highlight", "highlight_saved", "keystroke_median"]
+        keys += ["highlight_drawn", "highlight", "highlight_saved", "keystroke_median"]
     if not args.cpu:
         keys += ["all cpu browser", "all cpu server"]
     if args.cpu:

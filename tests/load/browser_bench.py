@@ -5,7 +5,11 @@ reader with none, round by round. Times are taken inside the page with performan
   a page with no notes, to the moment the sidebar's list exists);
 - Highlight: a passage selected with the mouse, from pressing the toolbar's button to the
   first new `mark` painted in the article (the pending one the page draws at once), and to
-  the saved one painted (a `mark[data-at]`, from the server's answer);
+  the saved one painted (a `mark[data-at]`, from the server's answer); several passages a
+  round, each pressed after an uneven pause (the same ones on every page), the round's
+  median kept: the mark is drawn a few milliseconds after the press and the rest is the
+  wait for the next frame, so one press a round measured mostly where on the frame clock
+  it fell (one round's figure moved by 30 % from that alone);
 - typing: per keystroke in the comment box, from keydown to the frame after it. The keys
   come at uneven intervals (the same ones on every page): at a fixed interval they fall at
   the same few points of the browser's frame clock, and where they fall (which shifts with
@@ -94,7 +98,7 @@ PASSAGE_POINTS = """
 # press has no pointer).
 WATCH_NEW_MARK = """
 (blockId) => {
-  const state = (window.__benchMark = { pressed: null, painted: null, saved: null });
+  const state = (window.__benchMark = { pressed: null, drawn: null, painted: null, saved: null });
   const body = document.getElementById("article-body");
   const hasMark = (node, selector) => node.nodeType === 1 &&
     (node.matches(selector) || node.querySelector(selector)) &&
@@ -107,7 +111,10 @@ WATCH_NEW_MARK = """
     if (state.pressed === null) return;
     for (const record of records) {
       const added = Array.from(record.addedNodes);
-      if (state.painted === null && added.some((node) => hasMark(node, "mark"))) painted("painted");
+      if (state.painted === null && added.some((node) => hasMark(node, "mark"))) {
+        state.drawn = performance.now();
+        painted("painted");
+      }
       if (state.saved === null && added.some((node) => hasMark(node, "mark[data-at]"))) {
         observer.disconnect();
         painted("saved");
@@ -161,6 +168,10 @@ PAGE_TIMES = """
 TYPED = "A comment typed key by key, to time each keystroke while the page is busy. "
 # The pause after each key (ms): as a person types, unevenly, and the same on every page.
 KEY_PAUSES = tuple(random.Random(11).uniform(25, 65) for _ in range(500))
+# Where each round's Highlight passages lie (a share of the way into the article), and the
+# pause before each press (ms): over a frame and more (60 Hz), the same on every page.
+HIGHLIGHT_AT = (0.5, 0.42, 0.58, 0.34, 0.66, 0.46, 0.54)
+PRESS_PAUSES = tuple(random.Random(12).uniform(0, 40) for _ in HIGHLIGHT_AT)
 
 
 def bench_page(browser, base_url: str, username: str, width: int = 1400):
@@ -194,7 +205,31 @@ def drag_select(page, which: float, length: int) -> str | None:
     return points["block"]
 
 
-def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
+def highlight_once(page, toolbar, at: float, pause: float) -> dict | None:
+    """Select a passage `at` that share of the way into the article and press Highlight
+    after `pause` ms: ms from the press to the pending mark drawn (in the DOM), painted,
+    and the saved one painted; None if no mark came in time."""
+    block = drag_select(page, at, 18)
+    page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
+    page.evaluate(WATCH_NEW_MARK, block)
+    page.wait_for_timeout(pause)
+    toolbar.get_by_role("button", name="Highlight", exact=True).click()
+    try:
+        page.wait_for_function(
+            "() => window.__benchMark && window.__benchMark.saved > 0", timeout=TIMEOUT_MS
+        )
+        marked = page.evaluate("() => window.__benchMark")
+        found = {key: marked[key] - marked["pressed"] for key in ("drawn", "painted", "saved")}
+    except PlaywrightTimeout:  # reported as "no new mark", not as a crash
+        found = None
+    # Saved: the toolbar goes by itself.
+    page.locator("#annotate-form").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    return found
+
+
+def measure_round(
+    page, path: str, expect_cards: bool, keys: int, presses: int = len(HIGHLIGHT_AT)
+) -> dict:
     page.goto(path, wait_until="load", timeout=TIMEOUT_MS)
     if expect_cards:
         page.wait_for_function(
@@ -203,21 +238,11 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
     times = page.evaluate(PAGE_TIMES)
 
     toolbar = page.get_by_role("toolbar")
-    block = drag_select(page, 0.5, 18)
-    page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
-    page.evaluate(WATCH_NEW_MARK, block)
-    toolbar.get_by_role("button", name="Highlight", exact=True).click()
-    try:
-        page.wait_for_function(
-            "() => window.__benchMark && window.__benchMark.saved > 0", timeout=TIMEOUT_MS
-        )
-        marked = page.evaluate("() => window.__benchMark")
-        highlight = marked["painted"] - marked["pressed"]
-        saved = marked["saved"] - marked["pressed"]
-    except PlaywrightTimeout:  # reported as "no new mark", not as a crash
-        highlight = saved = None
-    # Saved: the toolbar goes by itself.
-    page.locator("#annotate-form").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    presses = [
+        highlight_once(page, toolbar, at, pause)
+        for at, pause in zip(HIGHLIGHT_AT[:presses], PRESS_PAUSES, strict=False)
+    ]
+    done = [press for press in presses if press is not None]
 
     drag_select(page, 0.25, 12)
     page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
@@ -244,8 +269,11 @@ def measure_round(page, path: str, expect_cards: bool, keys: int) -> dict:
         "load": times["load"],
         "cards": times["cards"],
         "had_cards": times["had_cards"],
-        "highlight": highlight,
-        "highlight_saved": saved,
+        # The round's median press; None when no press drew its mark in time.
+        "highlight": statistics.median(p["painted"] for p in done) if done else None,
+        "highlight_drawn": statistics.median(p["drawn"] for p in done) if done else None,
+        "highlight_saved": statistics.median(p["saved"] for p in done) if done else None,
+        "highlight_presses": presses,
         "keystroke_median": statistics.median(latencies),
         "keystroke_p90": sorted(latencies)[int(len(latencies) * 0.9) - 1] if latencies else None,
     }
@@ -258,6 +286,7 @@ def run_browser(
     rounds: int,
     keys: int,
     after_round: Callable[[], None],
+    presses: int = len(HIGHLIGHT_AT),
 ) -> dict[str, list[dict]]:
     """Each round measures every page once, in turn, the order reversed every other round;
     `after_round` undoes its writes. A first round, not counted, warms the server and the
@@ -276,7 +305,7 @@ def run_browser(
                 # idle work, a poll) falls on the next alike.
                 order = list(pages.items())
                 for name, (path, expect_cards) in order[:: -1 if round_number % 2 else 1]:
-                    found = measure_round(page, path, expect_cards, keys)
+                    found = measure_round(page, path, expect_cards, keys, presses)
                     after_round()
                     if round_number:
                         measured[name].append(found)
