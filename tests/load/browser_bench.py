@@ -238,11 +238,11 @@ def measure_round(
     times = page.evaluate(PAGE_TIMES)
 
     toolbar = page.get_by_role("toolbar")
-    presses = [
+    timed = [
         highlight_once(page, toolbar, at, pause)
         for at, pause in zip(HIGHLIGHT_AT[:presses], PRESS_PAUSES, strict=False)
     ]
-    done = [press for press in presses if press is not None]
+    done = [press for press in timed if press is not None]
 
     drag_select(page, 0.25, 12)
     page.wait_for_function(TOOLBAR_READY, timeout=TIMEOUT_MS)
@@ -273,7 +273,7 @@ def measure_round(
         "highlight": statistics.median(p["painted"] for p in done) if done else None,
         "highlight_drawn": statistics.median(p["drawn"] for p in done) if done else None,
         "highlight_saved": statistics.median(p["saved"] for p in done) if done else None,
-        "highlight_presses": presses,
+        "highlight_presses": timed,
         "keystroke_median": statistics.median(latencies),
         "keystroke_p90": sorted(latencies)[int(len(latencies) * 0.9) - 1] if latencies else None,
     }
