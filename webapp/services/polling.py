@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from webapp.database import fetch_one
-from webapp.models import Change, Document, LoginSession, utcnow
+from webapp.models import Change, Document, LoginSession, Membership, utcnow
 from webapp.services.accounts import live_session_where, token_hash
 from webapp.visibility import SignedIn, member_of, visible_documents
 
@@ -51,7 +51,10 @@ def _statement(with_class: bool) -> sa.Select:
         sa.exists().where(live_session_where(viewer_id, sa.bindparam("token_hash"), now)),
     ]
     if with_class:
-        checks.append(sa.bindparam("classroom_id", type_=sa.Integer).in_(member_of(user)))
+        # As EXISTS on (classroom_id, user_id), not `? IN (member_of)`: SQLite would build
+        # the user's classes into a temporary index on every poll (a third of the statement).
+        member = member_of(user).where(Membership.classroom_id == sa.bindparam("classroom_id"))
+        checks.append(member.exists())
     return sa.select(Document.id, newer).where(*checks)
 
 
