@@ -7,7 +7,8 @@ the serializer is made once per set of keys, and a cookie whose signature was ch
 remembered (per process, a bounded number) with what it holds and when it was signed: the
 same bytes under the same keys verify the same. Its age is still checked on every request,
 and each request gets its own copy of the data (a session's lists are changed in place).
-A session read and left unchanged is not looked at again when the response goes.
+A session read and left unchanged is not looked at again when the response goes. The
+session cookie's value is remembered by the Cookie header it came in, unparsed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 REMEMBERED_COOKIES = 4096
+MAX_REMEMBERED_HEADER = 8192  # a longer Cookie header is parsed each time, not remembered
+_UNKNOWN = object()
 
 
 SCALARS = (str, int, float, bool, type(None))
@@ -39,6 +42,7 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
         self._verified: OrderedDict[tuple, tuple[dict, int]] = OrderedDict()
+        self._cookie_values: OrderedDict[tuple, str | None] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -60,7 +64,7 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = self._session_cookie(app, request)
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -79,6 +83,25 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
             while len(self._verified) > REMEMBERED_COOKIES:
                 self._verified.popitem(last=False)
         return self.session_class(data)
+
+    def _session_cookie(self, app: Flask, request: Request) -> str | None:
+        """The session cookie's value, as request.cookies has it. Parsing the Cookie header
+        into request.cookies (a walk over the whole environ, then the parse) cost a signed-in
+        request (the poll every two seconds) more than its session's look-up: the same header
+        holds the same cookie, so its value is remembered by the header (HTTP_COOKIE: the
+        one name a WSGI server gives it)."""
+        header = request.environ.get("HTTP_COOKIE")
+        if not header or len(header) > MAX_REMEMBERED_HEADER:
+            return request.cookies.get(self.get_cookie_name(app))
+        key = (self.get_cookie_name(app), header)
+        value = self._cookie_values.get(key, _UNKNOWN)
+        if value is _UNKNOWN:
+            value = request.cookies.get(key[0])
+            with self._lock:
+                self._cookie_values[key] = value
+                while len(self._cookie_values) > REMEMBERED_COOKIES:
+                    self._cookie_values.popitem(last=False)
+        return value
 
     def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:
         if session and not self.should_set_cookie(app, session):

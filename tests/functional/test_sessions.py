@@ -49,6 +49,25 @@ def test_each_request_gets_its_own_copy_of_a_remembered_session(app):
     assert _open(app, cookie) == {"_flashes": [["info", "one"]]}
 
 
+def test_the_session_cookie_is_read_from_the_header_as_request_cookies_has_it(app):
+    cookie = _cookie(app, {"_user_id": "7:token"})
+    other = _cookie(app, {"_user_id": "8:token"})
+    seven, eight = {"_user_id": "7:token"}, {"_user_id": "8:token"}
+    cases = [
+        (f"session={cookie}", seven),
+        (f"theme=dark; session={other}; x=1", eight),
+        (f'session="{cookie}"', seven),
+        (f"session={cookie}; session={other}", seven),  # the first, as request.cookies
+        (f"session={other}; session={cookie}", eight),
+        (f"sessionx={cookie}", {}),
+        ("session=", {}),
+        (f"session={cookie}x", {}),
+    ]
+    for header, expected in cases * 2:  # the second time, remembered
+        with app.test_request_context("/", headers={"Cookie": header}):
+            assert dict(session) == expected, header
+
+
 def test_a_visitor_who_is_not_logged_in_browses_the_library_without_a_session_cookie(client):
     # They write nothing, so their pages carry no CSRF token, which would cost a session.
     response = client.get("/")
