@@ -6,11 +6,13 @@ parser with the limits parses it (the request makes that one without them)."""
 from __future__ import annotations
 
 from io import BytesIO
+from random import Random
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from webapp.security import URLENCODED, ControlFreeMultiDict, ControlFreeRequest
 from webapp.text.sanitize import drop_control_characters
@@ -91,3 +93,20 @@ def test_a_request_parses_a_urlencoded_body_as_with_the_limits():
         ("exact", ["a passage\twith a tab"]),
         ("body", ["*why*"]),
     ]
+
+
+def test_a_query_string_gives_the_pairs_werkzeugs_parser_gives():
+    # A plain one is split without werkzeug's parser (the live poll's): the same pairs,
+    # whatever the string, plain or not.
+    class Werkzeugs(Request):
+        parameter_storage_class = ControlFreeMultiDict
+
+    chosen = ["", "a", "a=", "=a", "=", "&", "&&a=1&&", "a=b=c", "a&b", "a=1&a=2&b"]
+    chosen += ["context=class-1&cursor=2888", "~._-=~", "a=%41", "a+b=c+d", "a=1;b=2", "é=1"]
+    random = Random(7)
+    chosen += ["".join(random.choices("ab=&-._~0Z%+; é\x00", k=12)) for _ in range(3000)]
+    for query in chosen:
+        environ = EnvironBuilder(query_string=query).get_environ()
+        args, expected = ControlFreeRequest(environ).args, Werkzeugs(environ).args
+        assert type(args) is ControlFreeMultiDict, query
+        assert list(args.items(multi=True)) == list(expected.items(multi=True)), query
