@@ -23,7 +23,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 REMEMBERED_COOKIES = 4096
-MAX_REMEMBERED_HEADER = 8192  # a longer Cookie header is parsed each time, not remembered
+MAX_REMEMBERED_HEADER = 4096  # a longer Cookie header is parsed each time, not remembered
 _UNKNOWN = object()
 
 
