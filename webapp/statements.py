@@ -39,7 +39,16 @@ class _Plan:
     """A statement compiled for one dialect: its SQL, how to make the driver's parameters,
     and (from its first run's cursor description) its result processors."""
 
-    __slots__ = ("compiled", "sql", "positional", "processors", "escaped", "defaults", "results")
+    __slots__ = (
+        "compiled",
+        "sql",
+        "positional",
+        "processors",
+        "escaped",
+        "defaults",
+        "results",
+        "binds",
+    )
 
     def __init__(self, compiled) -> None:
         self.compiled = compiled
@@ -66,11 +75,20 @@ class _Plan:
             self.positional = expanded.positiontup if compiled.positional else None
             self.processors = {**compiled._bind_processors, **expanded.processors}
         self.results: tuple | None = None  # one processor (or None) per result column
+        # What construct_params reads of each bind parameter on every run, read once: its
+        # name, its key, and its own value (_REQUIRED, or _CALLABLE: its effective_value is
+        # asked each time). None with a literal-execute parameter, or values given with
+        # the statement (.params(): SQLAlchemy 2.1 collects them at compile time).
+        self.binds = None
+        if not compiled.literal_execute_params and not getattr(compiled, "_collected_params", None):
+            self.binds = tuple(
+                (name, bind.key, _own_value(bind)) for bind, name in compiled.bind_names.items()
+            )
 
     def parameters(self, values: Mapping, connection):
         """The driver's parameters for `values`, as SQLAlchemy's execution context makes
         them (DefaultExecutionContext._init_compiled)."""
-        given = self.compiled.construct_params(values, escape_names=False)
+        given = self._given(values)
         if self.defaults:
             _fill_defaults(given, self.defaults, connection, self.compiled)
         processors = self.processors
@@ -89,6 +107,28 @@ class _Plan:
             for key, value in given.items()
         }
 
+    def _given(self, values: Mapping) -> dict:
+        """compiled.construct_params(values, escape_names=False): each bind parameter's
+        value by name, from `values` (by its key, else its name) or its own, without
+        looking at the parameter again on every run. A required one missing is left to
+        construct_params, which raises as SQLAlchemy does."""
+        binds = self.binds
+        if binds is None or not values:
+            return self.compiled.construct_params(values, escape_names=False)
+        given = {}
+        for name, key, own in binds:
+            if key in values:
+                given[name] = values[key]
+            elif name in values:
+                given[name] = values[name]
+            elif own.__class__ is _Own:
+                if own.bind is None:  # required
+                    return self.compiled.construct_params(values, escape_names=False)
+                given[name] = own.bind.effective_value
+            else:
+                given[name] = own
+        return given
+
     def result_processors(self, cursor, dialect) -> tuple:
         """The result columns' processors, as CursorResult's metadata finds them for a
         compiled statement whose columns come in order (matched by position)."""
@@ -105,6 +145,24 @@ class _Plan:
                 for column, described in zip(columns, description, strict=True)
             )
         return self.results
+
+
+class _Own:
+    """A bind parameter's value that is not a constant: required (bind None) or made by
+    its callable on every run."""
+
+    __slots__ = ("bind",)
+
+    def __init__(self, bind) -> None:
+        self.bind = bind
+
+
+def _own_value(bind):
+    if bind.required:
+        return _Own(None)
+    if bind.callable:
+        return _Own(bind)
+    return bind.value
 
 
 class _DefaultsContext:

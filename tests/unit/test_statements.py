@@ -264,3 +264,37 @@ def test_a_read_only_database_is_unavailable_though_its_connection_is_closed(eng
         write_intent.reset(token)
         read_only.dispose()
     assert unavailable_kind(info.value) == READ_ONLY
+
+
+CONSTANT_AND_CALLABLE = sa.select(notes.c.id).where(
+    notes.c.body == sa.bindparam("body"),
+    notes.c.public == sa.true(),
+    notes.c.colour == "yellow",  # a literal: the bind parameter's own value
+    notes.c.created_at < sa.bindparam("made", callable_=lambda: WHEN),
+    notes.c.id.in_(sa.select(notes.c.id).where(notes.c.id > sa.bindparam("after", 0))),
+)
+
+
+@pytest.mark.parametrize(
+    "statement, values",
+    [
+        (BY_ID, {"id": 1}),
+        (SINCE, {"since": WHEN}),
+        (INSERT, {"body": "x", "created_at": WHEN, "public": True}),
+        (INSERT_WITH_DEFAULTS, {"body": "x", "created_at": WHEN, "public": False}),
+        (CONSTANT_AND_CALLABLE, {"body": "one"}),
+        (CONSTANT_AND_CALLABLE, {"body": "one", "made": WHEN, "after": 5}),
+    ],
+)
+def test_a_plans_parameters_are_the_ones_construct_params_makes(engine, statement, values):
+    # Read once per plan instead of on every run: the same names and values (literals,
+    # defaults of bind parameters, callables asked each time, values given by key).
+    plan = statements._plan_of(statement, engine.dialect, tuple(sorted(values)))
+    assert plan is not None and plan.binds is not None
+    assert plan._given(values) == plan.compiled.construct_params(values, escape_names=False)
+
+
+def test_a_required_parameter_missing_is_refused_as_sqlalchemy_refuses_it(engine):
+    plan = statements._plan_of(BY_ID, engine.dialect, ("other",))
+    with pytest.raises(sa.exc.InvalidRequestError, match="A value is required for bind"):
+        plan._given({"other": 1})
