@@ -3,13 +3,14 @@ row in the session, changes flushed, relationships loaded on use, expired ones r
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.models import Document, DocumentVersion, User
-from webapp.row_objects import columns_of, object_of
+from webapp.row_objects import attach_as_loaded, columns_of, new_row, object_of
 
 
 def make_engine(tmp_path):
@@ -113,3 +114,72 @@ def test_a_held_object_gets_the_relationships_given_when_not_loaded(tmp_path):
         assert statements == []
         assert object_of(session, Document, row[:width], current_version=None) is document
         assert document.current_version is version  # loaded already: kept
+
+
+def _row_written_by_hand(session) -> tuple[User, tuple]:
+    """A user made through its constructor (its attributes' history kept) and inserted by
+    a Core statement, as insert_once does: (the object, its identity)."""
+    user = User(username="writer", password_hash="y")
+    values = {"username": "writer", "username_key": "writer", "password_hash": "y"}
+    found = session.execute(sa.insert(User).values(**values).returning(User.id, User.created_at))
+    user.id, user.created_at = found.one()
+    user.username_key = "writer"
+    return user, sa.inspect(User).identity_key_from_primary_key([user.id])
+
+
+def test_an_attached_row_is_persistent_with_nothing_to_flush(tmp_path):
+    engine = make_engine(tmp_path)
+    with Session(engine) as session:
+        user, identity = _row_written_by_hand(session)
+        attach_as_loaded(session, user, identity)
+        state = sa.inspect(user)
+        assert state.persistent and not state.modified and not state.committed_state
+        assert session.get(User, user.id) is user
+        assert user not in session.new and user not in session.dirty
+        statements = count_statements(engine)
+        session.flush()
+        assert statements == []  # no second INSERT
+        user.email = "writer@example.org"  # a change after it is flushed as an UPDATE
+        session.commit()
+        assert [s.split()[0] for s in statements] == ["UPDATE"]
+        user_id = user.id
+    with Session(engine) as session:
+        assert session.get(User, user_id).email == "writer@example.org"
+
+
+def test_an_attachment_listened_for_goes_the_public_way(tmp_path):
+    engine = make_engine(tmp_path)
+    with Session(engine) as session:
+        attached = []
+        event.listen(session, "after_attach", lambda _session, instance: attached.append(instance))
+        user, identity = _row_written_by_hand(session)
+        attach_as_loaded(session, user, identity)
+        assert attached == [user]
+        assert sa.inspect(user).persistent and session.get(User, user.id) is user
+
+
+def test_only_a_transient_object_is_attached(tmp_path):
+    engine = make_engine(tmp_path)
+    with Session(engine) as session:
+        user = session.scalars(sa.select(User)).one()
+        identity = sa.inspect(user).key
+        with pytest.raises(sa.exc.InvalidRequestError):
+            attach_as_loaded(session, user, identity)
+
+
+def test_a_new_row_is_what_its_constructor_makes(tmp_path):
+    engine = make_engine(tmp_path)
+    values = {"slug": "b", "source_name": "b.md", "owner_id": 1}
+    sa.orm.configure_mappers()
+    made, built = new_row(Document, **values), Document(**values)
+    assert sa.inspect(made).transient
+    # Set as loading sets them, not through the attributes (the constructor's history).
+    assert not sa.inspect(made).attrs.slug.history.added
+    assert sa.inspect(built).attrs.slug.history.added == ["b"]
+    assert {k: made.__dict__[k] for k in values} == {k: built.__dict__[k] for k in values}
+    with Session(engine) as session:
+        session.add(made)
+        session.commit()  # the unit of work inserts it whole, as it would the constructor's
+        assert session.scalars(sa.select(Document.owner_id).where(Document.slug == "b")).one() == 1
+    # A model that validates an attribute is built by its constructor: validators run.
+    assert new_row(User, username="Reader", password_hash="x").username_key == "reader"

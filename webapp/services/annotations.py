@@ -24,6 +24,7 @@ from webapp.models import (
     has_note,
     utcnow,
 )
+from webapp.row_objects import new_row
 from webapp.services.accounts import live_session_where, token_hash
 from webapp.services.idempotency import InvalidKey, insert_once, parse_key, saved_before
 from webapp.services.limits import recent_writes, refuse_too_many_writes, write_window_start
@@ -141,7 +142,8 @@ def new_annotation(
     # A bare highlight is its author's own wherever it is made: sharing starts with a note.
     classroom = audience.classroom if has_note(body, question, tags) else None
     now = utcnow()
-    annotation = Annotation(
+    annotation = new_row(
+        Annotation,
         created_at=now,
         updated_at=now,
         document_id=version.document_id,

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, scoped_session
+from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 
 from webapp import statements
 from webapp.models import Annotation, Reply
+from webapp.row_objects import attach_as_loaded
 
 KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -62,7 +63,7 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     collections = _collections(model, given)
     connection = session.connection()  # (a Core statement: not through Session.execute)
     dialect = connection.dialect.name
-    if collections is None or not sa.inspect(row).transient or not _returns(dialect):
+    if collections is None or not instance_state(row).transient or not _returns(dialect):
         return _insert_once_flushing(session, row)
     statement, columns = _insert_returning(model, dialect)
     values = {column.key: given[key] for key, column in columns if key in given}
@@ -74,8 +75,9 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
         return saved, False
     children = {relationship: given.pop(relationship.key) for relationship in collections}
     given.update(zip((key for key, _ in columns), found, strict=True))
-    make_transient_to_detached(row)  # as if read: every column loaded, nothing to flush
-    session.add(row)
+    # As if read: every column loaded, nothing to flush.
+    real = session() if isinstance(session, scoped_session) else session
+    attach_as_loaded(real, row, _identity_of(model, given))
     inserted = session.info.setdefault(_INSERTED, [])
     inserted.append(row)
     for relationship, items in children.items():
@@ -105,6 +107,19 @@ def _keep_committed_inserts(session: Session) -> None:
         session.info.pop(_INSERTED, None)
 
 
+def _identity_of(model: type, given: dict) -> tuple:
+    """The identity key of a `model` row from its columns, by attribute."""
+    mapper = sa.inspect(model)
+    keys = _primary_key_attributes(model)
+    return mapper.identity_key_from_primary_key([given[key] for key in keys])
+
+
+@cache
+def _primary_key_attributes(model: type) -> tuple[str, ...]:
+    mapper = sa.inspect(model)
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
+
+
 def _returns(dialect: str) -> bool:
     """Whether the database answers INSERT ... RETURNING (SQLite from 3.35)."""
     return dialect == "postgresql" or sqlite3.sqlite_version_info >= (3, 35)
@@ -115,20 +130,29 @@ def _collections(model: type, given: dict) -> list[RelationshipProperty] | None:
     carry only columns; None when it holds anything else (a related object set): the
     unit of work saves that."""
     found = []
-    for relationship in sa.inspect(model).relationships:
+    for relationship in _relationships(model):
         items = given.get(relationship.key)
         if items is None:
             continue
         if relationship.direction is not ONETOMANY or not relationship.uselist:
             return None
         for item in items:
-            state = sa.inspect(item)
-            if not state.transient or any(
-                key in state.dict for key in state.mapper.relationships.keys()
-            ):
+            state = instance_state(item)
+            related = _relationship_keys(state.mapper.class_)
+            if not state.transient or any(key in state.dict for key in related):
                 return None
         found.append(relationship)
     return found
+
+
+@cache
+def _relationships(model: type) -> tuple[RelationshipProperty, ...]:
+    return tuple(sa.inspect(model).relationships)
+
+
+@cache
+def _relationship_keys(model: type) -> tuple[str, ...]:
+    return tuple(relationship.key for relationship in _relationships(model))
 
 
 def _insert_children(session: Session, row, relationship: RelationshipProperty, items: list):
