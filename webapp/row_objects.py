@@ -84,12 +84,14 @@ _CONFIGURES_ON_INIT = getattr(
 def new_row(model: type, **values) -> object:
     """`model(**values)`, a transient object to insert, its columns set as the ORM's
     loading sets them: straight into its dict, without an attribute event each (a tenth of
-    the cost, for a note's fifteen columns). The constructor itself when the model
-    validates an attribute or someone listens for its construction."""
+    the cost, for a note's fifteen columns). The constructor itself when it is given
+    anything but columns, the model validates an attribute or someone listens for its
+    construction."""
     mapper = sa.inspect(model)
     manager = mapper.class_manager
     if (
-        mapper.validators
+        not values.keys() <= _column_keys(model)  # (a relationship, a property, a typo)
+        or mapper.validators
         or not mapper.configured
         or mapper.polymorphic_on is not None
         or any(listener is not _CONFIGURES_ON_INIT for listener in manager.dispatch.init)
@@ -99,6 +101,11 @@ def new_row(model: type, **values) -> object:
     instance = manager.new_instance()
     instance.__dict__.update(values)
     return instance
+
+
+@cache
+def _column_keys(model: type) -> frozenset[str]:
+    return frozenset(prop.key for prop in sa.inspect(model).column_attrs)
 
 
 def attach_as_loaded(session: Session, instance: object, identity: tuple, public=False) -> None:
@@ -118,8 +125,13 @@ def attach_as_loaded(session: Session, instance: object, identity: tuple, public
     state = instance_state(instance)
     if state.session_id or state.key:
         raise sa.exc.InvalidRequestError("Given object must be transient")
-    if state.committed_state:  # set through its attributes (a constructor): no history
-        state._commit_all(state.dict)
+    state._commit_all(state.dict)  # what it was given is as loaded: no history, not modified
     state.key = identity
+    try:
+        # As add() does, another object under the same key is refused (the session holds
+        # one of a row whose id SQLite gave again).
+        session.identity_map.add(state)
+    except BaseException:
+        state.key = None
+        raise
     state.session_id = session.hash_key
-    session.identity_map._add_unpresent(state, identity)

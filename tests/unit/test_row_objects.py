@@ -183,3 +183,21 @@ def test_a_new_row_is_what_its_constructor_makes(tmp_path):
         assert session.scalars(sa.select(Document.owner_id).where(Document.slug == "b")).one() == 1
     # A model that validates an attribute is built by its constructor: validators run.
     assert new_row(User, username="Reader", password_hash="x").username_key == "reader"
+    # So is anything given but columns: a relationship gets its history, a typo its error.
+    version = DocumentVersion(number=1, title="B", body_markdown="b", body_html="", text="b")
+    with_version = new_row(Document, slug="c", source_name="c.md", current_version=version)
+    assert sa.inspect(with_version).attrs.current_version.history.added == [version]
+    with pytest.raises(TypeError):
+        new_row(Document, slugg="d")
+
+
+def test_a_second_object_under_a_held_key_is_refused(tmp_path):
+    # As Session.add refuses it: the session's own object of that row stays, untouched.
+    engine = make_engine(tmp_path)
+    with Session(engine) as session:
+        held = session.scalars(sa.select(User)).one()
+        other = User(username="reader", password_hash="x")
+        other.id = held.id
+        with pytest.raises(sa.exc.InvalidRequestError, match="already present"):
+            attach_as_loaded(session, other, sa.inspect(held).key)
+        assert session.get(User, held.id) is held and sa.inspect(other).transient

@@ -266,11 +266,13 @@ def test_a_read_only_database_is_unavailable_though_its_connection_is_closed(eng
     assert unavailable_kind(info.value) == READ_ONLY
 
 
+_calls = iter(range(1, 10**6))
 CONSTANT_AND_CALLABLE = sa.select(notes.c.id).where(
     notes.c.body == sa.bindparam("body"),
     notes.c.public == sa.true(),
     notes.c.colour == "yellow",  # a literal: the bind parameter's own value
-    notes.c.created_at < sa.bindparam("made", callable_=lambda: WHEN),
+    # asked on every run: a new value each time
+    notes.c.created_at < sa.bindparam("made", callable_=lambda: WHEN + dt.timedelta(next(_calls))),
     notes.c.id.in_(sa.select(notes.c.id).where(notes.c.id > sa.bindparam("after", 0))),
 )
 
@@ -291,7 +293,12 @@ def test_a_plans_parameters_are_the_ones_construct_params_makes(engine, statemen
     # defaults of bind parameters, callables asked each time, values given by key).
     plan = statements._plan_of(statement, engine.dialect, tuple(sorted(values)))
     assert plan is not None and plan.binds is not None
-    assert plan._given(values) == plan.compiled.construct_params(values, escape_names=False)
+    for _ in range(2):  # (a callable's value is a new one on each run, on both sides)
+        given = plan._given(values)
+        constructed = plan.compiled.construct_params(values, escape_names=False)
+        if "made" in given and "made" not in values:
+            assert given.pop("made") + dt.timedelta(1) == constructed.pop("made")
+        assert given == constructed
 
 
 def test_a_required_parameter_missing_is_refused_as_sqlalchemy_refuses_it(engine):
