@@ -76,9 +76,9 @@ class _Plan:
             self.processors = {**compiled._bind_processors, **expanded.processors}
         self.results: tuple | None = None  # one processor (or None) per result column
         # What construct_params reads of each bind parameter on every run, read once: its
-        # name, its key, and its own value (_REQUIRED, or _CALLABLE: its effective_value is
-        # asked each time). None with a literal-execute parameter, or values given with
-        # the statement (.params(): SQLAlchemy 2.1 collects them at compile time).
+        # name, its key, and its own value (an _Own when required, or when its callable
+        # makes it on each run). None with a literal-execute parameter, or values given
+        # with the statement (.params(): SQLAlchemy 2.1 collects them at compile time).
         self.binds = None
         if not compiled.literal_execute_params and not getattr(compiled, "_collected_params", None):
             self.binds = tuple(
