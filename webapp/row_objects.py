@@ -116,7 +116,8 @@ def attach_as_loaded(session: Session, instance: object, identity: tuple, public
     What the ORM's own loading does to attach a new object of a row (loading._instance):
     a third of make_transient_to_detached and add, which walk every relationship. When
     someone listens for attachments (`public`, or the session's attach events), the public
-    way (which sends no load event either)."""
+    way (which sends no load event either). `session` may be a scoped session."""
+    session = session() if isinstance(session, scoped_session) else session
     dispatch = session.dispatch
     if public or dispatch.before_attach or dispatch.after_attach or dispatch.detached_to_persistent:
         make_transient_to_detached(instance)  # its identity from its key

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session, scoped_session
+from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session
 from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 
 from webapp import statements
@@ -75,9 +75,7 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
         return saved, False
     children = {relationship: given.pop(relationship.key) for relationship in collections}
     given.update(zip((key for key, _ in columns), found, strict=True))
-    # As if read: every column loaded, nothing to flush.
-    real = session() if isinstance(session, scoped_session) else session
-    attach_as_loaded(real, row, _identity_of(model, given))
+    attach_as_loaded(session, row, _identity_of(model, given))  # as if read: nothing to flush
     inserted = session.info.setdefault(_INSERTED, [])
     inserted.append(row)
     for relationship, items in children.items():
