@@ -417,7 +417,8 @@ class Annotation(db.Model):
     version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("document_versions.id", ondelete="SET NULL")
     )
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # (no index of its own: each of the table's indexes naming the author starts with it)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     classroom_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("classrooms.id", ondelete="CASCADE"), index=True
     )
@@ -513,7 +514,8 @@ class Reply(db.Model):
         sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
     )
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("replies.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # (no index of its own: each of the table's indexes naming the author starts with it)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
