@@ -136,3 +136,15 @@ def attach_as_loaded(session: Session, instance: object, identity: tuple, public
         state.key = None
         raise
     state.session_id = session.hash_key
+
+
+def register_inserted(session: Session, instance: object) -> None:
+    """Record an attached `instance` whose row this transaction inserted, as the unit of
+    work records a row its flush inserted: the rollback of the transaction, or of the
+    savepoint it was made in, expunges it (transient again, its columns kept), and a
+    savepoint's release hands it to the transaction around it. Without this a rollback
+    would keep it as loaded though its row is gone. `session` may be a scoped session."""
+    session = session() if isinstance(session, scoped_session) else session
+    transaction = session._transaction  # (the innermost: a savepoint's, when one is open)
+    if transaction is not None:
+        transaction._new[instance_state(instance)] = True

@@ -218,3 +218,29 @@ def test_a_rolled_back_insert_is_forgotten_and_its_id_can_be_taken_again(db, roo
     assert new and saved.id == lost.id  # the id of the row rolled back, taken again
     db.session.commit()
     assert [r.body_markdown for r in replies_of(db, class_note)] == ["kept"]
+
+
+def test_a_savepoint_rolled_back_forgets_only_what_was_inserted_in_it(db, room, class_note):
+    """A savepoint's rollback undoes only what it holds: a row inserted before it stays in
+    the session and is committed; one inserted inside it is forgotten, as it is gone."""
+    before, new = insert_once(db.session, a_reply(room, class_note, "before", key()))
+    assert new
+    savepoint = db.session.begin_nested()
+    inside, new = insert_once(db.session, a_reply(room, class_note, "inside", key()))
+    assert new
+    savepoint.rollback()
+    assert before in db.session
+    assert inside not in db.session
+    db.session.commit()
+    assert [r.body_markdown for r in replies_of(db, class_note)] == ["before"]
+
+
+def test_a_savepoint_released_then_rolled_back_with_its_transaction(db, room, class_note):
+    """A row inserted in a savepoint that was released belongs to the transaction around
+    it: that transaction's rollback forgets it too."""
+    with db.session.begin_nested():
+        inside, new = insert_once(db.session, a_reply(room, class_note, "inside", key()))
+    assert new and inside in db.session
+    db.session.rollback()
+    assert inside not in db.session
+    assert replies_of(db, class_note) == []

@@ -10,7 +10,6 @@ from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ONETOMANY, RelationshipProperty, Session
@@ -18,7 +17,7 @@ from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committ
 
 from webapp import statements
 from webapp.models import Annotation, Reply
-from webapp.row_objects import attach_as_loaded
+from webapp.row_objects import attach_as_loaded, register_inserted
 
 KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -76,33 +75,13 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     children = {relationship: given.pop(relationship.key) for relationship in collections}
     given.update(zip((key for key, _ in columns), found, strict=True))
     attach_as_loaded(session, row, _identity_of(model, given))  # as if read: nothing to flush
-    inserted = session.info.setdefault(_INSERTED, [])
-    inserted.append(row)
+    register_inserted(session, row)  # (a rollback forgets it, as a flushed insert)
     for relationship, items in children.items():
         made = _insert_children(session, row, relationship, items)
-        inserted.extend(made)
+        for child in made:
+            register_inserted(session, child)
         set_committed_value(row, relationship.key, made)
     return row, True
-
-
-# Rows inserted by insert_once join the session as if read, not through the unit of work,
-# so a rollback would keep them as loaded though they are gone (and a later insert given
-# the same id could not join): the rollback forgets them, as it does the rows a flush
-# inserted.
-_INSERTED = "idempotency.inserted"
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_inserts(session: Session) -> None:
-    for row in session.info.pop(_INSERTED, ()):
-        if row in session:
-            session.expunge(row)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_committed_inserts(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_INSERTED, None)
 
 
 def _identity_of(model: type, given: dict) -> tuple:
