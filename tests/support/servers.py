@@ -141,10 +141,17 @@ class LiveServer:
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=5) as response:
                     if response.status == 200:
-                        return
+                        break
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start within {START_TIMEOUT} s")
+        else:
+            raise RuntimeError(f"gunicorn did not start within {START_TIMEOUT} s")
+        # One worker answered; the master forks the others one after another (on a busy
+        # machine, some only after the first answer): the server is up once all are.
+        while len(self.worker_pids()) < self.workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start {self.workers} workers in time")
+            time.sleep(0.05)
 
     def worker_pids(self) -> list[int]:
         """The gunicorn worker processes (children of the master) running now."""
