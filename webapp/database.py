@@ -33,6 +33,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from webapp.row_objects import session_of
+
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 # Whether the current request has committed: what goes wrong afterwards must not say that
 # nothing was changed.
@@ -209,7 +211,7 @@ def start_writing(session) -> None:
     events, no connection given back to the pool and taken again. What the write commits
     or rolls back later ends this write transaction, as any other (the lock let go right
     after)."""
-    real = session() if callable(session) else session
+    real = session_of(session)
     if real.new or real.dirty or real.deleted:
         raise RuntimeError("start_writing: the read transaction has unsaved changes")
     if write_intent.get():
@@ -242,7 +244,7 @@ def commit_keeping_loaded(session) -> None:
     """Commit, leaving the objects loaded as they are instead of expiring them: an answer
     drawn from what the request itself just wrote (a note's card and blocks) needs no
     second read of each of them (the user, the article, the class, the note)."""
-    real = session() if callable(session) else session  # a scoped session: its Session
+    real = session_of(session)
     keep = real.expire_on_commit
     real.expire_on_commit = False
     try:

@@ -39,6 +39,11 @@ def _loaded(model: type) -> tuple[tuple[str, ...], tuple[sa.Column, ...], tuple[
     return tuple(names), tuple(columns), key
 
 
+def session_of(session: Session | scoped_session) -> Session:
+    """The Session itself: a scoped session's for this thread, or the one given."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def columns_of(model: type) -> tuple[sa.Column, ...]:
     """The columns to select for `object_of`: those a query of `model` loads, in order."""
     return _loaded(model)[1]
@@ -51,7 +56,7 @@ def object_of(session: Session, model: type, values: Sequence, **related) -> obj
     names, _, key = _loaded(model)
     mapper = sa.inspect(model)
     identity = mapper.identity_key_from_primary_key([values[i] for i in key])
-    real = session() if isinstance(session, scoped_session) else session
+    real = session_of(session)
     found = real.identity_map.get(identity)
     if found is not None:
         # As a query does: what was expired (by a commit) is filled from the row, and a
@@ -117,7 +122,7 @@ def attach_as_loaded(session: Session, instance: object, identity: tuple, public
     a third of make_transient_to_detached and add, which walk every relationship. When
     someone listens for attachments (`public`, or the session's attach events), the public
     way (which sends no load event either). `session` may be a scoped session."""
-    session = session() if isinstance(session, scoped_session) else session
+    session = session_of(session)
     dispatch = session.dispatch
     if public or dispatch.before_attach or dispatch.after_attach or dispatch.detached_to_persistent:
         make_transient_to_detached(instance)  # its identity from its key
@@ -138,13 +143,14 @@ def attach_as_loaded(session: Session, instance: object, identity: tuple, public
     state.session_id = session.hash_key
 
 
-def register_inserted(session: Session, instance: object) -> None:
-    """Record an attached `instance` whose row this transaction inserted, as the unit of
+def register_inserted(session: Session, *instances: object) -> None:
+    """Record attached `instances` whose rows this transaction inserted, as the unit of
     work records a row its flush inserted: the rollback of the transaction, or of the
-    savepoint it was made in, expunges it (transient again, its columns kept), and a
-    savepoint's release hands it to the transaction around it. Without this a rollback
-    would keep it as loaded though its row is gone. `session` may be a scoped session."""
-    session = session() if isinstance(session, scoped_session) else session
-    transaction = session._transaction  # (the innermost: a savepoint's, when one is open)
+    savepoint they were made in, expunges them (transient again, their columns kept), and
+    a savepoint's release hands them to the transaction around it. Without this a
+    rollback would keep them as loaded though their rows are gone. `session` may be a
+    scoped session."""
+    transaction = session_of(session)._transaction  # (the innermost: an open savepoint's)
     if transaction is not None:
-        transaction._new[instance_state(instance)] = True
+        for instance in instances:
+            transaction._new[instance_state(instance)] = True

@@ -78,8 +78,7 @@ def insert_once(session: Session, row: Row) -> tuple[Row, bool]:
     register_inserted(session, row)  # (a rollback forgets it, as a flushed insert)
     for relationship, items in children.items():
         made = _insert_children(session, row, relationship, items)
-        for child in made:
-            register_inserted(session, child)
+        register_inserted(session, *made)
         set_committed_value(row, relationship.key, made)
     return row, True
 
