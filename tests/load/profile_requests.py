@@ -226,6 +226,29 @@ def scenarios(app: InProcess, built, engine, other: InProcess) -> dict:
     }
 
 
+def print_statements(app: InProcess, before, send) -> None:
+    """The SQL statements of one more request, in order (what a change must not add to)."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_rest):
+        statements.append(" ".join(statement.split()))
+
+    before()
+    with app.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        send()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    for number, statement in enumerate(statements, 1):
+        print(f"  {number:2}. {statement[:400]}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", metavar="SORT", help="cProfile, sorted by e.g. cumtime")
     parser.add_argument("--top", type=int, default=40, help="rows of the profile")
     parser.add_argument("--cache", type=Path, help="keep the template database here")
+    parser.add_argument("--sql", action="store_true", help="print one request's statements")
     args = parser.parse_args(argv)
     if unknown := [name for name in args.scenario if name not in SCENARIOS]:
         parser.error(f"unknown scenario {unknown[0]!r}")
@@ -302,6 +326,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"{ratio}",
                     flush=True,
                 )
+                if args.sql:
+                    print_statements(app, before, send)
                 if args.profile:
                     profiler = cProfile.Profile()
                     profiler.enable()
