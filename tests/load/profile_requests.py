@@ -43,11 +43,14 @@ from urllib.parse import parse_qsl
 os.environ["BENCH_HELLO"] = "1"  # the floor: GET /bench/hello
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from sqlalchemy import event  # noqa: E402
+
 from tests.conftest import SEEDS  # noqa: E402
 from tests.load import bench  # noqa: E402
 from tests.load import corpus as corpora  # noqa: E402
 from tests.load.inprocess import InProcess  # noqa: E402
 from webapp.annotations import views as annotation_views  # noqa: E402
+from webapp.extensions import db  # noqa: E402
 from webapp.reader.shared import views_of  # noqa: E402
 
 SCENARIOS = (
@@ -228,10 +231,6 @@ def scenarios(app: InProcess, built, engine, other: InProcess) -> dict:
 
 def print_statements(app: InProcess, before, send) -> None:
     """The SQL statements of one more request, in order (what a change must not add to)."""
-    from sqlalchemy import event
-
-    from webapp.extensions import db
-
     statements: list[str] = []
 
     def record(_connection, _cursor, statement, *_rest):
