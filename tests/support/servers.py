@@ -149,6 +149,8 @@ class LiveServer:
         # One worker answered; the master forks the others one after another (on a busy
         # machine, some only after the first answer): the server is up once all are.
         while len(self.worker_pids()) < self.workers:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start {self.workers} workers in time")
             time.sleep(0.05)
