@@ -44,7 +44,7 @@ from webapp.models import (
     Membership,
     utcnow,
 )
-from webapp.reader.shared import views_of
+from webapp.reader.shared import MAX_CATCH_UP, views_of
 from webapp.services.annotations import REVISED
 from webapp.visibility import ARCHIVED
 
@@ -429,3 +429,48 @@ def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_c
         locked, last = reads_around_the_write(seen)
         assert len(locked) == reads, locked  # the check; one's marks again for one's own
         assert last.startswith("INSERT INTO changes"), last
+
+
+@pytest.mark.parametrize("server", ["threaded", "gunicorn sync"])
+def test_a_kept_view_too_far_behind_is_read_again_once_by_a_write_and_kept(
+    app, as_, db, text, room, seed_document, elsewhere, server
+):
+    """The other workers made more of the class's changes than a kept class view catches
+    up with (this one served none of them): the next write here reads the view afresh,
+    once, before its write lock, and keeps it; the write after it catches up from there.
+    Neither reads anything after its commit, and both answers are the page's blocks."""
+    ann = as_("ann")
+    if server == "gunicorn sync":
+        ann.environ_base.update(AS_GUNICORN_SYNC)
+    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
+    assert create(ann, class_fields(text, room)).status_code == 200
+    mine = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == room.ann.id)
+        .order_by(Annotation.id.desc())
+    )
+    ben_id, classroom_id, document_id = room.ben.id, room.classroom.id, seed_document.id
+    kept = views_of(app.extensions)
+    (behind,) = [view.seq for view in kept._entries.values()]
+    for _ in range(MAX_CATCH_UP + 1):
+        save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
+    db.session.rollback()  # (the test's own snapshot ends: the other worker's are seen)
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Change.seq)).where(Change.document_id == document_id)
+    )
+    assert latest - behind > MAX_CATCH_UP
+
+    for turn in range(2):
+        with statements(db) as seen:
+            response = create(ann, class_fields(text, room, colour="blue"))
+        assert_answer_drawn_as_the_page(app, ann, room, response)
+        locked, last = reads_around_the_write(seen)
+        assert locked == [locked[0]], locked  # the check alone: the view was read before
+        assert last.startswith("INSERT INTO changes"), last  # nothing read after the commit
+        reads = [s for s, _ in seen if " ".join(s.split()).startswith("SELECT")]
+        full_reads = [s for s in reads if "annotations.document_id = ?" in s and "seq" not in s]
+        # The first write reads the class's rows (and the writer's own) once; the second
+        # only the change its own write made since, with the writer's own.
+        assert bool(full_reads) == (turn == 0), reads
+        (now,) = [view.seq for view in kept._entries.values()]
+        assert now >= latest + turn  # kept: read at the log's end, then caught up

@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> None:
                 ratio = f"  {floor / low:.3f} × floor" if floor else ""
                 print(
                     f"{name:14} p20 {low:8.2f} ms  median {statistics.median(samples) * 1000:8.2f}"
-                    f"  min {samples[0] * 1000:8.2f}  statements {app.counter.count / reps:5.1f}"
+                    f"  min {samples[0] * 1000:8.2f}  mean {statistics.mean(samples) * 1000:8.2f}"
+                    f"  statements {app.counter.count / reps:5.1f}"
                     f" ({app.counter.seconds / reps * 1000:5.2f} ms)"
                     f"{ratio}",
                     flush=True,

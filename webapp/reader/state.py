@@ -279,6 +279,17 @@ class ReaderState:
             self.student = kept_student_view(
                 views, db.session, key, seq, document_id, self.context, user_id, in_place
             )
+            if self.student is not None or views.get(key) is None:
+                return
+            # Kept, but too far from `seq` to catch up (the other workers made the class's
+            # last MAX_CATCH_UP changes): read afresh once, as a page would, and kept
+            # again. Else every write here after it would read the marks over its blocks
+            # itself (three times the cost of the write) until a page was read here.
+            view = class_view(
+                views, db.session, key, seq, document_id, version_id, classroom_id, in_place
+            )
+            own = own_rows(db.session, user_id, document_id, self.context)
+            self.student = StudentView(view, own, user_id)
             return
         view = class_view(
             views, db.session, key, seq, document_id, version_id, classroom_id, in_place
