@@ -671,9 +671,12 @@ def test_a_coverage_grown_one_highlight_at_a_time_draws_as_the_highlights_at_onc
         for number in range(1, rng.choice([1, 5, 40, 200]) + 1):
             start = rng.randint(max(0, lo - 3), hi - 1)
             end = rng.randint(max(start, lo) + 1, hi + 3)
-            own = rng.random() < 0.1
+            if highlights and rng.random() < 0.3:  # stacked on an earlier one's passage
+                start, end = rng.choice(highlights)[1:3]
+            own = rng.random() < 0.1 if number % 3 else rng.random() < 0.6
             colour = rng.choice(["yellow", "green", "blue", "pink"])
             highlights.append(Highlight(number, start, end, colour, own))
+        rng.shuffle(highlights)  # (made in any order: the first made is the smallest id)
         kept = rng.randint(0, len(highlights))
         points, counts = coverage(block, highlights[:kept])
         for h in highlights[kept:]:

@@ -130,8 +130,16 @@ def looks_of(points: list[int], counts: list[int], mine, heat: bool):
         # A spot one's own notes cover shows the innermost one's colour (the shortest;
         # of two as long, the first made), deeper with the count: their colours painted
         # over the points they cover, outermost first, so that the innermost is last.
+        # Of several over the same passage (a student's notes stacked on one sentence),
+        # only the innermost paints: the others' points are all painted over by it.
+        innermost: dict[tuple[int, int], Highlight] = {}
+        for h in mine:
+            passage = (h.start, h.end)
+            found = innermost.get(passage)
+            if found is None or h.id < found.id:
+                innermost[passage] = h
         colours: list[str | None] = [None] * len(points)
-        for h in sorted(mine, key=_size_and_id, reverse=True):
+        for h in sorted(innermost.values(), key=_size_and_id, reverse=True):
             first, past = bisect_left(points, h.start), bisect_left(points, h.end)
             if first < past:
                 colours[first:past] = [h.colour] * (past - first)
