@@ -673,6 +673,7 @@ def test_a_coverage_grown_one_highlight_at_a_time_draws_as_the_highlights_at_onc
             end = rng.randint(max(start, lo) + 1, hi + 3)
             if highlights and rng.random() < 0.3:  # stacked on an earlier one's passage
                 start, end = rng.choice(highlights)[1:3]
+            # (every third more often one's own: some of one's own stacked, too)
             own = rng.random() < 0.1 if number % 3 else rng.random() < 0.6
             colour = rng.choice(["yellow", "green", "blue", "pink"])
             highlights.append(Highlight(number, start, end, colour, own))

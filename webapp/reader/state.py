@@ -284,7 +284,7 @@ class ReaderState:
             # Kept, but too far from `seq` to catch up (the other workers made the class's
             # last MAX_CATCH_UP changes): read afresh once, as a page would, and kept
             # again. Else every write here after it would read the marks over its blocks
-            # itself (three times the cost of the write) until a page was read here.
+            # itself (about twice a write's cost) until a page was read here.
             view = class_view(
                 views, db.session, key, seq, document_id, version_id, classroom_id, in_place
             )
