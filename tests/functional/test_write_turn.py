@@ -469,8 +469,49 @@ def test_a_kept_view_too_far_behind_is_read_again_once_by_a_write_and_kept(
         assert last.startswith("INSERT INTO changes"), last  # nothing read after the commit
         reads = [s for s, _ in seen if " ".join(s.split()).startswith("SELECT")]
         full_reads = [s for s in reads if "annotations.document_id = ?" in s and "seq" not in s]
-        # The first write reads the class's rows (and the writer's own) once; the second
-        # only the change its own write made since, with the writer's own.
+        # The first write reads the class's rows and the writer's own (each by the
+        # article alone); the second only the change its own write made since, with the
+        # writer's own, in one statement by the change log.
         assert bool(full_reads) == (turn == 0), reads
         (now,) = [view.seq for view in kept._entries.values()]
         assert now >= latest + turn  # kept: read at the log's end, then caught up
+
+
+def test_a_kept_view_left_too_far_behind_at_the_lock_is_read_after_the_commit(
+    app, as_, db, text, room, seed_document, elsewhere
+):
+    """More of the class's changes than a kept view catches up with are made between a
+    write's reads and its lock: the class's rows are not read under the lock (the other
+    writers would wait for them) but after the commit, and kept; the answer is the page's."""
+    ann = as_("ann")
+    ann.environ_base.update(AS_GUNICORN_SYNC)
+    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
+    assert create(ann, class_fields(text, room)).status_code == 200
+    mine = db.session.scalar(
+        sa.select(Annotation.id)
+        .where(Annotation.author_id == room.ann.id)
+        .order_by(Annotation.id.desc())
+    )
+    ben_id, classroom_id, document_id = room.ben.id, room.classroom.id, seed_document.id
+
+    def many_meanwhile():
+        for _ in range(MAX_CATCH_UP + 1):
+            save_note_meanwhile(elsewhere, mine, ben_id, document_id, classroom_id)
+
+    when_the_reads_end(db, many_meanwhile)
+    with statements(db) as seen:
+        response = create(ann, class_fields(text, room, colour="blue"))
+    assert_answer_drawn_as_the_page(app, ann, room, response)
+    texts = [" ".join(statement.split()) for statement, _ in seen]
+    locked = next(k for k, s in enumerate(texts) if s.startswith("BEGIN IMMEDIATE"))
+    committed = next(k for k, s in enumerate(texts) if s.startswith("INSERT INTO changes"))
+    assert [s for s in texts[locked:committed] if s.startswith("SELECT")] == [
+        s for s in texts[locked:committed] if s.startswith("SELECT documents.current_version_id")
+    ]  # the check alone under the lock
+    assert any(s.startswith("SELECT") for s in texts[committed:])  # the view, after it
+    db.session.rollback()
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Change.seq)).where(Change.document_id == document_id)
+    )
+    (kept,) = [view.seq for view in views_of(app.extensions)._entries.values()]
+    assert kept == latest  # read afresh after the commit, and kept

@@ -651,9 +651,12 @@ def test_random_busy_passages_keep_every_invariant(heat):
         for number in range(1, rng.choice([2, 30, 300]) + 1):
             start = rng.randint(lo, hi - 1)
             end = rng.randint(start + 1, hi) if rng.random() < 0.9 else length
-            own = rng.random() < (0.05 if heat else 1)
+            if highlights and rng.random() < 0.2:  # stacked on an earlier one's passage
+                start, end = rng.choice(highlights)[1:3]
+            own = number % 4 == 0 or rng.random() < (0.05 if heat else 1)
             colour = rng.choice(["yellow", "green", "blue", "pink"])
             highlights.append(Highlight(number, start, end, colour, own))
+        rng.shuffle(highlights)  # (made in any order: the first made is the smallest id)
         assert_rendering(layout, highlights, heat=heat)
 
 

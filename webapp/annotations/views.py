@@ -130,7 +130,9 @@ def create(slug: str):
                         before = state.ranges(span)
                     cursor = latest
                 elif state.student is not None:
-                    state.share(latest, state.facts, kept_only=True)  # (facts read once)
+                    # (facts read once; a kept view too far behind is not read afresh
+                    # under the lock: the answer is then drawn after the commit)
+                    state.share(latest, state.facts, kept_only=True, afresh=False)
                     if state.student is not None:  # (else: read after the commit, below)
                         cursor = latest
             annotation, new = save_annotation(db.session, annotation, user)

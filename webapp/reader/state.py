@@ -252,12 +252,19 @@ class ReaderState:
         context = context or context_for(document)
         return cls(document, version, context, query or SidebarQuery())
 
-    def share(self, seq: int, facts: ClassFacts | None = None, kept_only: bool = False) -> None:
+    def share(
+        self,
+        seq: int,
+        facts: ClassFacts | None = None,
+        kept_only: bool = False,
+        afresh: bool = True,
+    ) -> None:
         """Read the view through the class's shared part (webapp/reader/shared.py) at
         change-log seq `seq`, when it is a student's class view (`facts`: the class's,
         when they were read with the article). `kept_only`: only when this process keeps
-        it (up to a few changes behind): a write's answer, which redraws a block or two,
-        does not read the class's every note to draw them."""
+        it: a write's answer, which redraws a block or two, does not read the class's
+        every note to draw them, but for a kept view too far behind to catch up, read
+        afresh once and kept again (not with `afresh` false: under the write lock)."""
         app = current_app._get_current_object()  # (the proxies, looked up once)
         if not app.config.get("READER_SHARED_VIEWS", True):
             return  # off: every part read for this request alone (tests compare the two)
@@ -279,7 +286,7 @@ class ReaderState:
             self.student = kept_student_view(
                 views, db.session, key, seq, document_id, self.context, user_id, in_place
             )
-            if self.student is not None or views.get(key) is None:
+            if self.student is not None or not afresh or views.get(key) is None:
                 return
             # Kept, but too far from `seq` to catch up (the other workers made the class's
             # last MAX_CATCH_UP changes): read afresh once, as a page would, and kept

@@ -136,7 +136,7 @@ def looks_of(points: list[int], counts: list[int], mine, heat: bool):
         for h in mine:
             passage = (h.start, h.end)
             found = innermost.get(passage)
-            if found is None or h.id < found.id:
+            if found is None or h.id <= found.id:
                 innermost[passage] = h
         colours: list[str | None] = [None] * len(points)
         for h in sorted(innermost.values(), key=_size_and_id, reverse=True):
