@@ -366,16 +366,9 @@ def reads_around_the_write(seen) -> tuple[list[str], str]:
 AS_GUNICORN_SYNC = {"SERVER_SOFTWARE": "gunicorn/test", "wsgi.multithread": False}
 
 
-@pytest.mark.parametrize("server", ["threaded", "gunicorn sync"])
-def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_commit(
-    app, as_, db, text, room, seed_document, elsewhere, server
-):
-    """SQLite: a classmate's note saved between a student's reads and their write is read
-    under the write lock (the kept class view brought to it, with the check) and the
-    answer's blocks are the page's: nothing is read after the commit. A private note's
-    answer is not read again at all for another's note saved meanwhile (it cannot show in
-    one's private view), and under the lock for one's own (another tab's). Whether the kept
-    view is copied or changed in place, the page and the answer are the same."""
+def reader_with_a_class_note(as_, db, text, room, server: str):
+    """ann, served as `server` serves, with the class's view kept (her page read) and a
+    class note of hers: (her client, the note's id)."""
     ann = as_("ann")
     if server == "gunicorn sync":
         ann.environ_base.update(AS_GUNICORN_SYNC)
@@ -386,6 +379,20 @@ def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_c
         .where(Annotation.author_id == room.ann.id)
         .order_by(Annotation.id.desc())
     )
+    return ann, mine
+
+
+@pytest.mark.parametrize("server", ["threaded", "gunicorn sync"])
+def test_others_writes_meanwhile_are_read_under_the_lock_and_nothing_after_the_commit(
+    app, as_, db, text, room, seed_document, elsewhere, server
+):
+    """SQLite: a classmate's note saved between a student's reads and their write is read
+    under the write lock (the kept class view brought to it, with the check) and the
+    answer's blocks are the page's: nothing is read after the commit. A private note's
+    answer is not read again at all for another's note saved meanwhile (it cannot show in
+    one's private view), and under the lock for one's own (another tab's). Whether the kept
+    view is copied or changed in place, the page and the answer are the same."""
+    ann, mine = reader_with_a_class_note(as_, db, text, room, server)
     ann_id, ben_id = room.ann.id, room.ben.id
     classroom_id, document_id = room.classroom.id, seed_document.id
 
@@ -439,16 +446,7 @@ def test_a_kept_view_too_far_behind_is_read_again_once_by_a_write_and_kept(
     up with (this one served none of them): the next write here reads the view afresh,
     once, before its write lock, and keeps it; the write after it catches up from there.
     Neither reads anything after its commit, and both answers are the page's blocks."""
-    ann = as_("ann")
-    if server == "gunicorn sync":
-        ann.environ_base.update(AS_GUNICORN_SYNC)
-    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
-    assert create(ann, class_fields(text, room)).status_code == 200
-    mine = db.session.scalar(
-        sa.select(Annotation.id)
-        .where(Annotation.author_id == room.ann.id)
-        .order_by(Annotation.id.desc())
-    )
+    ann, mine = reader_with_a_class_note(as_, db, text, room, server)
     ben_id, classroom_id, document_id = room.ben.id, room.classroom.id, seed_document.id
     kept = views_of(app.extensions)
     (behind,) = [view.seq for view in kept._entries.values()]
@@ -483,15 +481,7 @@ def test_a_kept_view_left_too_far_behind_at_the_lock_is_read_after_the_commit(
     """More of the class's changes than a kept view catches up with are made between a
     write's reads and its lock: the class's rows are not read under the lock (the other
     writers would wait for them) but after the commit, and kept; the answer is the page's."""
-    ann = as_("ann")
-    ann.environ_base.update(AS_GUNICORN_SYNC)
-    assert ann.get(f"/articles/{SEED_SLUG}", query_string={"context": room.key}).status_code == 200
-    assert create(ann, class_fields(text, room)).status_code == 200
-    mine = db.session.scalar(
-        sa.select(Annotation.id)
-        .where(Annotation.author_id == room.ann.id)
-        .order_by(Annotation.id.desc())
-    )
+    ann, mine = reader_with_a_class_note(as_, db, text, room, "gunicorn sync")
     ben_id, classroom_id, document_id = room.ben.id, room.classroom.id, seed_document.id
 
     def many_meanwhile():
