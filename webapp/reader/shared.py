@@ -658,7 +658,7 @@ def kept_student_view(
     """A student's class view at change-log seq `seq` or later from the shared part this
     process keeps, or None when it keeps none (a write's answer, which redraws a block or
     two, then reads the marks over them: not the class's every note) or one too far
-    behind (ReaderState.share then reads it afresh, once, but under the write lock). When
+    behind (ReaderState.share then reads it afresh, once, never under the write lock). When
     the kept part is a few changes behind (the writers taking turns across processes),
     the changed notes' rows and the student's own are read by one statement."""
     found = views.get(key)

@@ -289,15 +289,9 @@ class ReaderState:
             if self.student is not None or not afresh or views.get(key) is None:
                 return
             # Kept, but too far from `seq` to catch up (the other workers made the class's
-            # last MAX_CATCH_UP changes): read afresh once, as a page would, and kept
-            # again. Else every write here after it would read the marks over its blocks
-            # itself (about twice a write's cost) until a page was read here.
-            view = class_view(
-                views, db.session, key, seq, document_id, version_id, classroom_id, in_place
-            )
-            own = own_rows(db.session, user_id, document_id, self.context)
-            self.student = StudentView(view, own, user_id)
-            return
+            # last MAX_CATCH_UP changes): read afresh once below, as a page reads it, and
+            # kept again. Else every write here after it would read the marks over its
+            # blocks itself (about twice a write's cost) until a page was read here.
         view = class_view(
             views, db.session, key, seq, document_id, version_id, classroom_id, in_place
         )
